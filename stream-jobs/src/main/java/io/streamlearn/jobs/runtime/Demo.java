@@ -7,6 +7,8 @@ import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.MetricEvent;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
@@ -14,11 +16,15 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -44,9 +50,16 @@ public final class Demo {
 
   /** Runs until the duration is over or {@code stop} turns true, then cleans up everything. */
   public void run(AtomicBoolean stop) throws Exception {
+    // The demo's own progress lines are the output; the embedded broker and cluster would
+    // otherwise fill the terminal with start-up warnings. Errors still show.
+    Configurator.setRootLevel(Level.ERROR);
+    Configurator.setLevel("io.streamlearn", Level.WARN);
     out.println("streamlearn demo: starting an embedded Kafka broker (KRaft) ...");
+    Path flinkTmp = Files.createTempDirectory("streamlearn-flink-");
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       Configuration conf = new Configuration();
+      conf.set(CoreOptions.TMP_DIRS, flinkTmp.toString());
+      conf.set(WebOptions.UPLOAD_DIR, flinkTmp.resolve("web-upload").toString());
       conf.set(StreamlearnOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
       conf.set(StreamlearnOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
       conf.set(PipelineOptions.GENERIC_TYPES, false);
@@ -85,6 +98,8 @@ public final class Demo {
         out.println("Stopping the job and the broker ...");
         job.cancel().get();
       }
+    } finally {
+      Directories.deleteRecursively(flinkTmp);
     }
     out.println("streamlearn demo: done; temporary files removed.");
   }
