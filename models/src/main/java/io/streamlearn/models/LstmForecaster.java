@@ -2,7 +2,6 @@ package io.streamlearn.models;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-
 import java.util.List;
 
 /**

@@ -12,7 +12,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.recurrent.LSTM;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

@@ -14,73 +14,76 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Decodes Kafka records into {@link MetricEvent}s and checks them. A record that cannot be
- * decoded or fails a check never stops the job: it leaves on the {@link #DEAD_LETTERS} side output
- * with the reason and its original bytes, and is counted in the {@code deadLetters} metric.
+ * Decodes Kafka records into {@link MetricEvent}s and checks them. A record that cannot be decoded
+ * or fails a check never stops the job: it leaves on the {@link #DEAD_LETTERS} side output with the
+ * reason and its original bytes, and is counted in the {@code deadLetters} metric.
  */
 public class DecodeAndValidate extends ProcessFunction<RawRecord, MetricEvent> {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+    public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
-  private final int features;
-  private final AvroSerde<MetricEvent> serde = AvroSerde.of(MetricEvent.class);
-  private transient Counter deadLetters;
+    private final int features;
+    private final AvroSerde<MetricEvent> serde = AvroSerde.of(MetricEvent.class);
+    private transient Counter deadLetters;
 
-  public DecodeAndValidate(int features) {
-    this.features = features;
-  }
-
-  @Override
-  public void open(OpenContext openContext) {
-    deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
-  }
-
-  @Override
-  public void processElement(RawRecord raw, Context ctx, Collector<MetricEvent> out) {
-    String reason;
-    try {
-      MetricEvent event = serde.decode(raw.value);
-      reason = problemWith(event);
-      if (reason == null) {
-        out.collect(event);
-        return;
-      }
-    } catch (InvalidRecordException e) {
-      reason = e.getMessage();
+    public DecodeAndValidate(int features) {
+        this.features = features;
     }
-    deadLetters.inc();
-    ctx.output(DEAD_LETTERS, deadLetter(raw, reason));
-  }
 
-  /** Returns why the event cannot be used, naming the field, or null when it is fine. */
-  String problemWith(MetricEvent event) {
-    if (event.getSeriesId() == null || event.getSeriesId().isBlank()) {
-      return "field seriesId is missing or empty";
+    @Override
+    public void open(OpenContext openContext) {
+        deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
     }
-    List<Double> values = event.getValues();
-    if (values.size() != features) {
-      return "field values has " + values.size() + " values; this job expects " + features
-          + " (streamlearn.model.features)";
-    }
-    for (int i = 0; i < values.size(); i++) {
-      double v = values.get(i);
-      if (!Double.isFinite(v) || Math.abs(v) > Float.MAX_VALUE) {
-        return "field values[" + i + "] is " + v + "; values must be finite";
-      }
-    }
-    return null;
-  }
 
-  static DeadLetter deadLetter(RawRecord raw, String reason) {
-    return DeadLetter.newBuilder()
-        .setSourceTopic(raw.topic)
-        .setPartition(raw.partition)
-        .setOffset(raw.offset)
-        .setReason(reason)
-        .setKey(raw.key == null ? null : ByteBuffer.wrap(raw.key))
-        .setPayload(raw.value == null ? null : ByteBuffer.wrap(raw.value))
-        .setReceivedAt(Instant.ofEpochMilli(raw.timestamp))
-        .build();
-  }
+    @Override
+    public void processElement(RawRecord raw, Context ctx, Collector<MetricEvent> out) {
+        String reason;
+        try {
+            MetricEvent event = serde.decode(raw.value);
+            reason = problemWith(event);
+            if (reason == null) {
+                out.collect(event);
+                return;
+            }
+        } catch (InvalidRecordException e) {
+            reason = e.getMessage();
+        }
+        deadLetters.inc();
+        ctx.output(DEAD_LETTERS, deadLetter(raw, reason));
+    }
+
+    /** Returns why the event cannot be used, naming the field, or null when it is fine. */
+    String problemWith(MetricEvent event) {
+        if (event.getSeriesId() == null || event.getSeriesId().isBlank()) {
+            return "field seriesId is missing or empty";
+        }
+        List<Double> values = event.getValues();
+        if (values.size() != features) {
+            return "field values has "
+                    + values.size()
+                    + " values; this job expects "
+                    + features
+                    + " (streamlearn.model.features)";
+        }
+        for (int i = 0; i < values.size(); i++) {
+            double v = values.get(i);
+            if (!Double.isFinite(v) || Math.abs(v) > Float.MAX_VALUE) {
+                return "field values[" + i + "] is " + v + "; values must be finite";
+            }
+        }
+        return null;
+    }
+
+    static DeadLetter deadLetter(RawRecord raw, String reason) {
+        return DeadLetter.newBuilder()
+                .setSourceTopic(raw.topic)
+                .setPartition(raw.partition)
+                .setOffset(raw.offset)
+                .setReason(reason)
+                .setKey(raw.key == null ? null : ByteBuffer.wrap(raw.key))
+                .setPayload(raw.value == null ? null : ByteBuffer.wrap(raw.value))
+                .setReceivedAt(Instant.ofEpochMilli(raw.timestamp))
+                .build();
+    }
 }

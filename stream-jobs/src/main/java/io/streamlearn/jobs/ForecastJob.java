@@ -17,8 +17,8 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * Wires the forecasting job along the data path of ARCHITECTURE.md. It takes its source and
- * sinks as arguments, so the same wiring runs against Kafka in production and in tests.
+ * Wires the forecasting job along the data path of ARCHITECTURE.md. It takes its source and sinks
+ * as arguments, so the same wiring runs against Kafka in production and in tests.
  *
  * <pre>
  * source → decode + validate ──bad──→ dead letters
@@ -29,73 +29,74 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * </pre>
  */
 public final class ForecastJob {
-  /** Max parallelism of every keyed operator; fixed so that savepoints rescale. */
-  public static final int MAX_PARALLELISM = 128;
+    /** Max parallelism of every keyed operator; fixed so that savepoints rescale. */
+    public static final int MAX_PARALLELISM = 128;
 
-  private ForecastJob() {}
+    private ForecastJob() {}
 
-  public static void build(
-      StreamExecutionEnvironment env,
-      JobSettings settings,
-      Source<RawRecord, ?, ?> source,
-      Sink<Prediction> predictions,
-      Sink<DeadLetter> deadLetters,
-      Sink<ModelSnapshot> models) {
-    env.enableCheckpointing(settings.checkpointInterval().toMillis());
-    env.setMaxParallelism(MAX_PARALLELISM);
-    int features = settings.model().features();
+    public static void build(
+            StreamExecutionEnvironment env,
+            JobSettings settings,
+            Source<RawRecord, ?, ?> source,
+            Sink<Prediction> predictions,
+            Sink<DeadLetter> deadLetters,
+            Sink<ModelSnapshot> models) {
+        env.enableCheckpointing(settings.checkpointInterval().toMillis());
+        env.setMaxParallelism(MAX_PARALLELISM);
+        int features = settings.model().features();
 
-    SingleOutputStreamOperator<MetricEvent> events =
-        env.fromSource(source, WatermarkStrategy.noWatermarks(), "events")
-            .uid("events-source")
-            .process(new DecodeAndValidate(features))
-            .returns(new AvroTypeInfo<>(MetricEvent.class))
-            .uid("decode")
-            .name("decode + validate");
-    events
-        .getSideOutput(DecodeAndValidate.DEAD_LETTERS)
-        .sinkTo(deadLetters)
-        .uid("dead-letters-sink")
-        .name("dead letters");
+        SingleOutputStreamOperator<MetricEvent> events =
+                env.fromSource(source, WatermarkStrategy.noWatermarks(), "events")
+                        .uid("events-source")
+                        .process(new DecodeAndValidate(features))
+                        .returns(new AvroTypeInfo<>(MetricEvent.class))
+                        .uid("decode")
+                        .name("decode + validate");
+        events.getSideOutput(DecodeAndValidate.DEAD_LETTERS)
+                .sinkTo(deadLetters)
+                .uid("dead-letters-sink")
+                .name("dead letters");
 
-    SingleOutputStreamOperator<Window> windows =
-        events
-            .assignTimestampsAndWatermarks(
-                WatermarkStrategy.<MetricEvent>forBoundedOutOfOrderness(settings.maxOutOfOrderness())
-                    .withTimestampAssigner((event, ts) -> event.getEventTime().toEpochMilli()))
-            .uid("watermarks")
-            .keyBy(MetricEvent::getSeriesId, Types.STRING)
-            .process(new SequenceState(settings.model().window(), features))
-            .uid("sequence-state")
-            .name("sequence state");
+        SingleOutputStreamOperator<Window> windows =
+                events.assignTimestampsAndWatermarks(
+                                WatermarkStrategy.<MetricEvent>forBoundedOutOfOrderness(
+                                                settings.maxOutOfOrderness())
+                                        .withTimestampAssigner(
+                                                (event, ts) -> event.getEventTime().toEpochMilli()))
+                        .uid("watermarks")
+                        .keyBy(MetricEvent::getSeriesId, Types.STRING)
+                        .process(new SequenceState(settings.model().window(), features))
+                        .uid("sequence-state")
+                        .name("sequence state");
 
-    SingleOutputStreamOperator<ModelState> updates =
-        windows
-            .getSideOutput(SequenceState.EXAMPLES)
-            .process(new Trainer(settings.model(), settings.batchSize(), settings.publishEverySteps()))
-            .returns(io.streamlearn.state.ModelStateTypeInfo.INSTANCE)
-            .uid("trainer")
-            .name("trainer")
-            .setParallelism(1)
-            .setMaxParallelism(1);
+        SingleOutputStreamOperator<ModelState> updates =
+                windows.getSideOutput(SequenceState.EXAMPLES)
+                        .process(
+                                new Trainer(
+                                        settings.model(),
+                                        settings.batchSize(),
+                                        settings.publishEverySteps()))
+                        .returns(io.streamlearn.state.ModelStateTypeInfo.INSTANCE)
+                        .uid("trainer")
+                        .name("trainer")
+                        .setParallelism(1)
+                        .setMaxParallelism(1);
 
-    updates
-        .map(state -> ModelSnapshots.toSnapshot(state, Instant.now()))
-        .returns(new AvroTypeInfo<>(ModelSnapshot.class))
-        .uid("model-snapshots")
-        .name("model snapshots")
-        .sinkTo(models)
-        .uid("models-sink")
-        .name("model store");
+        updates.map(state -> ModelSnapshots.toSnapshot(state, Instant.now()))
+                .returns(new AvroTypeInfo<>(ModelSnapshot.class))
+                .uid("model-snapshots")
+                .name("model snapshots")
+                .sinkTo(models)
+                .uid("models-sink")
+                .name("model store");
 
-    DataStream<Prediction> forecasts =
-        windows
-            .keyBy(w -> w.seriesId, Types.STRING)
-            .connect(updates.broadcast(Predictor.MODEL))
-            .process(new Predictor(features, 200))
-            .returns(new AvroTypeInfo<>(Prediction.class))
-            .uid("predictor")
-            .name("predictor");
-    forecasts.sinkTo(predictions).uid("predictions-sink").name("predictions");
-  }
+        DataStream<Prediction> forecasts =
+                windows.keyBy(w -> w.seriesId, Types.STRING)
+                        .connect(updates.broadcast(Predictor.MODEL))
+                        .process(new Predictor(features, 200))
+                        .returns(new AvroTypeInfo<>(Prediction.class))
+                        .uid("predictor")
+                        .name("predictor");
+        forecasts.sinkTo(predictions).uid("predictions-sink").name("predictions");
+    }
 }

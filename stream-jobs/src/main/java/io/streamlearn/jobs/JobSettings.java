@@ -10,96 +10,99 @@ import org.apache.flink.configuration.Configuration;
 
 /** The validated settings of one forecasting job; built once from a Flink {@link Configuration}. */
 public record JobSettings(
-    String bootstrapServers,
-    String eventsTopic,
-    String predictionsTopic,
-    String deadLettersTopic,
-    String modelsTopic,
-    String groupId,
-    String transactionalIdPrefix,
-    ForecasterConfig model,
-    int batchSize,
-    int publishEverySteps,
-    Duration maxOutOfOrderness,
-    Duration checkpointInterval)
-    implements Serializable {
+        String bootstrapServers,
+        String eventsTopic,
+        String predictionsTopic,
+        String deadLettersTopic,
+        String modelsTopic,
+        String groupId,
+        String transactionalIdPrefix,
+        ForecasterConfig model,
+        int batchSize,
+        int publishEverySteps,
+        Duration maxOutOfOrderness,
+        Duration checkpointInterval)
+        implements Serializable {
 
-  /**
-   * Reads and validates every {@link StreamlearnOptions} key.
-   *
-   * @throws IllegalArgumentException naming the key and the bad value
-   */
-  public static JobSettings from(Configuration conf) {
-    String servers = conf.get(BOOTSTRAP_SERVERS);
-    if (servers == null || servers.isBlank()) {
-      throw new IllegalArgumentException(
-          BOOTSTRAP_SERVERS.key() + " is required (host:port of your Kafka brokers)");
+    /**
+     * Reads and validates every {@link StreamlearnOptions} key.
+     *
+     * @throws IllegalArgumentException naming the key and the bad value
+     */
+    public static JobSettings from(Configuration conf) {
+        String servers = conf.get(BOOTSTRAP_SERVERS);
+        if (servers == null || servers.isBlank()) {
+            throw new IllegalArgumentException(
+                    BOOTSTRAP_SERVERS.key() + " is required (host:port of your Kafka brokers)");
+        }
+        ForecasterConfig model;
+        try {
+            model =
+                    ForecasterConfig.builder()
+                            .setWindow(atLeast(conf, WINDOW, 2))
+                            .optFeatures(atLeast(conf, FEATURES, 1))
+                            .optHiddenSize(atLeast(conf, HIDDEN_SIZE, 1))
+                            .optLearningRate((float) positive(conf, LEARNING_RATE))
+                            .optSeed(conf.get(SEED))
+                            .build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid model settings: " + e.getMessage(), e);
+        }
+        return new JobSettings(
+                servers,
+                nonBlank(conf, EVENTS_TOPIC),
+                nonBlank(conf, PREDICTIONS_TOPIC),
+                nonBlank(conf, DEAD_LETTERS_TOPIC),
+                nonBlank(conf, MODELS_TOPIC),
+                nonBlank(conf, GROUP_ID),
+                nonBlank(conf, TRANSACTIONAL_ID_PREFIX),
+                model,
+                atLeast(conf, BATCH_SIZE, 1),
+                atLeast(conf, PUBLISH_EVERY_STEPS, 1),
+                nonNegative(conf, MAX_OUT_OF_ORDERNESS),
+                positiveDuration(conf, CHECKPOINT_INTERVAL));
     }
-    ForecasterConfig model;
-    try {
-      model =
-          ForecasterConfig.builder()
-              .setWindow(atLeast(conf, WINDOW, 2))
-              .optFeatures(atLeast(conf, FEATURES, 1))
-              .optHiddenSize(atLeast(conf, HIDDEN_SIZE, 1))
-              .optLearningRate((float) positive(conf, LEARNING_RATE))
-              .optSeed(conf.get(SEED))
-              .build();
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("invalid model settings: " + e.getMessage(), e);
-    }
-    return new JobSettings(
-        servers,
-        nonBlank(conf, EVENTS_TOPIC),
-        nonBlank(conf, PREDICTIONS_TOPIC),
-        nonBlank(conf, DEAD_LETTERS_TOPIC),
-        nonBlank(conf, MODELS_TOPIC),
-        nonBlank(conf, GROUP_ID),
-        nonBlank(conf, TRANSACTIONAL_ID_PREFIX),
-        model,
-        atLeast(conf, BATCH_SIZE, 1),
-        atLeast(conf, PUBLISH_EVERY_STEPS, 1),
-        nonNegative(conf, MAX_OUT_OF_ORDERNESS),
-        positiveDuration(conf, CHECKPOINT_INTERVAL));
-  }
 
-  private static int atLeast(Configuration conf, ConfigOption<Integer> option, int min) {
-    int value = conf.get(option);
-    if (value < min) {
-      throw new IllegalArgumentException(option.key() + " must be at least " + min + ", got " + value);
+    private static int atLeast(Configuration conf, ConfigOption<Integer> option, int min) {
+        int value = conf.get(option);
+        if (value < min) {
+            throw new IllegalArgumentException(
+                    option.key() + " must be at least " + min + ", got " + value);
+        }
+        return value;
     }
-    return value;
-  }
 
-  private static double positive(Configuration conf, ConfigOption<Double> option) {
-    double value = conf.get(option);
-    if (!(value > 0) || Double.isInfinite(value)) {
-      throw new IllegalArgumentException(option.key() + " must be a positive number, got " + value);
+    private static double positive(Configuration conf, ConfigOption<Double> option) {
+        double value = conf.get(option);
+        if (!(value > 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(
+                    option.key() + " must be a positive number, got " + value);
+        }
+        return value;
     }
-    return value;
-  }
 
-  private static Duration positiveDuration(Configuration conf, ConfigOption<Duration> option) {
-    Duration value = conf.get(option);
-    if (value.isZero() || value.isNegative()) {
-      throw new IllegalArgumentException(option.key() + " must be positive, got " + value);
+    private static Duration positiveDuration(Configuration conf, ConfigOption<Duration> option) {
+        Duration value = conf.get(option);
+        if (value.isZero() || value.isNegative()) {
+            throw new IllegalArgumentException(option.key() + " must be positive, got " + value);
+        }
+        return value;
     }
-    return value;
-  }
 
-  private static Duration nonNegative(Configuration conf, ConfigOption<Duration> option) {
-    Duration value = conf.get(option);
-    if (value.isNegative()) {
-      throw new IllegalArgumentException(option.key() + " must not be negative, got " + value);
+    private static Duration nonNegative(Configuration conf, ConfigOption<Duration> option) {
+        Duration value = conf.get(option);
+        if (value.isNegative()) {
+            throw new IllegalArgumentException(
+                    option.key() + " must not be negative, got " + value);
+        }
+        return value;
     }
-    return value;
-  }
 
-  private static String nonBlank(Configuration conf, ConfigOption<String> option) {
-    String value = conf.get(option);
-    if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException(option.key() + " must not be empty");
+    private static String nonBlank(Configuration conf, ConfigOption<String> option) {
+        String value = conf.get(option);
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(option.key() + " must not be empty");
+        }
+        return value;
     }
-    return value;
-  }
 }

@@ -6,6 +6,7 @@ import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -14,115 +15,143 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * The job's Kafka source and sinks. Sinks are transactional (exactly once): records become
- * visible to {@code read_committed} consumers when the checkpoint that covers them completes.
+ * The job's Kafka source and sinks. Sinks are transactional (exactly once): records become visible
+ * to {@code read_committed} consumers when the checkpoint that covers them completes.
  */
 public final class KafkaEndpoints {
-  /** Below the broker's default transaction.max.timeout.ms (15 min), above any sane checkpoint. */
-  private static final String TRANSACTION_TIMEOUT_MS = "600000";
+    /**
+     * Below the broker's default transaction.max.timeout.ms (15 min), above any sane checkpoint.
+     */
+    private static final String TRANSACTION_TIMEOUT_MS = "600000";
 
-  private KafkaEndpoints() {}
+    private KafkaEndpoints() {}
 
-  public static KafkaSource<RawRecord> source(JobSettings settings) {
-    return KafkaSource.<RawRecord>builder()
-        .setBootstrapServers(settings.bootstrapServers())
-        .setTopics(settings.eventsTopic())
-        .setGroupId(settings.groupId())
-        .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-        .setProperty("isolation.level", "read_committed")
-        .setDeserializer(new RawRecords())
-        .build();
-  }
-
-  public static KafkaSink<Prediction> predictions(JobSettings settings) {
-    return sink(settings, settings.predictionsTopic(), "predictions", Prediction.class, new PredictionKey());
-  }
-
-  public static KafkaSink<DeadLetter> deadLetters(JobSettings settings) {
-    return sink(settings, settings.deadLettersTopic(), "dead-letters", DeadLetter.class, new DeadLetterKey());
-  }
-
-  public static KafkaSink<ModelSnapshot> models(JobSettings settings) {
-    return sink(settings, settings.modelsTopic(), "models", ModelSnapshot.class, new ModelKey());
-  }
-
-  private static <T extends SpecificRecord> KafkaSink<T> sink(
-      JobSettings settings, String topic, String role, Class<T> type, Key<T> key) {
-    Properties producer = new Properties();
-    producer.setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
-    return KafkaSink.<T>builder()
-        .setBootstrapServers(settings.bootstrapServers())
-        .setKafkaProducerConfig(producer)
-        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-        .setTransactionalIdPrefix(settings.transactionalIdPrefix() + "-" + role)
-        .setRecordSerializer(new AvroRecords<>(topic, AvroSerde.of(type), key))
-        .build();
-  }
-
-  /** The record key of an output type; serializable so the sink can ship it. */
-  interface Key<T> extends java.io.Serializable {
-    String of(T record);
-  }
-
-  private static final class PredictionKey implements Key<Prediction> {
-    @Override
-    public String of(Prediction record) {
-      return record.getEntityId();
-    }
-  }
-
-  private static final class DeadLetterKey implements Key<DeadLetter> {
-    @Override
-    public String of(DeadLetter record) {
-      return record.getSourceTopic() + "/" + record.getPartition() + "/" + record.getOffset();
-    }
-  }
-
-  private static final class ModelKey implements Key<ModelSnapshot> {
-    @Override
-    public String of(ModelSnapshot record) {
-      return Long.toString(record.getModelVersion());
-    }
-  }
-
-  private static final class AvroRecords<T extends SpecificRecord> implements KafkaRecordSerializationSchema<T> {
-    private static final long serialVersionUID = 1L;
-    private final String topic;
-    private final AvroSerde<T> serde;
-    private final Key<T> key;
-
-    AvroRecords(String topic, AvroSerde<T> serde, Key<T> key) {
-      this.topic = topic;
-      this.serde = serde;
-      this.key = key;
+    public static KafkaSource<RawRecord> source(JobSettings settings) {
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(settings.bootstrapServers())
+                .setTopics(settings.eventsTopic())
+                .setGroupId(settings.groupId())
+                .setStartingOffsets(
+                        OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setProperty("isolation.level", "read_committed")
+                .setDeserializer(new RawRecords())
+                .build();
     }
 
-    @Override
-    public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context, Long timestamp) {
-      return new ProducerRecord<>(
-          topic, null, timestamp, key.of(element).getBytes(StandardCharsets.UTF_8), serde.encode(element));
-    }
-  }
-
-  /** Keeps each record whole; decoding happens in {@link DecodeAndValidate} so failures are dead letters. */
-  static final class RawRecords implements KafkaRecordDeserializationSchema<RawRecord> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {
-      out.collect(
-          new RawRecord(record.topic(), record.partition(), record.offset(), record.timestamp(), record.key(), record.value()));
+    public static KafkaSink<Prediction> predictions(JobSettings settings) {
+        return sink(
+                settings,
+                settings.predictionsTopic(),
+                "predictions",
+                Prediction.class,
+                new PredictionKey());
     }
 
-    @Override
-    public TypeInformation<RawRecord> getProducedType() {
-      return TypeInformation.of(RawRecord.class);
+    public static KafkaSink<DeadLetter> deadLetters(JobSettings settings) {
+        return sink(
+                settings,
+                settings.deadLettersTopic(),
+                "dead-letters",
+                DeadLetter.class,
+                new DeadLetterKey());
     }
-  }
+
+    public static KafkaSink<ModelSnapshot> models(JobSettings settings) {
+        return sink(
+                settings, settings.modelsTopic(), "models", ModelSnapshot.class, new ModelKey());
+    }
+
+    private static <T extends SpecificRecord> KafkaSink<T> sink(
+            JobSettings settings, String topic, String role, Class<T> type, Key<T> key) {
+        Properties producer = new Properties();
+        producer.setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(settings.bootstrapServers())
+                .setKafkaProducerConfig(producer)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(settings.transactionalIdPrefix() + "-" + role)
+                .setRecordSerializer(new AvroRecords<>(topic, AvroSerde.of(type), key))
+                .build();
+    }
+
+    /** The record key of an output type; serializable so the sink can ship it. */
+    interface Key<T> extends java.io.Serializable {
+        String of(T record);
+    }
+
+    private static final class PredictionKey implements Key<Prediction> {
+        @Override
+        public String of(Prediction record) {
+            return record.getEntityId();
+        }
+    }
+
+    private static final class DeadLetterKey implements Key<DeadLetter> {
+        @Override
+        public String of(DeadLetter record) {
+            return record.getSourceTopic() + "/" + record.getPartition() + "/" + record.getOffset();
+        }
+    }
+
+    private static final class ModelKey implements Key<ModelSnapshot> {
+        @Override
+        public String of(ModelSnapshot record) {
+            return Long.toString(record.getModelVersion());
+        }
+    }
+
+    private static final class AvroRecords<T extends SpecificRecord>
+            implements KafkaRecordSerializationSchema<T> {
+        private static final long serialVersionUID = 1L;
+        private final String topic;
+        private final AvroSerde<T> serde;
+        private final Key<T> key;
+
+        AvroRecords(String topic, AvroSerde<T> serde, Key<T> key) {
+            this.topic = topic;
+            this.serde = serde;
+            this.key = key;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(
+                T element, KafkaSinkContext context, Long timestamp) {
+            return new ProducerRecord<>(
+                    topic,
+                    null,
+                    timestamp,
+                    key.of(element).getBytes(StandardCharsets.UTF_8),
+                    serde.encode(element));
+        }
+    }
+
+    /**
+     * Keeps each record whole; decoding happens in {@link DecodeAndValidate} so failures are dead
+     * letters.
+     */
+    static final class RawRecords implements KafkaRecordDeserializationSchema<RawRecord> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {
+            out.collect(
+                    new RawRecord(
+                            record.topic(),
+                            record.partition(),
+                            record.offset(),
+                            record.timestamp(),
+                            record.key(),
+                            record.value()));
+        }
+
+        @Override
+        public TypeInformation<RawRecord> getProducedType() {
+            return TypeInformation.of(RawRecord.class);
+        }
+    }
 }

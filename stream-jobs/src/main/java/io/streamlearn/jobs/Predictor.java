@@ -22,170 +22,187 @@ import org.apache.flink.util.Collector;
 
 /**
  * Answers each series' window with a forecast of its next values, using the newest model the
- * trainer has broadcast. Prequential: before predicting, it scores this series' previous
- * prediction (and the naive last-value forecast) against the values that just arrived.
+ * trainer has broadcast. Prequential: before predicting, it scores this series' previous prediction
+ * (and the naive last-value forecast) against the values that just arrived.
  *
- * <p>Windows that arrive before the first model are buffered in keyed state, not dropped, and
- * a processing-time timer per buffering series flushes them in order once a model is there. The
- * model itself lives in broadcast state, so a restored predictor serves the model it had at the
+ * <p>Windows that arrive before the first model are buffered in keyed state, not dropped, and a
+ * processing-time timer per buffering series flushes them in order once a model is there. The model
+ * itself lives in broadcast state, so a restored predictor serves the model it had at the
  * checkpoint without waiting for the trainer.
  */
-public class Predictor extends KeyedBroadcastProcessFunction<String, Window, ModelState, Prediction> {
-  private static final long serialVersionUID = 1L;
+public class Predictor
+        extends KeyedBroadcastProcessFunction<String, Window, ModelState, Prediction> {
+    private static final long serialVersionUID = 1L;
 
-  public static final MapStateDescriptor<String, ModelState> MODEL =
-      new MapStateDescriptor<>("model", Types.STRING, ModelStateTypeInfo.INSTANCE);
-  private static final String CURRENT = "current";
+    public static final MapStateDescriptor<String, ModelState> MODEL =
+            new MapStateDescriptor<>("model", Types.STRING, ModelStateTypeInfo.INSTANCE);
+    private static final String CURRENT = "current";
 
-  private final int features;
-  private final long retryMillis;
-  private transient ValueState<float[]> lastPrediction;
-  private transient ListState<Window> pending;
-  private transient LstmForecaster forecaster;
-  private transient long servingVersion;
-  private transient Counter buffered;
-  private transient OnlineError modelError;
-  private transient OnlineError naiveError;
+    private final int features;
+    private final long retryMillis;
+    private transient ValueState<float[]> lastPrediction;
+    private transient ListState<Window> pending;
+    private transient LstmForecaster forecaster;
+    private transient long servingVersion;
+    private transient Counter buffered;
+    private transient OnlineError modelError;
+    private transient OnlineError naiveError;
 
-  public Predictor(int features, long retryMillis) {
-    this.features = features;
-    this.retryMillis = retryMillis;
-  }
-
-  @Override
-  public void open(OpenContext openContext) {
-    lastPrediction =
-        getRuntimeContext()
-            .getState(new ValueStateDescriptor<>("last-prediction", PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
-    pending =
-        getRuntimeContext().getListState(new ListStateDescriptor<>("pending", TypeInformation.of(Window.class)));
-    var metrics = getRuntimeContext().getMetricGroup();
-    buffered = metrics.counter("bufferedBeforeFirstModel");
-    metrics.gauge("modelVersion", () -> servingVersion);
-    modelError = new OnlineError();
-    naiveError = new OnlineError();
-    metrics.gauge("onlineMae", modelError::value);
-    metrics.gauge("naiveMae", naiveError::value);
-  }
-
-  @Override
-  public void processElement(Window window, ReadOnlyContext ctx, Collector<Prediction> out) throws Exception {
-    ModelState model = ctx.getBroadcastState(MODEL).get(CURRENT);
-    if (model == null) {
-      pending.add(window);
-      buffered.inc();
-      ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + retryMillis);
-      return;
-    }
-    flushPending(model, out);
-    predict(window, model, out);
-  }
-
-  @Override
-  public void onTimer(long timestamp, OnTimerContext ctx, Collector<Prediction> out) throws Exception {
-    ModelState model = ctx.getBroadcastState(MODEL).get(CURRENT);
-    if (model == null) {
-      ctx.timerService().registerProcessingTimeTimer(timestamp + retryMillis);
-      return;
-    }
-    flushPending(model, out);
-  }
-
-  @Override
-  public void processBroadcastElement(ModelState update, Context ctx, Collector<Prediction> out) throws Exception {
-    ModelState current = ctx.getBroadcastState(MODEL).get(CURRENT);
-    // Versions only move forward: an update replayed after a restore must not roll back serving.
-    if (current == null || update.version() > current.version()) {
-      ctx.getBroadcastState(MODEL).put(CURRENT, update);
-    }
-  }
-
-  private void flushPending(ModelState model, Collector<Prediction> out) throws Exception {
-    List<Window> waiting = new ArrayList<>();
-    for (Window w : pending.get()) {
-      waiting.add(w);
-    }
-    if (waiting.isEmpty()) {
-      return;
-    }
-    pending.clear();
-    for (Window w : waiting) {
-      predict(w, model, out);
-    }
-  }
-
-  private void predict(Window window, ModelState model, Collector<Prediction> out) throws Exception {
-    LstmForecaster serving = forecasterFor(model);
-    int n = window.values.length;
-    float[] actual = slice(window.values, n - features);
-    float[] previous = lastPrediction.value();
-    Double error = previous == null ? null : meanAbsoluteError(previous, actual);
-    Double baseline = window.filled < 2 ? null : meanAbsoluteError(slice(window.values, n - 2 * features), actual);
-    if (error != null && baseline != null) {
-      modelError.add(error);
-      naiveError.add(baseline);
-    }
-    float[] next = serving.predict(new float[][] {window.values})[0];
-    lastPrediction.update(next);
-    List<Double> predicted = new ArrayList<>(next.length);
-    for (float v : next) {
-      predicted.add((double) v);
-    }
-    out.collect(
-        Prediction.newBuilder()
-            .setEntityId(window.seriesId)
-            .setEventTime(Instant.ofEpochMilli(window.eventTime))
-            .setPredicted(predicted)
-            .setError(error)
-            .setBaselineError(baseline)
-            .setModelVersion(serving.version())
-            .build());
-  }
-
-  private LstmForecaster forecasterFor(ModelState model) {
-    if (forecaster == null || forecaster.version() != model.version()) {
-      if (forecaster != null) {
-        forecaster.close();
-      }
-      forecaster = LstmForecaster.create(model);
-      servingVersion = model.version();
-    }
-    return forecaster;
-  }
-
-  private float[] slice(float[] values, int from) {
-    float[] out = new float[features];
-    System.arraycopy(values, from, out, 0, features);
-    return out;
-  }
-
-  static double meanAbsoluteError(float[] predicted, float[] actual) {
-    double sum = 0;
-    for (int i = 0; i < actual.length; i++) {
-      sum += Math.abs((double) predicted[i] - actual[i]);
-    }
-    return sum / actual.length;
-  }
-
-  @Override
-  public void close() {
-    if (forecaster != null) {
-      forecaster.close();
-      forecaster = null;
-    }
-  }
-
-  /** Exponentially weighted mean of recent errors (about the last 500), for the metrics. */
-  static final class OnlineError {
-    private static final double ALPHA = 1.0 / 500;
-    private double value = Double.NaN;
-
-    void add(double error) {
-      value = Double.isNaN(value) ? error : value + ALPHA * (error - value);
+    public Predictor(int features, long retryMillis) {
+        this.features = features;
+        this.retryMillis = retryMillis;
     }
 
-    double value() {
-      return value;
+    @Override
+    public void open(OpenContext openContext) {
+        lastPrediction =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "last-prediction",
+                                        PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
+        pending =
+                getRuntimeContext()
+                        .getListState(
+                                new ListStateDescriptor<>(
+                                        "pending", TypeInformation.of(Window.class)));
+        var metrics = getRuntimeContext().getMetricGroup();
+        buffered = metrics.counter("bufferedBeforeFirstModel");
+        metrics.gauge("modelVersion", () -> servingVersion);
+        modelError = new OnlineError();
+        naiveError = new OnlineError();
+        metrics.gauge("onlineMae", modelError::value);
+        metrics.gauge("naiveMae", naiveError::value);
     }
-  }
+
+    @Override
+    public void processElement(Window window, ReadOnlyContext ctx, Collector<Prediction> out)
+            throws Exception {
+        ModelState model = ctx.getBroadcastState(MODEL).get(CURRENT);
+        if (model == null) {
+            pending.add(window);
+            buffered.inc();
+            ctx.timerService()
+                    .registerProcessingTimeTimer(
+                            ctx.timerService().currentProcessingTime() + retryMillis);
+            return;
+        }
+        flushPending(model, out);
+        predict(window, model, out);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Prediction> out)
+            throws Exception {
+        ModelState model = ctx.getBroadcastState(MODEL).get(CURRENT);
+        if (model == null) {
+            ctx.timerService().registerProcessingTimeTimer(timestamp + retryMillis);
+            return;
+        }
+        flushPending(model, out);
+    }
+
+    @Override
+    public void processBroadcastElement(ModelState update, Context ctx, Collector<Prediction> out)
+            throws Exception {
+        ModelState current = ctx.getBroadcastState(MODEL).get(CURRENT);
+        // Versions only move forward: an update replayed after a restore must not roll back
+        // serving.
+        if (current == null || update.version() > current.version()) {
+            ctx.getBroadcastState(MODEL).put(CURRENT, update);
+        }
+    }
+
+    private void flushPending(ModelState model, Collector<Prediction> out) throws Exception {
+        List<Window> waiting = new ArrayList<>();
+        for (Window w : pending.get()) {
+            waiting.add(w);
+        }
+        if (waiting.isEmpty()) {
+            return;
+        }
+        pending.clear();
+        for (Window w : waiting) {
+            predict(w, model, out);
+        }
+    }
+
+    private void predict(Window window, ModelState model, Collector<Prediction> out)
+            throws Exception {
+        LstmForecaster serving = forecasterFor(model);
+        int n = window.values.length;
+        float[] actual = slice(window.values, n - features);
+        float[] previous = lastPrediction.value();
+        Double error = previous == null ? null : meanAbsoluteError(previous, actual);
+        Double baseline =
+                window.filled < 2
+                        ? null
+                        : meanAbsoluteError(slice(window.values, n - 2 * features), actual);
+        if (error != null && baseline != null) {
+            modelError.add(error);
+            naiveError.add(baseline);
+        }
+        float[] next = serving.predict(new float[][] {window.values})[0];
+        lastPrediction.update(next);
+        List<Double> predicted = new ArrayList<>(next.length);
+        for (float v : next) {
+            predicted.add((double) v);
+        }
+        out.collect(
+                Prediction.newBuilder()
+                        .setEntityId(window.seriesId)
+                        .setEventTime(Instant.ofEpochMilli(window.eventTime))
+                        .setPredicted(predicted)
+                        .setError(error)
+                        .setBaselineError(baseline)
+                        .setModelVersion(serving.version())
+                        .build());
+    }
+
+    private LstmForecaster forecasterFor(ModelState model) {
+        if (forecaster == null || forecaster.version() != model.version()) {
+            if (forecaster != null) {
+                forecaster.close();
+            }
+            forecaster = LstmForecaster.create(model);
+            servingVersion = model.version();
+        }
+        return forecaster;
+    }
+
+    private float[] slice(float[] values, int from) {
+        float[] out = new float[features];
+        System.arraycopy(values, from, out, 0, features);
+        return out;
+    }
+
+    static double meanAbsoluteError(float[] predicted, float[] actual) {
+        double sum = 0;
+        for (int i = 0; i < actual.length; i++) {
+            sum += Math.abs((double) predicted[i] - actual[i]);
+        }
+        return sum / actual.length;
+    }
+
+    @Override
+    public void close() {
+        if (forecaster != null) {
+            forecaster.close();
+            forecaster = null;
+        }
+    }
+
+    /** Exponentially weighted mean of recent errors (about the last 500), for the metrics. */
+    static final class OnlineError {
+        private static final double ALPHA = 1.0 / 500;
+        private double value = Double.NaN;
+
+        void add(double error) {
+            value = Double.isNaN(value) ? error : value + ALPHA * (error - value);
+        }
+
+        double value() {
+            return value;
+        }
+    }
 }

@@ -27,96 +27,110 @@ import org.slf4j.LoggerFactory;
  * every checkpoint, so a restored trainer continues from exactly the step it had.
  */
 public class Trainer extends ProcessFunction<Example, ModelState> implements CheckpointedFunction {
-  private static final long serialVersionUID = 1L;
-  private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
 
-  private final ForecasterConfig config;
-  private final int batchSize;
-  private final int publishEverySteps;
+    private final ForecasterConfig config;
+    private final int batchSize;
+    private final int publishEverySteps;
 
-  private transient ListState<ModelState> modelState;
-  private transient ListState<Example> pendingState;
-  private transient ModelState restored;
-  private transient List<Example> batch;
-  private transient OnlineLearner learner;
-  private transient long lastPublishedStep;
-  private transient volatile double lastLoss = Double.NaN;
+    private transient ListState<ModelState> modelState;
+    private transient ListState<Example> pendingState;
+    private transient ModelState restored;
+    private transient List<Example> batch;
+    private transient OnlineLearner learner;
+    private transient long lastPublishedStep;
+    private transient volatile double lastLoss = Double.NaN;
 
-  public Trainer(ForecasterConfig config, int batchSize, int publishEverySteps) {
-    this.config = config;
-    this.batchSize = batchSize;
-    this.publishEverySteps = publishEverySteps;
-  }
+    public Trainer(ForecasterConfig config, int batchSize, int publishEverySteps) {
+        this.config = config;
+        this.batchSize = batchSize;
+        this.publishEverySteps = publishEverySteps;
+    }
 
-  @Override
-  public void initializeState(FunctionInitializationContext context) throws Exception {
-    modelState =
-        context.getOperatorStateStore().getListState(new ListStateDescriptor<>("trainer-model", ModelStateTypeInfo.INSTANCE));
-    pendingState =
-        context.getOperatorStateStore().getListState(new ListStateDescriptor<>("trainer-batch", TypeInformation.of(Example.class)));
-    batch = new ArrayList<>();
-    restored = null;
-    if (context.isRestored()) {
-      for (ModelState state : modelState.get()) {
-        restored = state;
-      }
-      for (Example example : pendingState.get()) {
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        modelState =
+                context.getOperatorStateStore()
+                        .getListState(
+                                new ListStateDescriptor<>(
+                                        "trainer-model", ModelStateTypeInfo.INSTANCE));
+        pendingState =
+                context.getOperatorStateStore()
+                        .getListState(
+                                new ListStateDescriptor<>(
+                                        "trainer-batch", TypeInformation.of(Example.class)));
+        batch = new ArrayList<>();
+        restored = null;
+        if (context.isRestored()) {
+            for (ModelState state : modelState.get()) {
+                restored = state;
+            }
+            for (Example example : pendingState.get()) {
+                batch.add(example);
+            }
+        }
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        if (restored != null) {
+            if (!restored.config().equals(config)) {
+                LOG.warn(
+                        "Restored model was trained with {}, the job now says {}; keeping the"
+                                + " restored one",
+                        restored.config(),
+                        config);
+            }
+            learner = OnlineLearner.restore(restored);
+            LOG.info(
+                    "Trainer restored at step {} version {} with {} pending examples",
+                    learner.step(),
+                    learner.version(),
+                    batch.size());
+        } else {
+            learner = new OnlineLearner(config);
+        }
+        lastPublishedStep = learner.step();
+        var metrics = getRuntimeContext().getMetricGroup();
+        metrics.gauge("trainerStep", () -> learner.step());
+        metrics.gauge("trainerVersion", () -> learner.version());
+        metrics.gauge("trainerLoss", () -> lastLoss);
+    }
+
+    @Override
+    public void processElement(Example example, Context ctx, Collector<ModelState> out) {
         batch.add(example);
-      }
+        if (batch.size() < batchSize) {
+            return;
+        }
+        float[][] windows = new float[batch.size()][];
+        float[][] targets = new float[batch.size()][];
+        for (int i = 0; i < windows.length; i++) {
+            windows[i] = batch.get(i).window;
+            targets[i] = batch.get(i).target;
+        }
+        batch.clear();
+        lastLoss = learner.train(windows, targets);
+        long step = learner.step();
+        if (step != lastPublishedStep && step % publishEverySteps == 0) {
+            learner.nextVersion();
+            lastPublishedStep = step;
+            out.collect(learner.snapshot());
+        }
     }
-  }
 
-  @Override
-  public void open(OpenContext openContext) {
-    if (restored != null) {
-      if (!restored.config().equals(config)) {
-        LOG.warn("Restored model was trained with {}, the job now says {}; keeping the restored one", restored.config(), config);
-      }
-      learner = OnlineLearner.restore(restored);
-      LOG.info("Trainer restored at step {} version {} with {} pending examples", learner.step(), learner.version(), batch.size());
-    } else {
-      learner = new OnlineLearner(config);
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        modelState.update(List.of(learner.snapshot()));
+        pendingState.update(batch);
     }
-    lastPublishedStep = learner.step();
-    var metrics = getRuntimeContext().getMetricGroup();
-    metrics.gauge("trainerStep", () -> learner.step());
-    metrics.gauge("trainerVersion", () -> learner.version());
-    metrics.gauge("trainerLoss", () -> lastLoss);
-  }
 
-  @Override
-  public void processElement(Example example, Context ctx, Collector<ModelState> out) {
-    batch.add(example);
-    if (batch.size() < batchSize) {
-      return;
+    @Override
+    public void close() {
+        if (learner != null) {
+            learner.close();
+            learner = null;
+        }
     }
-    float[][] windows = new float[batch.size()][];
-    float[][] targets = new float[batch.size()][];
-    for (int i = 0; i < windows.length; i++) {
-      windows[i] = batch.get(i).window;
-      targets[i] = batch.get(i).target;
-    }
-    batch.clear();
-    lastLoss = learner.train(windows, targets);
-    long step = learner.step();
-    if (step != lastPublishedStep && step % publishEverySteps == 0) {
-      learner.nextVersion();
-      lastPublishedStep = step;
-      out.collect(learner.snapshot());
-    }
-  }
-
-  @Override
-  public void snapshotState(FunctionSnapshotContext context) throws Exception {
-    modelState.update(List.of(learner.snapshot()));
-    pendingState.update(batch);
-  }
-
-  @Override
-  public void close() {
-    if (learner != null) {
-      learner.close();
-      learner = null;
-    }
-  }
 }

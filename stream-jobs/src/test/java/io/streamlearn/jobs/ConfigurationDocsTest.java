@@ -11,17 +11,19 @@ import org.junit.jupiter.api.Test;
 
 /** Keeps docs/configuration.md true: every declared key is documented. */
 class ConfigurationDocsTest {
-  @Test
-  void everyOptionIsDocumented() throws Exception {
-    String docs = Files.readString(Path.of("..", "docs", "configuration.md"));
-    int checked = 0;
-    for (Field field : StreamlearnOptions.class.getFields()) {
-      if (Modifier.isStatic(field.getModifiers()) && field.getType() == ConfigOption.class) {
-        String key = ((ConfigOption<?>) field.get(null)).key();
-        assertTrue(docs.contains("`" + key + "`"), key + " is missing from docs/configuration.md");
-        checked++;
-      }
+    @Test
+    void everyOptionIsDocumented() throws Exception {
+        String docs = Files.readString(Path.of("..", "docs", "configuration.md"));
+        int checked = 0;
+        for (Field field : StreamlearnOptions.class.getFields()) {
+            if (Modifier.isStatic(field.getModifiers()) && field.getType() == ConfigOption.class) {
+                String key = ((ConfigOption<?>) field.get(null)).key();
+                assertTrue(
+                        docs.contains("`" + key + "`"),
+                        key + " is missing from docs/configuration.md");
+                checked++;
+            }
+        }
+        assertTrue(checked > 10, "found the options by reflection");
     }
-    assertTrue(checked > 10, "found the options by reflection");
-  }
 }

@@ -14,42 +14,52 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** What the integration tests share: Flink settings for tests, job settings, producing input. */
 final class Fixtures {
-  private Fixtures() {}
+    private Fixtures() {}
 
-  /** No retries (the default retries forever) and no Kryo: a type without a serializer fails. */
-  static Configuration flinkTestConfig() {
-    Configuration conf = new Configuration();
-    conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-    conf.set(PipelineOptions.GENERIC_TYPES, false);
-    return conf;
-  }
-
-  /** Job settings with topics and transactional ids of their own, so runs never share state. */
-  static Configuration jobConfig(EmbeddedKafka kafka, String run) {
-    Configuration conf = new Configuration();
-    conf.set(StreamlearnOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-    conf.set(StreamlearnOptions.EVENTS_TOPIC, run + "-metrics");
-    conf.set(StreamlearnOptions.PREDICTIONS_TOPIC, run + "-predictions");
-    conf.set(StreamlearnOptions.DEAD_LETTERS_TOPIC, run + "-dead-letters");
-    conf.set(StreamlearnOptions.MODELS_TOPIC, run + "-models");
-    conf.set(StreamlearnOptions.GROUP_ID, run);
-    conf.set(StreamlearnOptions.TRANSACTIONAL_ID_PREFIX, run);
-    conf.set(StreamlearnOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
-    return conf;
-  }
-
-  static void createTopics(EmbeddedKafka kafka, JobSettings settings) throws Exception {
-    kafka.createTopics(1, settings.eventsTopic(), settings.predictionsTopic(), settings.deadLettersTopic(), settings.modelsTopic());
-  }
-
-  static void produce(EmbeddedKafka kafka, String topic, List<byte[]> values) {
-    Map<String, Object> config =
-        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    try (var producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (byte[] value : values) {
-        producer.send(new ProducerRecord<>(topic, value));
-      }
-      producer.flush();
+    /** No retries (the default retries forever) and no Kryo: a type without a serializer fails. */
+    static Configuration flinkTestConfig() {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        return conf;
     }
-  }
+
+    /** Job settings with topics and transactional ids of their own, so runs never share state. */
+    static Configuration jobConfig(EmbeddedKafka kafka, String run) {
+        Configuration conf = new Configuration();
+        conf.set(StreamlearnOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+        conf.set(StreamlearnOptions.EVENTS_TOPIC, run + "-metrics");
+        conf.set(StreamlearnOptions.PREDICTIONS_TOPIC, run + "-predictions");
+        conf.set(StreamlearnOptions.DEAD_LETTERS_TOPIC, run + "-dead-letters");
+        conf.set(StreamlearnOptions.MODELS_TOPIC, run + "-models");
+        conf.set(StreamlearnOptions.GROUP_ID, run);
+        conf.set(StreamlearnOptions.TRANSACTIONAL_ID_PREFIX, run);
+        conf.set(StreamlearnOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+        return conf;
+    }
+
+    static void createTopics(EmbeddedKafka kafka, JobSettings settings) throws Exception {
+        kafka.createTopics(
+                1,
+                settings.eventsTopic(),
+                settings.predictionsTopic(),
+                settings.deadLettersTopic(),
+                settings.modelsTopic());
+    }
+
+    static void produce(EmbeddedKafka kafka, String topic, List<byte[]> values) {
+        Map<String, Object> config =
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        kafka.bootstrapServers(),
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                        true);
+        try (var producer =
+                new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (byte[] value : values) {
+                producer.send(new ProducerRecord<>(topic, value));
+            }
+            producer.flush();
+        }
+    }
 }

@@ -33,134 +33,179 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Stop with a savepoint and start again from it: the trainer continues from the same step and
- * version, and in deterministic mode (one trainer, fixed seed, ordered input) it ends with the
- * same weights, bit for bit, as a run that never stopped.
+ * version, and in deterministic mode (one trainer, fixed seed, ordered input) it ends with the same
+ * weights, bit for bit, as a run that never stopped.
  */
 class ForecastJobRestoreITCase {
-  @RegisterExtension
-  static final MiniClusterExtension FLINK =
-      new MiniClusterExtension(
-          new MiniClusterResourceConfiguration.Builder()
-              .setConfiguration(Fixtures.flinkTestConfig())
-              .setNumberTaskManagers(1)
-              .setNumberSlotsPerTaskManager(1)
-              .build());
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setConfiguration(Fixtures.flinkTestConfig())
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(1)
+                            .build());
 
-  private static final int SERIES = 4;
-  private static final int EVENTS_PER_SERIES = 200;
-  private static final int BATCH = 8;
-  private static final int PUBLISH_EVERY = 2;
-  private static final int WINDOW = 16;
-  /** Every example is used: one per event after a series' first full window. */
-  private static final long FINAL_VERSION = (long) SERIES * (EVENTS_PER_SERIES - WINDOW) / BATCH / PUBLISH_EVERY;
+    private static final int SERIES = 4;
+    private static final int EVENTS_PER_SERIES = 200;
+    private static final int BATCH = 8;
+    private static final int PUBLISH_EVERY = 2;
+    private static final int WINDOW = 16;
 
-  private static EmbeddedKafka kafka;
+    /** Every example is used: one per event after a series' first full window. */
+    private static final long FINAL_VERSION =
+            (long) SERIES * (EVENTS_PER_SERIES - WINDOW) / BATCH / PUBLISH_EVERY;
 
-  @BeforeAll
-  static void startKafka() throws Exception {
-    kafka = EmbeddedKafka.start();
-  }
+    private static EmbeddedKafka kafka;
 
-  @AfterAll
-  static void stopKafka() throws Exception {
-    kafka.close();
-  }
-
-  @Test
-  void continuesFromASavepointToTheSameModelAsAnUninterruptedRun(
-      @InjectClusterClient ClusterClient<?> client, @TempDir Path savepoints) throws Exception {
-    List<ModelSnapshot> reference = uninterruptedRun();
-    assertEquals(FINAL_VERSION, reference.get(reference.size() - 1).getModelVersion());
-
-    // About half the input before the savepoint and the rest after, so the savepoint is surely
-    // mid-stream; the cut is off a batch boundary, so the unfinished batch must be restored too.
-    List<byte[]> input = input();
-    int cut = input.size() / 2 + 3;
-    JobSettings settings = settings("restored");
-    Fixtures.produce(kafka, settings.eventsTopic(), input.subList(0, cut));
-    StreamGraph first = graph(settings);
-    JobClient job = StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig()).executeAsync(first);
-    try (TopicReader models = new TopicReader(kafka.bootstrapServers(), settings.modelsTopic())) {
-      models.awaitUntil(r -> r.size() >= FINAL_VERSION / 3, Duration.ofMinutes(2), "a third of the versions");
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = EmbeddedKafka.start();
     }
-    String savepoint =
-        client.stopWithSavepoint(job.getJobID(), false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL).get();
-    List<ModelSnapshot> beforeSavepoint = readModels(settings);
-    long lastBefore = beforeSavepoint.get(beforeSavepoint.size() - 1).getModelVersion();
-    assertTrue(lastBefore < FINAL_VERSION, "the savepoint was taken mid-stream (at version " + lastBefore + ")");
 
-    Fixtures.produce(kafka, settings.eventsTopic(), input.subList(cut, input.size()));
-    StreamGraph second = graph(settings);
-    second.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, false));
-    JobClient resumed = StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig()).executeAsync(second);
-    try (TopicReader models = new TopicReader(kafka.bootstrapServers(), settings.modelsTopic())) {
-      models.awaitUntil(r -> r.size() >= FINAL_VERSION, Duration.ofMinutes(2), "version " + FINAL_VERSION);
-    } finally {
-      resumed.cancel().get();
+    @AfterAll
+    static void stopKafka() throws Exception {
+        kafka.close();
     }
-    List<ModelSnapshot> all = readModels(settings);
 
-    List<Long> versions = all.stream().map(ModelSnapshot::getModelVersion).toList();
-    List<Long> expected = new ArrayList<>();
-    for (long v = 1; v <= FINAL_VERSION; v++) {
-      expected.add(v);
+    @Test
+    void continuesFromASavepointToTheSameModelAsAnUninterruptedRun(
+            @InjectClusterClient ClusterClient<?> client, @TempDir Path savepoints)
+            throws Exception {
+        List<ModelSnapshot> reference = uninterruptedRun();
+        assertEquals(FINAL_VERSION, reference.get(reference.size() - 1).getModelVersion());
+
+        // About half the input before the savepoint and the rest after, so the savepoint is surely
+        // mid-stream; the cut is off a batch boundary, so the unfinished batch must be restored
+        // too.
+        List<byte[]> input = input();
+        int cut = input.size() / 2 + 3;
+        JobSettings settings = settings("restored");
+        Fixtures.produce(kafka, settings.eventsTopic(), input.subList(0, cut));
+        StreamGraph first = graph(settings);
+        JobClient job =
+                StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig())
+                        .executeAsync(first);
+        try (TopicReader models =
+                new TopicReader(kafka.bootstrapServers(), settings.modelsTopic())) {
+            models.awaitUntil(
+                    r -> r.size() >= FINAL_VERSION / 3,
+                    Duration.ofMinutes(2),
+                    "a third of the versions");
+        }
+        String savepoint =
+                client.stopWithSavepoint(
+                                job.getJobID(),
+                                false,
+                                savepoints.toUri().toString(),
+                                SavepointFormatType.CANONICAL)
+                        .get();
+        List<ModelSnapshot> beforeSavepoint = readModels(settings);
+        long lastBefore = beforeSavepoint.get(beforeSavepoint.size() - 1).getModelVersion();
+        assertTrue(
+                lastBefore < FINAL_VERSION,
+                "the savepoint was taken mid-stream (at version " + lastBefore + ")");
+
+        Fixtures.produce(kafka, settings.eventsTopic(), input.subList(cut, input.size()));
+        StreamGraph second = graph(settings);
+        second.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, false));
+        JobClient resumed =
+                StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig())
+                        .executeAsync(second);
+        try (TopicReader models =
+                new TopicReader(kafka.bootstrapServers(), settings.modelsTopic())) {
+            models.awaitUntil(
+                    r -> r.size() >= FINAL_VERSION,
+                    Duration.ofMinutes(2),
+                    "version " + FINAL_VERSION);
+        } finally {
+            resumed.cancel().get();
+        }
+        List<ModelSnapshot> all = readModels(settings);
+
+        List<Long> versions = all.stream().map(ModelSnapshot::getModelVersion).toList();
+        List<Long> expected = new ArrayList<>();
+        for (long v = 1; v <= FINAL_VERSION; v++) {
+            expected.add(v);
+        }
+        assertEquals(expected, versions, "every version once, in order, across the restart");
+        ModelSnapshot firstAfter = all.get((int) lastBefore);
+        assertEquals(lastBefore + 1, firstAfter.getModelVersion());
+        assertEquals(
+                (lastBefore + 1) * PUBLISH_EVERY,
+                firstAfter.getStep(),
+                "the trainer continued from its step");
+        for (int i = 0; i < all.size(); i++) {
+            ModelState restoredRun = ModelSnapshots.fromSnapshot(all.get(i));
+            ModelState expectedState = ModelSnapshots.fromSnapshot(reference.get(i));
+            assertEquals(
+                    expectedState,
+                    restoredRun,
+                    "version " + (i + 1) + " is bit-exact with the uninterrupted run");
+        }
     }
-    assertEquals(expected, versions, "every version once, in order, across the restart");
-    ModelSnapshot firstAfter = all.get((int) lastBefore);
-    assertEquals(lastBefore + 1, firstAfter.getModelVersion());
-    assertEquals((lastBefore + 1) * PUBLISH_EVERY, firstAfter.getStep(), "the trainer continued from its step");
-    for (int i = 0; i < all.size(); i++) {
-      ModelState restoredRun = ModelSnapshots.fromSnapshot(all.get(i));
-      ModelState expectedState = ModelSnapshots.fromSnapshot(reference.get(i));
-      assertEquals(expectedState, restoredRun, "version " + (i + 1) + " is bit-exact with the uninterrupted run");
+
+    private List<ModelSnapshot> uninterruptedRun() throws Exception {
+        JobSettings settings = settings("uninterrupted");
+        Fixtures.produce(kafka, settings.eventsTopic(), input());
+        JobClient job =
+                StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig())
+                        .executeAsync(graph(settings));
+        try (TopicReader models =
+                new TopicReader(kafka.bootstrapServers(), settings.modelsTopic())) {
+            models.awaitUntil(
+                    r -> r.size() >= FINAL_VERSION,
+                    Duration.ofMinutes(2),
+                    "version " + FINAL_VERSION);
+        } finally {
+            job.cancel().get();
+        }
+        return readModels(settings);
     }
-  }
 
-  private List<ModelSnapshot> uninterruptedRun() throws Exception {
-    JobSettings settings = settings("uninterrupted");
-    Fixtures.produce(kafka, settings.eventsTopic(), input());
-    JobClient job = StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig()).executeAsync(graph(settings));
-    try (TopicReader models = new TopicReader(kafka.bootstrapServers(), settings.modelsTopic())) {
-      models.awaitUntil(r -> r.size() >= FINAL_VERSION, Duration.ofMinutes(2), "version " + FINAL_VERSION);
-    } finally {
-      job.cancel().get();
+    private static JobSettings settings(String run) throws Exception {
+        Configuration conf = Fixtures.jobConfig(kafka, run);
+        conf.set(StreamlearnOptions.BATCH_SIZE, BATCH);
+        conf.set(StreamlearnOptions.PUBLISH_EVERY_STEPS, PUBLISH_EVERY);
+        conf.set(StreamlearnOptions.WINDOW, WINDOW);
+        JobSettings settings = JobSettings.from(conf);
+        Fixtures.createTopics(kafka, settings);
+        return settings;
     }
-    return readModels(settings);
-  }
 
-  private static JobSettings settings(String run) throws Exception {
-    Configuration conf = Fixtures.jobConfig(kafka, run);
-    conf.set(StreamlearnOptions.BATCH_SIZE, BATCH);
-    conf.set(StreamlearnOptions.PUBLISH_EVERY_STEPS, PUBLISH_EVERY);
-    conf.set(StreamlearnOptions.WINDOW, WINDOW);
-    JobSettings settings = JobSettings.from(conf);
-    Fixtures.createTopics(kafka, settings);
-    return settings;
-  }
-
-  /** The same events for every run, in the same order. */
-  private static List<byte[]> input() {
-    AvroSerde<MetricEvent> serde = AvroSerde.of(MetricEvent.class);
-    MetricGenerator generator = new MetricGenerator(SERIES, 5L, 0.05, 0.0, Instant.parse("2026-01-01T00:00:00Z"));
-    List<byte[]> input = new ArrayList<>();
-    for (int i = 0; i < SERIES * EVENTS_PER_SERIES; i++) {
-      input.add(serde.encode(generator.next()));
+    /** The same events for every run, in the same order. */
+    private static List<byte[]> input() {
+        AvroSerde<MetricEvent> serde = AvroSerde.of(MetricEvent.class);
+        MetricGenerator generator =
+                new MetricGenerator(SERIES, 5L, 0.05, 0.0, Instant.parse("2026-01-01T00:00:00Z"));
+        List<byte[]> input = new ArrayList<>();
+        for (int i = 0; i < SERIES * EVENTS_PER_SERIES; i++) {
+            input.add(serde.encode(generator.next()));
+        }
+        return input;
     }
-    return input;
-  }
 
-  private static StreamGraph graph(JobSettings settings) {
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
-    env.setParallelism(1);
-    ForecastJob.build(env, settings, KafkaEndpoints.source(settings), KafkaEndpoints.predictions(settings),
-        KafkaEndpoints.deadLetters(settings), KafkaEndpoints.models(settings));
-    return env.getStreamGraph();
-  }
-
-  private static List<ModelSnapshot> readModels(JobSettings settings) {
-    AvroSerde<ModelSnapshot> serde = AvroSerde.of(ModelSnapshot.class);
-    try (TopicReader reader = new TopicReader(kafka.bootstrapServers(), settings.modelsTopic())) {
-      return reader.readToEnd(Duration.ofSeconds(30)).stream().map(r -> serde.decode(r.value())).toList();
+    private static StreamGraph graph(JobSettings settings) {
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
+        env.setParallelism(1);
+        ForecastJob.build(
+                env,
+                settings,
+                KafkaEndpoints.source(settings),
+                KafkaEndpoints.predictions(settings),
+                KafkaEndpoints.deadLetters(settings),
+                KafkaEndpoints.models(settings));
+        return env.getStreamGraph();
     }
-  }
+
+    private static List<ModelSnapshot> readModels(JobSettings settings) {
+        AvroSerde<ModelSnapshot> serde = AvroSerde.of(ModelSnapshot.class);
+        try (TopicReader reader =
+                new TopicReader(kafka.bootstrapServers(), settings.modelsTopic())) {
+            return reader.readToEnd(Duration.ofSeconds(30)).stream()
+                    .map(r -> serde.decode(r.value()))
+                    .toList();
+        }
+    }
 }

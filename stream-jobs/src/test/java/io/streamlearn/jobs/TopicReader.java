@@ -13,54 +13,63 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Reads a topic from the beginning as a {@code read_committed} consumer, keeping every record,
- * so that tests wait on what a real consumer sees instead of sleeping.
+ * Reads a topic from the beginning as a {@code read_committed} consumer, keeping every record, so
+ * that tests wait on what a real consumer sees instead of sleeping.
  */
 final class TopicReader implements AutoCloseable {
-  private final KafkaConsumer<byte[], byte[]> consumer;
-  private final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
 
-  TopicReader(String bootstrapServers, String topic) {
-    consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"),
-            new ByteArrayDeserializer(),
-            new ByteArrayDeserializer());
-    List<TopicPartition> partitions =
-        consumer.partitionsFor(topic).stream()
-            .map(p -> new TopicPartition(topic, p.partition()))
-            .collect(Collectors.toList());
-    consumer.assign(partitions);
-    consumer.seekToBeginning(partitions);
-  }
-
-  /** Polls until {@code done} holds for the records read so far; fails after {@code timeout}. */
-  List<ConsumerRecord<byte[], byte[]>> awaitUntil(
-      Predicate<List<ConsumerRecord<byte[], byte[]>>> done, Duration timeout, String what) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!done.test(records)) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what + "; have " + records.size() + " records");
-      }
-      consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+    TopicReader(String bootstrapServers, String topic) {
+        consumer =
+                new KafkaConsumer<>(
+                        Map.of(
+                                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"),
+                        new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer());
+        List<TopicPartition> partitions =
+                consumer.partitionsFor(topic).stream()
+                        .map(p -> new TopicPartition(topic, p.partition()))
+                        .collect(Collectors.toList());
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
     }
-    return records;
-  }
 
-  /** Reads everything committed so far: up to the last stable offset of every partition. */
-  List<ConsumerRecord<byte[], byte[]>> readToEnd(Duration timeout) {
-    Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
-    return awaitUntil(
-        r -> end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue()),
-        timeout,
-        "the end of " + end);
-  }
+    /** Polls until {@code done} holds for the records read so far; fails after {@code timeout}. */
+    List<ConsumerRecord<byte[], byte[]>> awaitUntil(
+            Predicate<List<ConsumerRecord<byte[], byte[]>>> done, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!done.test(records)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(
+                        "timed out after "
+                                + timeout
+                                + " waiting for "
+                                + what
+                                + "; have "
+                                + records.size()
+                                + " records");
+            }
+            consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+        }
+        return records;
+    }
 
-  @Override
-  public void close() {
-    consumer.close();
-  }
+    /** Reads everything committed so far: up to the last stable offset of every partition. */
+    List<ConsumerRecord<byte[], byte[]>> readToEnd(Duration timeout) {
+        Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
+        return awaitUntil(
+                r ->
+                        end.entrySet().stream()
+                                .allMatch(e -> consumer.position(e.getKey()) >= e.getValue()),
+                timeout,
+                "the end of " + end);
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
 }

@@ -18,132 +18,142 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.TimeUtils;
 
 /**
- * The {@code streamlearn} command line. {@code demo} runs everything embedded; {@code run}
- * starts the same job against an existing Kafka, configured by a properties file of
- * {@code streamlearn.*} (and any Flink) keys.
+ * The {@code streamlearn} command line. {@code demo} runs everything embedded; {@code run} starts
+ * the same job against an existing Kafka, configured by a properties file of {@code streamlearn.*}
+ * (and any Flink) keys.
  */
 public final class Streamlearn {
-  private static final String USAGE =
-      String.join(
-          "\n",
-          "usage: streamlearn <command> [options]",
-          "",
-          "commands:",
-          "  demo [--duration 60s] [--rate 400] [--series 8]",
-          "        embedded Kafka + Flink, generated metric series, live progress",
-          "  run --config <file.properties>",
-          "        the forecasting job against your Kafka; keys are listed in docs/configuration.md",
-          "  read --bootstrap-servers <host:port> --topic <name> [--type prediction] [--max 20]",
-          "        print a topic's records as JSON (types: dead-letter, metric, model, prediction)");
+    private static final String USAGE =
+            String.join(
+                    "\n",
+                    "usage: streamlearn <command> [options]",
+                    "",
+                    "commands:",
+                    "  demo [--duration 60s] [--rate 400] [--series 8]",
+                    "        embedded Kafka + Flink, generated metric series, live progress",
+                    "  run --config <file.properties>",
+                    "        the forecasting job against your Kafka; keys are listed in"
+                            + " docs/configuration.md",
+                    "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
+                            + " [--max 20]",
+                    "        print a topic's records as JSON (types: dead-letter, metric, model,"
+                            + " prediction)");
 
-  private Streamlearn() {}
+    private Streamlearn() {}
 
-  public static void main(String[] args) throws Exception {
-    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-      System.out.println(USAGE);
-      return;
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            System.out.println(USAGE);
+            return;
+        }
+        Map<String, String> options = options(args);
+        switch (args[0]) {
+            case "demo" -> demo(options);
+            case "run" -> run(options);
+            case "read" -> read(options);
+            default -> fail("unknown command '" + args[0] + "'");
+        }
     }
-    Map<String, String> options = options(args);
-    switch (args[0]) {
-      case "demo" -> demo(options);
-      case "run" -> run(options);
-      case "read" -> read(options);
-      default -> fail("unknown command '" + args[0] + "'");
-    }
-  }
 
-  private static void demo(Map<String, String> options) throws Exception {
-    Duration duration = TimeUtils.parseDuration(options.getOrDefault("duration", "60s"));
-    int rate = positiveInt(options, "rate", 400);
-    int series = positiveInt(options, "series", 8);
-    AtomicBoolean stop = new AtomicBoolean();
-    CountDownLatch finished = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      stop.set(true);
-      try {
-        finished.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
-      new Demo(duration, rate, series, System.out).run(stop);
-    } finally {
-      finished.countDown();
+    private static void demo(Map<String, String> options) throws Exception {
+        Duration duration = TimeUtils.parseDuration(options.getOrDefault("duration", "60s"));
+        int rate = positiveInt(options, "rate", 400);
+        int series = positiveInt(options, "series", 8);
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook =
+                new Thread(
+                        () -> {
+                            stop.set(true);
+                            try {
+                                finished.await();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            new Demo(duration, rate, series, System.out).run(stop);
+        } finally {
+            finished.countDown();
+        }
+        System.exit(0);
     }
-    System.exit(0);
-  }
 
-  private static void run(Map<String, String> options) throws Exception {
-    String file = options.get("config");
-    if (file == null) {
-      fail("run needs --config <file.properties>");
+    private static void run(Map<String, String> options) throws Exception {
+        String file = options.get("config");
+        if (file == null) {
+            fail("run needs --config <file.properties>");
+        }
+        Properties properties = new Properties();
+        try (InputStream in = Files.newInputStream(Path.of(file))) {
+            properties.load(in);
+        }
+        Map<String, String> map = new HashMap<>();
+        properties.forEach((k, v) -> map.put(k.toString(), v.toString()));
+        Configuration conf = Configuration.fromMap(map);
+        JobSettings settings = JobSettings.from(conf);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        ForecastJob.build(
+                env,
+                settings,
+                KafkaEndpoints.source(settings),
+                KafkaEndpoints.predictions(settings),
+                KafkaEndpoints.deadLetters(settings),
+                KafkaEndpoints.models(settings));
+        env.execute("streamlearn");
     }
-    Properties properties = new Properties();
-    try (InputStream in = Files.newInputStream(Path.of(file))) {
-      properties.load(in);
-    }
-    Map<String, String> map = new HashMap<>();
-    properties.forEach((k, v) -> map.put(k.toString(), v.toString()));
-    Configuration conf = Configuration.fromMap(map);
-    JobSettings settings = JobSettings.from(conf);
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-    ForecastJob.build(
-        env,
-        settings,
-        KafkaEndpoints.source(settings),
-        KafkaEndpoints.predictions(settings),
-        KafkaEndpoints.deadLetters(settings),
-        KafkaEndpoints.models(settings));
-    env.execute("streamlearn");
-  }
 
-  private static void read(Map<String, String> options) {
-    String bootstrap = options.get("bootstrap-servers");
-    String topic = options.get("topic");
-    if (bootstrap == null || topic == null) {
-      fail("read needs --bootstrap-servers <host:port> and --topic <name>");
+    private static void read(Map<String, String> options) {
+        String bootstrap = options.get("bootstrap-servers");
+        String topic = options.get("topic");
+        if (bootstrap == null || topic == null) {
+            fail("read needs --bootstrap-servers <host:port> and --topic <name>");
+        }
+        try {
+            TopicPrinter.print(
+                    bootstrap,
+                    topic,
+                    options.getOrDefault("type", "prediction"),
+                    positiveInt(options, "max", 20),
+                    Duration.ofSeconds(5),
+                    System.out);
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+        }
     }
-    try {
-      TopicPrinter.print(bootstrap, topic, options.getOrDefault("type", "prediction"),
-          positiveInt(options, "max", 20), Duration.ofSeconds(5), System.out);
-    } catch (IllegalArgumentException e) {
-      fail(e.getMessage());
-    }
-  }
 
-  private static Map<String, String> options(String[] args) {
-    Map<String, String> options = new HashMap<>();
-    for (int i = 1; i < args.length; i++) {
-      if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        fail("expected --name value, got '" + args[i] + "'");
-      }
-      options.put(args[i].substring(2), args[++i]);
+    private static Map<String, String> options(String[] args) {
+        Map<String, String> options = new HashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                fail("expected --name value, got '" + args[i] + "'");
+            }
+            options.put(args[i].substring(2), args[++i]);
+        }
+        return options;
     }
-    return options;
-  }
 
-  private static int positiveInt(Map<String, String> options, String name, int fallback) {
-    String value = options.get(name);
-    if (value == null) {
-      return fallback;
+    private static int positiveInt(Map<String, String> options, String name, int fallback) {
+        String value = options.get(name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(value);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the error below
+        }
+        fail("--" + name + " must be a positive whole number, got '" + value + "'");
+        return fallback;
     }
-    try {
-      int n = Integer.parseInt(value);
-      if (n > 0) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // falls through to the error below
-    }
-    fail("--" + name + " must be a positive whole number, got '" + value + "'");
-    return fallback;
-  }
 
-  private static void fail(String message) {
-    System.err.println("streamlearn: " + message);
-    System.err.println(USAGE);
-    System.exit(2);
-  }
+    private static void fail(String message) {
+        System.err.println("streamlearn: " + message);
+        System.err.println(USAGE);
+        System.exit(2);
+    }
 }

@@ -21,49 +21,59 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * consumer from the beginning: what {@code streamlearn read} does.
  */
 final class TopicPrinter {
-  private static final Map<String, AvroSerde<? extends SpecificRecord>> TYPES =
-      Map.of(
-          "prediction", AvroSerde.of(Prediction.class),
-          "dead-letter", AvroSerde.of(DeadLetter.class),
-          "metric", AvroSerde.of(MetricEvent.class),
-          "model", AvroSerde.of(ModelSnapshot.class));
+    private static final Map<String, AvroSerde<? extends SpecificRecord>> TYPES =
+            Map.of(
+                    "prediction", AvroSerde.of(Prediction.class),
+                    "dead-letter", AvroSerde.of(DeadLetter.class),
+                    "metric", AvroSerde.of(MetricEvent.class),
+                    "model", AvroSerde.of(ModelSnapshot.class));
 
-  private TopicPrinter() {}
+    private TopicPrinter() {}
 
-  static String types() {
-    return String.join("|", TYPES.keySet().stream().sorted().toList());
-  }
-
-  /** Prints up to {@code max} records; stops early when nothing arrives for {@code idle}. */
-  static void print(String bootstrap, String topic, String type, int max, Duration idle, PrintStream out) {
-    AvroSerde<? extends SpecificRecord> serde = TYPES.get(type);
-    if (serde == null) {
-      throw new IllegalArgumentException("--type must be one of " + types() + ", got '" + type + "'");
+    static String types() {
+        return String.join("|", TYPES.keySet().stream().sorted().toList());
     }
-    Map<String, Object> config =
-        Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
-            ConsumerConfig.GROUP_ID_CONFIG, "streamlearn-read-" + System.nanoTime());
-    try (var consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(topic));
-      int printed = 0;
-      long lastRecord = System.nanoTime();
-      while (printed < max && System.nanoTime() - lastRecord < idle.toNanos()) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-          lastRecord = System.nanoTime();
-          try {
-            out.println(serde.decode(record.value()));
-          } catch (InvalidRecordException e) {
-            out.println("{\"unreadable\": \"" + e.getMessage().replace("\"", "'") + "\", \"offset\": " + record.offset() + "}");
-          }
-          if (++printed >= max) {
-            break;
-          }
+
+    /** Prints up to {@code max} records; stops early when nothing arrives for {@code idle}. */
+    static void print(
+            String bootstrap, String topic, String type, int max, Duration idle, PrintStream out) {
+        AvroSerde<? extends SpecificRecord> serde = TYPES.get(type);
+        if (serde == null) {
+            throw new IllegalArgumentException(
+                    "--type must be one of " + types() + ", got '" + type + "'");
         }
-      }
+        Map<String, Object> config =
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                        ConsumerConfig.GROUP_ID_CONFIG, "streamlearn-read-" + System.nanoTime());
+        try (var consumer =
+                new KafkaConsumer<>(
+                        config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            int printed = 0;
+            long lastRecord = System.nanoTime();
+            while (printed < max && System.nanoTime() - lastRecord < idle.toNanos()) {
+                for (ConsumerRecord<byte[], byte[]> record :
+                        consumer.poll(Duration.ofMillis(500))) {
+                    lastRecord = System.nanoTime();
+                    try {
+                        out.println(serde.decode(record.value()));
+                    } catch (InvalidRecordException e) {
+                        out.println(
+                                "{\"unreadable\": \""
+                                        + e.getMessage().replace("\"", "'")
+                                        + "\", \"offset\": "
+                                        + record.offset()
+                                        + "}");
+                    }
+                    if (++printed >= max) {
+                        break;
+                    }
+                }
+            }
+        }
     }
-  }
 }

@@ -7,9 +7,9 @@ import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.MetricEvent;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -17,153 +17,205 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
-import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
 
 /**
- * The embedded default: a Kafka broker (KRaft) and a Flink MiniCluster in this process, a
- * generator of seasonal metric series with noise, spikes and the odd malformed record, the
- * forecasting job between them, and a progress line every few seconds read from the output
- * topics as a consumer would.
+ * The embedded default: a Kafka broker (KRaft) and a Flink MiniCluster in this process, a generator
+ * of seasonal metric series with noise, spikes and the odd malformed record, the forecasting job
+ * between them, and a progress line every few seconds read from the output topics as a consumer
+ * would.
  */
 public final class Demo {
-  private final Duration duration;
-  private final int eventsPerSecond;
-  private final int series;
-  private final PrintStream out;
+    private final Duration duration;
+    private final int eventsPerSecond;
+    private final int series;
+    private final PrintStream out;
 
-  public Demo(Duration duration, int eventsPerSecond, int series, PrintStream out) {
-    this.duration = duration;
-    this.eventsPerSecond = eventsPerSecond;
-    this.series = series;
-    this.out = out;
-  }
-
-  /** Runs until the duration is over or {@code stop} turns true, then cleans up everything. */
-  public void run(AtomicBoolean stop) throws Exception {
-    // The demo's own progress lines are the output; the embedded broker and cluster would
-    // otherwise fill the terminal with start-up warnings. Errors still show.
-    Configurator.setRootLevel(Level.ERROR);
-    Configurator.setLevel("io.streamlearn", Level.WARN);
-    out.println("streamlearn demo: starting an embedded Kafka broker (KRaft) ...");
-    Path flinkTmp = Files.createTempDirectory("streamlearn-flink-");
-    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-      Configuration conf = new Configuration();
-      conf.set(CoreOptions.TMP_DIRS, flinkTmp.toString());
-      conf.set(WebOptions.UPLOAD_DIR, flinkTmp.resolve("web-upload").toString());
-      conf.set(StreamlearnOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-      conf.set(StreamlearnOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
-      conf.set(PipelineOptions.GENERIC_TYPES, false);
-      conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-      conf.set(RestOptions.ADDRESS, "127.0.0.1");
-      int restPort = EmbeddedKafka.freePort();
-      conf.set(RestOptions.PORT, restPort);
-      JobSettings settings = JobSettings.from(conf);
-      kafka.createTopics(1, settings.eventsTopic(), settings.predictionsTopic(), settings.deadLettersTopic(), settings.modelsTopic());
-      out.println("Kafka:       " + kafka.bootstrapServers() + "  topics: " + settings.eventsTopic() + " -> "
-          + settings.predictionsTopic() + ", " + settings.deadLettersTopic() + ", " + settings.modelsTopic());
-
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
-      env.setParallelism(1);
-      ForecastJob.build(
-          env,
-          settings,
-          KafkaEndpoints.source(settings),
-          KafkaEndpoints.predictions(settings),
-          KafkaEndpoints.deadLetters(settings),
-          KafkaEndpoints.models(settings));
-      JobClient job = env.executeAsync("streamlearn demo");
-      out.println("Flink web UI: http://127.0.0.1:" + restPort + "  (job " + job.getJobID() + ")");
-      out.printf(Locale.ROOT, "Generating %d series at %d events/s for %ds (Ctrl-C stops early)%n",
-          series, eventsPerSecond, duration.toSeconds());
-
-      AtomicLong produced = new AtomicLong();
-      Thread generator = new Thread(() -> generate(kafka.bootstrapServers(), settings.eventsTopic(), produced, stop), "demo-generator");
-      generator.setDaemon(true);
-      generator.start();
-      try (Progress progress = new Progress(kafka.bootstrapServers(), settings.predictionsTopic(), settings.deadLettersTopic(), settings.modelsTopic())) {
-        report(progress, produced, stop);
-      } finally {
-        stop.set(true);
-        generator.join(5_000);
-        out.println("Stopping the job and the broker ...");
-        job.cancel().get();
-      }
-    } finally {
-      Directories.deleteRecursively(flinkTmp);
+    public Demo(Duration duration, int eventsPerSecond, int series, PrintStream out) {
+        this.duration = duration;
+        this.eventsPerSecond = eventsPerSecond;
+        this.series = series;
+        this.out = out;
     }
-    out.println("streamlearn demo: done; temporary files removed.");
-  }
 
-  private void report(Progress progress, AtomicLong produced, AtomicBoolean stop) {
-    long startNanos = System.nanoTime();
-    long lastPrint = startNanos;
-    long lastProduced = 0;
-    while (!stop.get()) {
-      progress.poll(Duration.ofMillis(500));
-      long now = System.nanoTime();
-      if (now - lastPrint >= 5_000_000_000L) {
-        long in = produced.get();
-        double rate = (in - lastProduced) / ((now - lastPrint) / 1e9);
-        out.printf(Locale.ROOT,
-            "[%3ds] events in %7d (%4.0f/s) | predictions %7d | dead letters %3d | model v%-4d step %-5d | online MAE model %s  naive %s%n",
-            Duration.ofNanos(now - startNanos).toSeconds(), in, rate, progress.predictions(), progress.deadLetters(),
-            progress.modelVersion(), progress.modelStep(), format(progress.modelMae()), format(progress.naiveMae()));
-        lastPrint = now;
-        lastProduced = in;
-      }
-      if (now - startNanos >= duration.toNanos()) {
-        return;
-      }
-    }
-  }
+    /** Runs until the duration is over or {@code stop} turns true, then cleans up everything. */
+    public void run(AtomicBoolean stop) throws Exception {
+        // The demo's own progress lines are the output; the embedded broker and cluster would
+        // otherwise fill the terminal with start-up warnings. Errors still show.
+        Configurator.setRootLevel(Level.ERROR);
+        Configurator.setLevel("io.streamlearn", Level.WARN);
+        out.println("streamlearn demo: starting an embedded Kafka broker (KRaft) ...");
+        Path flinkTmp = Files.createTempDirectory("streamlearn-flink-");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            Configuration conf = new Configuration();
+            conf.set(CoreOptions.TMP_DIRS, flinkTmp.toString());
+            conf.set(WebOptions.UPLOAD_DIR, flinkTmp.resolve("web-upload").toString());
+            conf.set(StreamlearnOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+            conf.set(StreamlearnOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
+            conf.set(PipelineOptions.GENERIC_TYPES, false);
+            conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+            conf.set(RestOptions.ADDRESS, "127.0.0.1");
+            int restPort = EmbeddedKafka.freePort();
+            conf.set(RestOptions.PORT, restPort);
+            JobSettings settings = JobSettings.from(conf);
+            kafka.createTopics(
+                    1,
+                    settings.eventsTopic(),
+                    settings.predictionsTopic(),
+                    settings.deadLettersTopic(),
+                    settings.modelsTopic());
+            out.println(
+                    "Kafka:       "
+                            + kafka.bootstrapServers()
+                            + "  topics: "
+                            + settings.eventsTopic()
+                            + " -> "
+                            + settings.predictionsTopic()
+                            + ", "
+                            + settings.deadLettersTopic()
+                            + ", "
+                            + settings.modelsTopic());
 
-  private static String format(double mae) {
-    return Double.isNaN(mae) ? "  -   " : String.format(Locale.ROOT, "%6.3f", mae);
-  }
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+            env.setParallelism(1);
+            ForecastJob.build(
+                    env,
+                    settings,
+                    KafkaEndpoints.source(settings),
+                    KafkaEndpoints.predictions(settings),
+                    KafkaEndpoints.deadLetters(settings),
+                    KafkaEndpoints.models(settings));
+            JobClient job = env.executeAsync("streamlearn demo");
+            out.println(
+                    "Flink web UI: http://127.0.0.1:"
+                            + restPort
+                            + "  (job "
+                            + job.getJobID()
+                            + ")");
+            out.printf(
+                    Locale.ROOT,
+                    "Generating %d series at %d events/s for %ds (Ctrl-C stops early)%n",
+                    series,
+                    eventsPerSecond,
+                    duration.toSeconds());
 
-  private void generate(String bootstrap, String topic, AtomicLong produced, AtomicBoolean stop) {
-    MetricGenerator generator = new MetricGenerator(series, 7L);
-    AvroSerde<MetricEvent> serde = AvroSerde.of(MetricEvent.class);
-    Map<String, Object> config = Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.LINGER_MS_CONFIG, 5,
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
-      long startNanos = System.nanoTime();
-      long n = 0;
-      while (!stop.get()) {
-        byte[] value;
-        String key;
-        if (n % 500 == 499) {
-          // The odd malformed record, to show the dead-letter path at work.
-          key = "garbage";
-          value = ("not an event #" + n).getBytes(StandardCharsets.UTF_8);
-        } else {
-          MetricEvent event = generator.next();
-          key = event.getSeriesId();
-          value = serde.encode(event);
+            AtomicLong produced = new AtomicLong();
+            Thread generator =
+                    new Thread(
+                            () ->
+                                    generate(
+                                            kafka.bootstrapServers(),
+                                            settings.eventsTopic(),
+                                            produced,
+                                            stop),
+                            "demo-generator");
+            generator.setDaemon(true);
+            generator.start();
+            try (Progress progress =
+                    new Progress(
+                            kafka.bootstrapServers(),
+                            settings.predictionsTopic(),
+                            settings.deadLettersTopic(),
+                            settings.modelsTopic())) {
+                report(progress, produced, stop);
+            } finally {
+                stop.set(true);
+                generator.join(5_000);
+                out.println("Stopping the job and the broker ...");
+                job.cancel().get();
+            }
+        } finally {
+            Directories.deleteRecursively(flinkTmp);
         }
-        producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
-        n++;
-        produced.set(n);
-        long due = startNanos + n * 1_000_000_000L / eventsPerSecond;
-        long wait = due - System.nanoTime();
-        if (wait > 0) {
-          Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+        out.println("streamlearn demo: done; temporary files removed.");
     }
-  }
+
+    private void report(Progress progress, AtomicLong produced, AtomicBoolean stop) {
+        long startNanos = System.nanoTime();
+        long lastPrint = startNanos;
+        long lastProduced = 0;
+        while (!stop.get()) {
+            progress.poll(Duration.ofMillis(500));
+            long now = System.nanoTime();
+            if (now - lastPrint >= 5_000_000_000L) {
+                long in = produced.get();
+                double rate = (in - lastProduced) / ((now - lastPrint) / 1e9);
+                out.printf(
+                        Locale.ROOT,
+                        "[%3ds] events in %7d (%4.0f/s) | predictions %7d | dead letters %3d |"
+                                + " model v%-4d step %-5d | online MAE model %s  naive %s%n",
+                        Duration.ofNanos(now - startNanos).toSeconds(),
+                        in,
+                        rate,
+                        progress.predictions(),
+                        progress.deadLetters(),
+                        progress.modelVersion(),
+                        progress.modelStep(),
+                        format(progress.modelMae()),
+                        format(progress.naiveMae()));
+                lastPrint = now;
+                lastProduced = in;
+            }
+            if (now - startNanos >= duration.toNanos()) {
+                return;
+            }
+        }
+    }
+
+    private static String format(double mae) {
+        return Double.isNaN(mae) ? "  -   " : String.format(Locale.ROOT, "%6.3f", mae);
+    }
+
+    private void generate(String bootstrap, String topic, AtomicLong produced, AtomicBoolean stop) {
+        MetricGenerator generator = new MetricGenerator(series, 7L);
+        AvroSerde<MetricEvent> serde = AvroSerde.of(MetricEvent.class);
+        Map<String, Object> config =
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ProducerConfig.LINGER_MS_CONFIG,
+                        5,
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                        true);
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+            long startNanos = System.nanoTime();
+            long n = 0;
+            while (!stop.get()) {
+                byte[] value;
+                String key;
+                if (n % 500 == 499) {
+                    // The odd malformed record, to show the dead-letter path at work.
+                    key = "garbage";
+                    value = ("not an event #" + n).getBytes(StandardCharsets.UTF_8);
+                } else {
+                    MetricEvent event = generator.next();
+                    key = event.getSeriesId();
+                    value = serde.encode(event);
+                }
+                producer.send(
+                        new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+                n++;
+                produced.set(n);
+                long due = startNanos + n * 1_000_000_000L / eventsPerSecond;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -25,104 +25,114 @@ import org.apache.kafka.server.common.MetadataVersion;
 /**
  * A single Kafka broker in KRaft mode (broker and controller in one node), in this JVM, bound to
  * 127.0.0.1 on free ports, with its logs in a directory it owns and deletes on close. It backs
- * {@code demo} and the integration tests; it is a real broker (transactions included), not a
- * fake.
+ * {@code demo} and the integration tests; it is a real broker (transactions included), not a fake.
  */
 public final class EmbeddedKafka implements AutoCloseable {
-  private final Path directory;
-  private final boolean ownsDirectory;
-  private final int brokerPort;
-  private final KafkaRaftServer server;
+    private final Path directory;
+    private final boolean ownsDirectory;
+    private final int brokerPort;
+    private final KafkaRaftServer server;
 
-  private EmbeddedKafka(Path directory, boolean ownsDirectory, int brokerPort, KafkaRaftServer server) {
-    this.directory = directory;
-    this.ownsDirectory = ownsDirectory;
-    this.brokerPort = brokerPort;
-    this.server = server;
-  }
+    private EmbeddedKafka(
+            Path directory, boolean ownsDirectory, int brokerPort, KafkaRaftServer server) {
+        this.directory = directory;
+        this.ownsDirectory = ownsDirectory;
+        this.brokerPort = brokerPort;
+        this.server = server;
+    }
 
-  /** Formats a fresh log directory under a new temporary folder and starts the broker. */
-  public static EmbeddedKafka start() throws Exception {
-    return start(Files.createTempDirectory("streamlearn-kafka-"), true);
-  }
+    /** Formats a fresh log directory under a new temporary folder and starts the broker. */
+    public static EmbeddedKafka start() throws Exception {
+        return start(Files.createTempDirectory("streamlearn-kafka-"), true);
+    }
 
-  static EmbeddedKafka start(Path directory, boolean ownsDirectory) throws Exception {
-    int brokerPort = freePort();
-    int controllerPort = freePort();
-    String logDir = directory.resolve("logs").toString();
-    Properties props = new Properties();
-    props.put("process.roles", "broker,controller");
-    props.put("node.id", "1");
-    props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
-    props.put("controller.listener.names", "CONTROLLER");
-    props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-    props.put("inter.broker.listener.name", "PLAINTEXT");
-    props.put("log.dirs", logDir);
-    props.put("num.partitions", "1");
-    props.put("offsets.topic.replication.factor", "1");
-    props.put("offsets.topic.num.partitions", "1");
-    props.put("transaction.state.log.replication.factor", "1");
-    props.put("transaction.state.log.min.isr", "1");
-    props.put("transaction.state.log.num.partitions", "1");
-    props.put("share.coordinator.state.topic.replication.factor", "1");
-    props.put("share.coordinator.state.topic.min.isr", "1");
-    props.put("group.initial.rebalance.delay.ms", "0");
-    props.put("auto.create.topics.enable", "false");
-    KafkaConfig config = KafkaConfig.fromProps(props);
+    static EmbeddedKafka start(Path directory, boolean ownsDirectory) throws Exception {
+        int brokerPort = freePort();
+        int controllerPort = freePort();
+        String logDir = directory.resolve("logs").toString();
+        Properties props = new Properties();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        props.put(
+                "listeners",
+                "PLAINTEXT://127.0.0.1:"
+                        + brokerPort
+                        + ",CONTROLLER://127.0.0.1:"
+                        + controllerPort);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        props.put("controller.listener.names", "CONTROLLER");
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("inter.broker.listener.name", "PLAINTEXT");
+        props.put("log.dirs", logDir);
+        props.put("num.partitions", "1");
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("offsets.topic.num.partitions", "1");
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("transaction.state.log.num.partitions", "1");
+        props.put("share.coordinator.state.topic.replication.factor", "1");
+        props.put("share.coordinator.state.topic.min.isr", "1");
+        props.put("group.initial.rebalance.delay.ms", "0");
+        props.put("auto.create.topics.enable", "false");
+        KafkaConfig config = KafkaConfig.fromProps(props);
 
-    ByteArrayOutputStream formatOutput = new ByteArrayOutputStream();
-    new Formatter()
-        .setPrintStream(new PrintStream(formatOutput, true))
-        .setNodeId(1)
-        .setClusterId(Uuid.randomUuid().toString())
-        .setControllerListenerName("CONTROLLER")
-        .setMetadataLogDirectory(logDir)
-        .addDirectory(logDir)
-        .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-        .setHasDynamicQuorum(false)
-        .run();
+        ByteArrayOutputStream formatOutput = new ByteArrayOutputStream();
+        new Formatter()
+                .setPrintStream(new PrintStream(formatOutput, true))
+                .setNodeId(1)
+                .setClusterId(Uuid.randomUuid().toString())
+                .setControllerListenerName("CONTROLLER")
+                .setMetadataLogDirectory(logDir)
+                .addDirectory(logDir)
+                .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+                .setHasDynamicQuorum(false)
+                .run();
 
-    KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
-    server.startup();
-    return new EmbeddedKafka(directory, ownsDirectory, brokerPort, server);
-  }
+        KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
+        server.startup();
+        return new EmbeddedKafka(directory, ownsDirectory, brokerPort, server);
+    }
 
-  public String bootstrapServers() {
-    return "127.0.0.1:" + brokerPort;
-  }
+    public String bootstrapServers() {
+        return "127.0.0.1:" + brokerPort;
+    }
 
-  /** Creates topics with the given partitions (replication 1); existing ones are left as they are. */
-  public void createTopics(int partitions, String... topics) throws Exception {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
-      List<NewTopic> newTopics = new ArrayList<>();
-      for (String topic : topics) {
-        newTopics.add(new NewTopic(topic, partitions, (short) 1));
-      }
-      try {
-        admin.createTopics(newTopics).all().get();
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof TopicExistsException)) {
-          throw e;
+    /**
+     * Creates topics with the given partitions (replication 1); existing ones are left as they are.
+     */
+    public void createTopics(int partitions, String... topics) throws Exception {
+        try (Admin admin =
+                Admin.create(
+                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+            List<NewTopic> newTopics = new ArrayList<>();
+            for (String topic : topics) {
+                newTopics.add(new NewTopic(topic, partitions, (short) 1));
+            }
+            try {
+                admin.createTopics(newTopics).all().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
         }
-      }
     }
-  }
 
-  @Override
-  public void close() throws IOException {
-    server.shutdown();
-    server.awaitShutdown();
-    if (ownsDirectory) {
-      Directories.deleteRecursively(directory);
+    @Override
+    public void close() throws IOException {
+        server.shutdown();
+        server.awaitShutdown();
+        if (ownsDirectory) {
+            Directories.deleteRecursively(directory);
+        }
     }
-  }
 
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
+    static int freePort() throws IOException {
+        try (ServerSocket socket =
+                new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
     }
-  }
 }
