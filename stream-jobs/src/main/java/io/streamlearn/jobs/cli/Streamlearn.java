@@ -3,13 +3,16 @@ package io.streamlearn.jobs.cli;
 import io.streamlearn.jobs.ForecastJob;
 import io.streamlearn.jobs.JobSettings;
 import io.streamlearn.jobs.KafkaEndpoints;
+import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.runtime.Demo;
+import io.streamlearn.state.KafkaModelStore;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -46,7 +49,11 @@ public final class Streamlearn {
             System.out.println(USAGE);
             return;
         }
-        Map<String, String> options = options(args);
+        if (args[0].equals("models")) {
+            models(args.length > 1 ? args[1] : "", options(args, 2));
+            return;
+        }
+        Map<String, String> options = options(args, 1);
         switch (args[0]) {
             case "demo" -> demo(options);
             case "run" -> run(options);
@@ -123,9 +130,34 @@ public final class Streamlearn {
         }
     }
 
-    private static Map<String, String> options(String[] args) {
+    private static void models(String action, Map<String, String> options) {
+        String bootstrap = options.get("bootstrap-servers");
+        if (bootstrap == null) {
+            fail("models " + action + " needs --bootstrap-servers <host:port>");
+        }
+        String topic =
+                options.getOrDefault("topic", StreamlearnOptions.MODELS_TOPIC.defaultValue());
+        try (KafkaModelStore store =
+                new KafkaModelStore(bootstrap, topic, Duration.ofSeconds(30))) {
+            switch (action) {
+                case "list" -> ModelCommands.list(store, System.out);
+                case "show" -> {
+                    String version = options.get("version");
+                    if (version == null || !version.matches("\\d+")) {
+                        fail("models show needs --version <number>, got '" + version + "'");
+                    }
+                    ModelCommands.show(store, Long.parseLong(version), System.out);
+                }
+                default -> fail("models needs 'list' or 'show', got '" + action + "'");
+            }
+        } catch (NoSuchElementException | IllegalArgumentException | IllegalStateException e) {
+            fail(e.getMessage());
+        }
+    }
+
+    private static Map<String, String> options(String[] args, int from) {
         Map<String, String> options = new HashMap<>();
-        for (int i = 1; i < args.length; i++) {
+        for (int i = from; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 fail("expected --name value, got '" + args[i] + "'");
             }

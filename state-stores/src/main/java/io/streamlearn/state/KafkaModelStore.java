@@ -1,0 +1,137 @@
+package io.streamlearn.state;
+
+import io.streamlearn.models.ModelState;
+import io.streamlearn.schemas.AvroSerde;
+import io.streamlearn.schemas.InvalidRecordException;
+import io.streamlearn.schemas.ModelSnapshot;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the model store: the topic the job publishes {@link ModelSnapshot}s to (one record per
+ * version, keyed by version, so a compacted topic keeps every version once). It reads as a {@code
+ * read_committed} consumer, so only snapshots of completed checkpoints are seen, and it verifies
+ * each snapshot's SHA-256 before handing out a model.
+ */
+public final class KafkaModelStore implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaModelStore.class);
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String topic;
+    private final Duration timeout;
+    private final AvroSerde<ModelSnapshot> serde = AvroSerde.of(ModelSnapshot.class);
+
+    public KafkaModelStore(String bootstrapServers, String topic, Duration timeout) {
+        this.topic = topic;
+        this.timeout = timeout;
+        consumer =
+                new KafkaConsumer<>(
+                        Map.of(
+                                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                bootstrapServers,
+                                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                                "read_committed",
+                                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                                "false",
+                                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                                64 << 20),
+                        new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer());
+    }
+
+    /**
+     * Every version in the store, oldest first; where a version was written more than once the last
+     * record wins, as compaction would keep it. Unreadable records are skipped and named.
+     */
+    public List<ModelSnapshot> versions() {
+        List<TopicPartition> partitions = new ArrayList<>();
+        consumer.partitionsFor(topic, timeout)
+                .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+        if (partitions.isEmpty()) {
+            throw new NoSuchElementException("model store topic '" + topic + "' does not exist");
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+        TreeMap<Long, ModelSnapshot> byVersion = new TreeMap<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!end.entrySet().stream()
+                .allMatch(e -> consumer.position(e.getKey(), timeout) >= e.getValue())) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        "timed out after "
+                                + timeout
+                                + " reading model store topic '"
+                                + topic
+                                + "'");
+            }
+            for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                try {
+                    ModelSnapshot snapshot = serde.decode(record.value());
+                    byVersion.put(snapshot.getModelVersion(), snapshot);
+                } catch (InvalidRecordException e) {
+                    LOG.warn(
+                            "Skipping unreadable record {}-{}@{} in the model store: {}",
+                            record.topic(),
+                            record.partition(),
+                            record.offset(),
+                            e.getMessage());
+                }
+            }
+        }
+        return new ArrayList<>(byVersion.values());
+    }
+
+    public Optional<ModelSnapshot> latest() {
+        List<ModelSnapshot> all = versions();
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
+    /**
+     * The snapshot of one version.
+     *
+     * @throws NoSuchElementException naming the versions the store has
+     */
+    public ModelSnapshot snapshot(long version) {
+        List<ModelSnapshot> all = versions();
+        return all.stream()
+                .filter(s -> s.getModelVersion() == version)
+                .findFirst()
+                .orElseThrow(
+                        () ->
+                                new NoSuchElementException(
+                                        "model version "
+                                                + version
+                                                + " is not in '"
+                                                + topic
+                                                + "'; it has "
+                                                + (all.isEmpty()
+                                                        ? "no versions"
+                                                        : "versions "
+                                                                + all.get(0).getModelVersion()
+                                                                + ".."
+                                                                + all.get(all.size() - 1)
+                                                                        .getModelVersion())));
+    }
+
+    /** The verified model state of one version; a corrupted snapshot is refused. */
+    public ModelState load(long version) {
+        return ModelSnapshots.fromSnapshot(snapshot(version));
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
+}

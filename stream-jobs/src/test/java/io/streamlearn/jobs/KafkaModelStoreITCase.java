@@ -1,0 +1,73 @@
+package io.streamlearn.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamlearn.jobs.runtime.EmbeddedKafka;
+import io.streamlearn.models.ForecasterConfig;
+import io.streamlearn.models.ModelState;
+import io.streamlearn.models.OnlineLearner;
+import io.streamlearn.schemas.AvroSerde;
+import io.streamlearn.schemas.ModelSnapshot;
+import io.streamlearn.state.KafkaModelStore;
+import io.streamlearn.state.ModelSnapshots;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.junit.jupiter.api.Test;
+
+/** The model store reader against a real broker: versions, last-write-wins, checksums. */
+class KafkaModelStoreITCase {
+    @Test
+    void listsVersionsLoadsVerifiedStatesAndRefusesCorruptOnes() throws Exception {
+        List<ModelState> states = new ArrayList<>();
+        try (OnlineLearner learner =
+                new OnlineLearner(
+                        ForecasterConfig.builder().setWindow(4).optHiddenSize(4).build())) {
+            for (int i = 0; i < 3; i++) {
+                learner.train(new float[][] {{1, 2, 3, 4}}, new float[][] {{5}});
+                learner.nextVersion();
+                states.add(learner.snapshot());
+            }
+        }
+        AvroSerde<ModelSnapshot> serde = AvroSerde.of(ModelSnapshot.class);
+        List<byte[]> records = new ArrayList<>();
+        records.add(serde.encode(ModelSnapshots.toSnapshot(states.get(0), Instant.EPOCH)));
+        records.add(serde.encode(ModelSnapshots.toSnapshot(states.get(0), Instant.EPOCH)));
+        records.add(serde.encode(ModelSnapshots.toSnapshot(states.get(1), Instant.EPOCH)));
+        records.add("not a snapshot".getBytes(StandardCharsets.UTF_8));
+        records.add(serde.encode(ModelSnapshots.toSnapshot(states.get(2), Instant.EPOCH)));
+        ModelSnapshot corrupt =
+                ModelSnapshots.toSnapshot(states.get(2).withVersion(4), Instant.EPOCH);
+        corrupt.getState().put(20, (byte) (corrupt.getState().get(20) ^ 1));
+        records.add(serde.encode(corrupt));
+
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopics(1, "models");
+            Fixtures.produce(kafka, "models", records);
+            try (KafkaModelStore store =
+                    new KafkaModelStore(
+                            kafka.bootstrapServers(), "models", Duration.ofSeconds(30))) {
+                assertEquals(
+                        List.of(1L, 2L, 3L, 4L),
+                        store.versions().stream().map(ModelSnapshot::getModelVersion).toList(),
+                        "each version once, in order; the unreadable record is skipped");
+                assertEquals(4L, store.latest().orElseThrow().getModelVersion());
+                assertEquals(states.get(1), store.load(2), "a loaded version is bit-exact");
+
+                IllegalArgumentException refused =
+                        assertThrows(IllegalArgumentException.class, () -> store.load(4));
+                assertTrue(
+                        refused.getMessage().contains("version 4 is corrupt"),
+                        refused.getMessage());
+                NoSuchElementException missing =
+                        assertThrows(NoSuchElementException.class, () -> store.load(9));
+                assertTrue(missing.getMessage().contains("versions 1..4"), missing.getMessage());
+            }
+        }
+    }
+}
