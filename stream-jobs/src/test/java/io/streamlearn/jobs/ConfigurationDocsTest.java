@@ -2,10 +2,12 @@ package io.streamlearn.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamlearn.jobs.feeds.FeedOptions;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.junit.jupiter.api.Test;
 
@@ -15,15 +17,18 @@ class ConfigurationDocsTest {
     void everyOptionIsDocumented() throws Exception {
         String docs = Files.readString(Path.of("..", "docs", "configuration.md"));
         int checked = 0;
-        for (Field field : StreamlearnOptions.class.getFields()) {
-            if (Modifier.isStatic(field.getModifiers()) && field.getType() == ConfigOption.class) {
-                String key = ((ConfigOption<?>) field.get(null)).key();
-                assertTrue(
-                        docs.contains("`" + key + "`"),
-                        key + " is missing from docs/configuration.md");
-                checked++;
+        for (Class<?> options : List.of(StreamlearnOptions.class, FeedOptions.class)) {
+            for (Field field : options.getFields()) {
+                if (Modifier.isStatic(field.getModifiers())
+                        && field.getType() == ConfigOption.class) {
+                    String key = ((ConfigOption<?>) field.get(null)).key();
+                    assertTrue(
+                            docs.contains("`" + key + "`"),
+                            key + " is missing from docs/configuration.md");
+                    checked++;
+                }
             }
         }
-        assertTrue(checked > 10, "found the options by reflection");
+        assertTrue(checked > 20, "found the options by reflection");
     }
 }

@@ -4,8 +4,10 @@ import io.streamlearn.jobs.ForecastJob;
 import io.streamlearn.jobs.JobSettings;
 import io.streamlearn.jobs.KafkaEndpoints;
 import io.streamlearn.jobs.StreamlearnOptions;
+import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
 import io.streamlearn.state.KafkaModelStore;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +51,10 @@ public final class Streamlearn {
             System.out.println(USAGE);
             return;
         }
+        if (args[0].equals("feed") && args.length > 1) {
+            feed(args[1], options(args, 2));
+            return;
+        }
         if (args[0].equals("models")) {
             models(args.length > 1 ? args[1] : "", options(args, 2));
             return;
@@ -58,6 +64,8 @@ public final class Streamlearn {
             case "demo" -> demo(options);
             case "run" -> run(options);
             case "read" -> read(options);
+            case "feed" ->
+                    fail("feed needs 'recommendations' or 'alerts': feed <name> --config <file>");
             default -> fail("unknown command '" + args[0] + "'");
         }
     }
@@ -92,13 +100,7 @@ public final class Streamlearn {
         if (file == null) {
             fail("run needs --config <file.properties>");
         }
-        Properties properties = new Properties();
-        try (InputStream in = Files.newInputStream(Path.of(file))) {
-            properties.load(in);
-        }
-        Map<String, String> map = new HashMap<>();
-        properties.forEach((k, v) -> map.put(k.toString(), v.toString()));
-        Configuration conf = Configuration.fromMap(map);
+        Configuration conf = load(file);
         JobSettings settings = JobSettings.from(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         ForecastJob.build(
@@ -127,6 +129,43 @@ public final class Streamlearn {
                     System.out);
         } catch (IllegalArgumentException e) {
             fail(e.getMessage());
+        }
+    }
+
+    /** A properties file of streamlearn.* (and Flink or Kafka Streams) keys. */
+    private static Configuration load(String file) throws IOException {
+        Properties properties = new Properties();
+        try (InputStream in = Files.newInputStream(Path.of(file))) {
+            properties.load(in);
+        }
+        Map<String, String> map = new HashMap<>();
+        properties.forEach((k, v) -> map.put(k.toString(), v.toString()));
+        return Configuration.fromMap(map);
+    }
+
+    private static void feed(String name, Map<String, String> options) throws Exception {
+        String file = options.get("config");
+        if (file == null) {
+            fail("feed " + name + " needs --config <file.properties>");
+        }
+        FeedApp.Feed feed = null;
+        try {
+            feed = FeedApp.Feed.parse(name);
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (FeedApp app = FeedApp.start(feed, load(file))) {
+            Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+            System.out.println(
+                    "streamlearn feed "
+                            + name
+                            + ": serving HTTP on port "
+                            + app.httpPort()
+                            + (feed == FeedApp.Feed.RECOMMENDATIONS
+                                    ? "  (GET /users/{id}/recommendations)"
+                                    : "  (GET /series/{id}/alerts)"));
+            stopped.await();
         }
     }
 
