@@ -1,6 +1,6 @@
 package io.streamlearn.jobs;
 
-import io.streamlearn.schemas.AvroSerde;
+import io.streamlearn.jobs.input.EventDecoder;
 import io.streamlearn.schemas.DeadLetter;
 import io.streamlearn.schemas.InvalidRecordException;
 import io.streamlearn.schemas.MetricEvent;
@@ -24,11 +24,18 @@ public class DecodeAndValidate extends ProcessFunction<RawRecord, MetricEvent> {
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
     private final int features;
-    private final AvroSerde<MetricEvent> serde = AvroSerde.of(MetricEvent.class);
+    private final EventDecoder decoder;
     private transient Counter deadLetters;
 
+    /** Reads the built-in {@link MetricEvent}. */
     public DecodeAndValidate(int features) {
+        this(features, EventDecoder.builtIn());
+    }
+
+    /** Reads events with the given decoder (the built-in schema or a user's own). */
+    public DecodeAndValidate(int features, EventDecoder decoder) {
         this.features = features;
+        this.decoder = decoder;
     }
 
     @Override
@@ -40,7 +47,7 @@ public class DecodeAndValidate extends ProcessFunction<RawRecord, MetricEvent> {
     public void processElement(RawRecord raw, Context ctx, Collector<MetricEvent> out) {
         String reason;
         try {
-            MetricEvent event = serde.decode(raw.value);
+            MetricEvent event = decoder.decode(raw.value);
             reason = problemWith(event);
             if (reason == null) {
                 out.collect(event);

@@ -3,6 +3,7 @@ package io.streamlearn.jobs;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.feeds.FeedOptions;
+import io.streamlearn.jobs.input.InputOptions;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
@@ -17,7 +18,8 @@ class ConfigurationDocsTest {
     void everyOptionIsDocumented() throws Exception {
         String docs = Files.readString(Path.of("..", "docs", "configuration.md"));
         int checked = 0;
-        for (Class<?> options : List.of(StreamlearnOptions.class, FeedOptions.class)) {
+        for (Class<?> options :
+                List.of(StreamlearnOptions.class, FeedOptions.class, InputOptions.class)) {
             for (Field field : options.getFields()) {
                 if (Modifier.isStatic(field.getModifiers())
                         && field.getType() == ConfigOption.class) {
