@@ -25,7 +25,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.test.junit5.InjectClusterClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -56,16 +55,12 @@ class ForecastJobRestoreITCase {
     private static final long FINAL_VERSION =
             (long) SERIES * (EVENTS_PER_SERIES - WINDOW) / BATCH / PUBLISH_EVERY;
 
+    @RegisterExtension static final KafkaExtension KAFKA = new KafkaExtension();
     private static EmbeddedKafka kafka;
 
     @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() throws Exception {
-        kafka.close();
+    static void kafka() throws Exception {
+        kafka = KAFKA.kafka();
     }
 
     @Test

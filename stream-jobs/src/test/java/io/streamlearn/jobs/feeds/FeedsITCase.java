@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamlearn.jobs.KafkaExtension;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.runtime.EmbeddedKafka;
 import io.streamlearn.schemas.AnomalyScore;
@@ -30,26 +31,22 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Both feed applications on a real broker, queried over HTTP as a product would. */
 class FeedsITCase {
+    @RegisterExtension static final KafkaExtension KAFKA = new KafkaExtension();
     private static EmbeddedKafka kafka;
     private final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start();
+    static void topics() throws Exception {
+        kafka = KAFKA.kafka();
         kafka.createTopics(
                 1, "recommendations", "anomaly-scores", "anomaly-alerts", "feed-dead-letters");
-    }
-
-    @AfterAll
-    static void stopKafka() throws Exception {
-        kafka.close();
     }
 
     private Configuration conf(Path stateDir) {
