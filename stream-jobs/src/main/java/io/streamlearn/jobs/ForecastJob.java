@@ -48,7 +48,7 @@ public final class ForecastJob {
         SingleOutputStreamOperator<MetricEvent> events =
                 env.fromSource(source, WatermarkStrategy.noWatermarks(), "events")
                         .uid("events-source")
-                        .process(new DecodeAndValidate(features))
+                        .process(new DecodeAndValidate(features, settings.decoder()))
                         .returns(new AvroTypeInfo<>(MetricEvent.class))
                         .uid("decode")
                         .name("decode + validate");

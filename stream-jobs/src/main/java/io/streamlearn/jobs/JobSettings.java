@@ -2,6 +2,7 @@ package io.streamlearn.jobs;
 
 import static io.streamlearn.jobs.StreamlearnOptions.*;
 
+import io.streamlearn.jobs.input.EventDecoder;
 import io.streamlearn.models.ForecasterConfig;
 import java.io.Serializable;
 import java.time.Duration;
@@ -21,11 +22,14 @@ public record JobSettings(
         int batchSize,
         int publishEverySteps,
         Duration maxOutOfOrderness,
-        Duration checkpointInterval)
+        Duration checkpointInterval,
+        EventDecoder decoder)
         implements Serializable {
 
     /**
-     * Reads and validates every {@link StreamlearnOptions} key.
+     * Reads and validates every {@link StreamlearnOptions} key, and the input mapping of {@link
+     * io.streamlearn.jobs.input.InputOptions} (checked against the user's schema here, at
+     * start-up).
      *
      * @throws IllegalArgumentException naming the key and the bad value
      */
@@ -60,7 +64,8 @@ public record JobSettings(
                 atLeast(conf, BATCH_SIZE, 1),
                 atLeast(conf, PUBLISH_EVERY_STEPS, 1),
                 nonNegative(conf, MAX_OUT_OF_ORDERNESS),
-                positiveDuration(conf, CHECKPOINT_INTERVAL));
+                positiveDuration(conf, CHECKPOINT_INTERVAL),
+                EventDecoder.from(conf));
     }
 
     private static int atLeast(Configuration conf, ConfigOption<Integer> option, int min) {

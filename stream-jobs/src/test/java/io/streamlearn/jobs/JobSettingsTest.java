@@ -4,9 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamlearn.jobs.input.InputOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JobSettingsTest {
     private static Configuration conf(Map<String, String> values) {
@@ -60,5 +68,52 @@ class JobSettingsTest {
                                                         "-0.1"))));
         assertTrue(
                 rate.getMessage().contains("streamlearn.model.learning-rate"), rate.getMessage());
+    }
+
+    @Test
+    void readsTheUsersOwnSchemaThroughTheInputKeys(@TempDir Path dir) throws Exception {
+        String avsc =
+                """
+                {"type": "record", "name": "Reading", "namespace": "com.example", "fields": [
+                  {"name": "sensor", "type": "string"},
+                  {"name": "at", "type": "long"},
+                  {"name": "celsius", "type": "double"}]}
+                """;
+        Path file = dir.resolve("reading.avsc");
+        Files.writeString(file, avsc);
+        Map<String, String> keys =
+                Map.of(
+                        "streamlearn.kafka.bootstrap-servers",
+                        "k:9092",
+                        InputOptions.SCHEMA_FILE.key(),
+                        file.toString(),
+                        InputOptions.ENTITY_FIELD.key(),
+                        "sensor",
+                        InputOptions.TIME_FIELD.key(),
+                        "at",
+                        InputOptions.VALUES_FIELDS.key(),
+                        "celsius");
+
+        Schema schema = new Schema.Parser().parse(avsc);
+        GenericRecord reading = new GenericData.Record(schema);
+        reading.put("sensor", "boiler-3");
+        reading.put("at", 1_000L);
+        reading.put("celsius", 71.5);
+        byte[] bytes =
+                new BinaryMessageEncoder<GenericRecord>(GenericData.get(), schema)
+                        .encode(reading)
+                        .array();
+        var event = JobSettings.from(conf(keys)).decoder().decode(bytes);
+        assertEquals("boiler-3", event.getSeriesId());
+        assertEquals(java.util.List.of(71.5), event.getValues());
+
+        Map<String, String> typo = new java.util.HashMap<>(keys);
+        typo.put(InputOptions.ENTITY_FIELD.key(), "sensorId");
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> JobSettings.from(conf(typo)));
+        assertTrue(
+                e.getMessage().contains(InputOptions.ENTITY_FIELD.key())
+                        && e.getMessage().contains("sensorId"),
+                e.getMessage());
     }
 }
