@@ -82,24 +82,33 @@ public final class Streamlearn {
         int rate = positiveInt(options, "rate", 400);
         int series = positiveInt(options, "series", 8);
         AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook =
-                new Thread(
-                        () -> {
-                            stop.set(true);
-                            try {
-                                finished.await();
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                        });
-        Runtime.getRuntime().addShutdownHook(hook);
+        CountDownLatch finished = stopOnCtrlC(stop);
         try {
             new Demo(duration, rate, series, System.out).run(stop);
         } finally {
             finished.countDown();
         }
         System.exit(0);
+    }
+
+    /**
+     * On Ctrl-C, sets {@code stop} and holds the JVM's exit until the returned latch is counted
+     * down, so that the work in progress finishes cleanly (the job is cancelled, records flushed).
+     */
+    private static CountDownLatch stopOnCtrlC(AtomicBoolean stop) {
+        CountDownLatch finished = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    stop.set(true);
+                                    try {
+                                        finished.await();
+                                    } catch (InterruptedException e) {
+                                        Thread.currentThread().interrupt();
+                                    }
+                                }));
+        return finished;
     }
 
     private static void run(Map<String, String> options) throws Exception {
@@ -135,20 +144,8 @@ public final class Streamlearn {
                     Math.max(
                             1, rate * TimeUtils.parseDuration(options.get("duration")).toSeconds());
         }
-        // Ctrl-C stops the loop, and the JVM waits for the records sent so far to be flushed.
         AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch finished = new CountDownLatch(1);
-        Runtime.getRuntime()
-                .addShutdownHook(
-                        new Thread(
-                                () -> {
-                                    stop.set(true);
-                                    try {
-                                        finished.await();
-                                    } catch (InterruptedException e) {
-                                        Thread.currentThread().interrupt();
-                                    }
-                                }));
+        CountDownLatch finished = stopOnCtrlC(stop);
         System.out.printf(
                 "Generating %d series at %d events/s into %s at %s%n",
                 series, rate, topic, bootstrap);
