@@ -75,25 +75,31 @@ public final class ForecastJob {
                                 new Trainer(
                                         settings.model(),
                                         settings.batchSize(),
-                                        settings.publishEverySteps()))
+                                        settings.publishEverySteps(),
+                                        settings.devices().trainer()))
                         .returns(io.streamlearn.state.ModelStateTypeInfo.INSTANCE)
                         .uid("trainer")
                         .name("trainer")
                         .setParallelism(1)
                         .setMaxParallelism(1);
+        settings.devices().trainerSlotSharingGroup().ifPresent(updates::slotSharingGroup);
 
+        // One model stream, so one snapshot writer. Parallelism 1 also keeps them chained to the
+        // trainer in its slot-sharing group: more would ask for more (GPU) trainer slots.
         updates.map(state -> ModelSnapshots.toSnapshot(state, Instant.now()))
                 .returns(new AvroTypeInfo<>(ModelSnapshot.class))
                 .uid("model-snapshots")
                 .name("model snapshots")
+                .setParallelism(1)
                 .sinkTo(models)
                 .uid("models-sink")
-                .name("model store");
+                .name("model store")
+                .setParallelism(1);
 
         DataStream<Prediction> forecasts =
                 windows.keyBy(w -> w.seriesId, Types.STRING)
                         .connect(updates.broadcast(Predictor.MODEL))
-                        .process(new Predictor(features, 200))
+                        .process(new Predictor(features, 200, settings.devices().predictor()))
                         .returns(new AvroTypeInfo<>(Prediction.class))
                         .uid("predictor")
                         .name("predictor");

@@ -2,6 +2,7 @@ package io.streamlearn.jobs;
 
 import static io.streamlearn.jobs.StreamlearnOptions.*;
 
+import io.streamlearn.jobs.device.DeviceSettings;
 import io.streamlearn.jobs.input.EventDecoder;
 import io.streamlearn.models.ForecasterConfig;
 import java.io.Serializable;
@@ -23,13 +24,14 @@ public record JobSettings(
         int publishEverySteps,
         Duration maxOutOfOrderness,
         Duration checkpointInterval,
-        EventDecoder decoder)
+        EventDecoder decoder,
+        DeviceSettings devices)
         implements Serializable {
 
     /**
      * Reads and validates every {@link StreamlearnOptions} key, and the input mapping of {@link
-     * io.streamlearn.jobs.input.InputOptions} (checked against the user's schema here, at
-     * start-up).
+     * io.streamlearn.jobs.input.InputOptions} (checked against the user's schema here, at start-up)
+     * and the devices of {@link io.streamlearn.jobs.device.DeviceOptions}.
      *
      * @throws IllegalArgumentException naming the key and the bad value
      */
@@ -65,7 +67,8 @@ public record JobSettings(
                 atLeast(conf, PUBLISH_EVERY_STEPS, 1),
                 nonNegative(conf, MAX_OUT_OF_ORDERNESS),
                 positiveDuration(conf, CHECKPOINT_INTERVAL),
-                EventDecoder.from(conf));
+                EventDecoder.from(conf),
+                DeviceSettings.from(conf));
     }
 
     private static int atLeast(Configuration conf, ConfigOption<Integer> option, int min) {

@@ -1,5 +1,8 @@
 package io.streamlearn.jobs;
 
+import io.streamlearn.jobs.device.DeviceChoice;
+import io.streamlearn.jobs.device.DeviceMode;
+import io.streamlearn.jobs.device.DeviceOptions;
 import io.streamlearn.models.ForecasterConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
@@ -25,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * <p>Runs with parallelism 1 (one model). Its whole state, the {@link ModelState} (weights, Adam
  * moments, step, version) and the examples of the unfinished batch, is operator state written at
  * every checkpoint, so a restored trainer continues from exactly the step it had.
+ *
+ * <p>At start it picks its device ({@link DeviceChoice}: a GPU of its TaskManager, or the CPU),
+ * logs which and why, and exports it as the gauges {@code trainerGpu} and {@code
+ * trainerAssignedGpu}. The state does not depend on the device, so a job can move between CPU and
+ * GPU across a restore.
  */
 public class Trainer extends ProcessFunction<Example, ModelState> implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
@@ -33,6 +41,7 @@ public class Trainer extends ProcessFunction<Example, ModelState> implements Che
     private final ForecasterConfig config;
     private final int batchSize;
     private final int publishEverySteps;
+    private final DeviceMode device;
 
     private transient ListState<ModelState> modelState;
     private transient ListState<Example> pendingState;
@@ -42,10 +51,12 @@ public class Trainer extends ProcessFunction<Example, ModelState> implements Che
     private transient long lastPublishedStep;
     private transient volatile double lastLoss = Double.NaN;
 
-    public Trainer(ForecasterConfig config, int batchSize, int publishEverySteps) {
+    public Trainer(
+            ForecasterConfig config, int batchSize, int publishEverySteps, DeviceMode device) {
         this.config = config;
         this.batchSize = batchSize;
         this.publishEverySteps = publishEverySteps;
+        this.device = device;
     }
 
     @Override
@@ -74,6 +85,14 @@ public class Trainer extends ProcessFunction<Example, ModelState> implements Che
 
     @Override
     public void open(OpenContext openContext) {
+        DeviceChoice choice =
+                DeviceChoice.forSubtask(
+                        getRuntimeContext(), DeviceOptions.TRAINER_DEVICE.key(), device);
+        LOG.info(
+                "Trainer subtask {} runs on {}: {}",
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                choice.device(),
+                choice.reason());
         if (restored != null) {
             if (!restored.config().equals(config)) {
                 LOG.warn(
@@ -82,17 +101,18 @@ public class Trainer extends ProcessFunction<Example, ModelState> implements Che
                         restored.config(),
                         config);
             }
-            learner = OnlineLearner.restore(restored);
+            learner = OnlineLearner.restore(restored, choice.device());
             LOG.info(
                     "Trainer restored at step {} version {} with {} pending examples",
                     learner.step(),
                     learner.version(),
                     batch.size());
         } else {
-            learner = new OnlineLearner(config);
+            learner = new OnlineLearner(config, choice.device());
         }
         lastPublishedStep = learner.step();
         var metrics = getRuntimeContext().getMetricGroup();
+        choice.register(metrics, "trainer");
         metrics.gauge("trainerStep", () -> learner.step());
         metrics.gauge("trainerVersion", () -> learner.version());
         metrics.gauge("trainerLoss", () -> lastLoss);

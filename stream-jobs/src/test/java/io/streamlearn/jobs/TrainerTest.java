@@ -3,6 +3,7 @@ package io.streamlearn.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamlearn.jobs.device.DeviceMode;
 import io.streamlearn.models.ForecasterConfig;
 import io.streamlearn.models.ModelState;
 import java.util.List;
@@ -21,7 +22,7 @@ class TrainerTest {
     private static OneInputStreamOperatorTestHarness<Example, ModelState> harness()
             throws Exception {
         return new OneInputStreamOperatorTestHarness<>(
-                new ProcessOperator<>(new Trainer(CONFIG, BATCH, PUBLISH_EVERY)));
+                new ProcessOperator<>(new Trainer(CONFIG, BATCH, PUBLISH_EVERY, DeviceMode.AUTO)));
     }
 
     private static List<Example> examples(int count, long seed) {
