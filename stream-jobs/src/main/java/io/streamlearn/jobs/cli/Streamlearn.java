@@ -34,8 +34,9 @@ public final class Streamlearn {
                     "usage: streamlearn <command> [options]",
                     "",
                     "commands:",
-                    "  demo [--duration 60s] [--rate 400] [--series 8]",
-                    "        embedded Kafka + Flink, generated metric series, live progress",
+                    "  demo [--duration 60s] [--rate 400] [--series 8] [--model lstm]",
+                    "        embedded Kafka + Flink, generated metric series, live progress;"
+                            + " --model: rnn, gru, lstm, attention or mlp",
                     "  run --config <file.properties>",
                     "        the forecasting job against your Kafka; keys are listed in"
                             + " docs/configuration.md",
@@ -74,6 +75,13 @@ public final class Streamlearn {
         Duration duration = TimeUtils.parseDuration(options.getOrDefault("duration", "60s"));
         int rate = positiveInt(options, "rate", 400);
         int series = positiveInt(options, "series", 8);
+        String family = options.getOrDefault("model", StreamlearnOptions.FAMILY.defaultValue());
+        Demo demo = null;
+        try {
+            demo = new Demo(duration, rate, series, family, System.out);
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+        }
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook =
@@ -88,7 +96,7 @@ public final class Streamlearn {
                         });
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            new Demo(duration, rate, series, System.out).run(stop);
+            demo.run(stop);
         } finally {
             finished.countDown();
         }
