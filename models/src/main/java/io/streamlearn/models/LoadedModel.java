@@ -63,6 +63,11 @@ final class LoadedModel implements AutoCloseable {
         }
     }
 
+    /** A sub-manager of this model's manager, on its device, for a caller's own arrays. */
+    NDManager newScope() {
+        return manager.newSubManager();
+    }
+
     NDArray[] params() {
         return params;
     }

@@ -214,7 +214,7 @@ public class Predictor
     private Forecasts forecast(Forecaster serving, Window window, float[] observedZ)
             throws Exception {
         float[][] windows = {window.values};
-        if (!serving.isIncremental()) {
+        if (!serving.isIncremental() || recomputeEvery == 0) {
             return serving.forecast(windows);
         }
         byte[] bytes = recurrentState.value();

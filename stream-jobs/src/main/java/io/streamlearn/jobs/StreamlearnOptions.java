@@ -160,11 +160,12 @@ public final class StreamlearnOptions {
     public static final ConfigOption<Integer> RECOMPUTE_EVERY =
             ConfigOptions.key("streamlearn.predictor.recompute-every")
                     .intType()
-                    .defaultValue(16)
+                    .defaultValue(0)
                     .withDescription(
                             "Recurrent families: one-step updates of a series' hidden state"
                                     + " between recomputations from its window; 0 recomputes at"
-                                    + " every event.");
+                                    + " every event (docs/recurrent-state.md: worth raising for"
+                                    + " windows of 50 and more).");
 
     public static final ConfigOption<Boolean> RECOMPUTE_ON_NEW_MODEL =
             ConfigOptions.key("streamlearn.predictor.recompute-on-new-model")

@@ -6,12 +6,14 @@ import io.streamlearn.jobs.KafkaEndpoints;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
+import io.streamlearn.models.bench.ModelBenchmark;
 import io.streamlearn.state.KafkaModelStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -40,6 +42,10 @@ public final class Streamlearn {
                     "  run --config <file.properties>",
                     "        the forecasting job against your Kafka; keys are listed in"
                             + " docs/configuration.md",
+                    "  bench [--family all|lstm,...] [--device cpu|gpu] [--hidden 64] [--window 20]"
+                            + " [--seconds 1] [--recurrent-state]",
+                    "        measure the model families: training, inference and one-step"
+                            + " events/s (docs/benchmarks.md)",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
                             + " [--max 20]",
                     "        print a topic's records as JSON (types: dead-letter, metric, model,"
@@ -54,6 +60,13 @@ public final class Streamlearn {
         }
         if (args[0].equals("feed") && args.length > 1) {
             feed(args[1], options(args, 2));
+            return;
+        }
+        if (args[0].equals("bench")) {
+            int code =
+                    ModelBenchmark.run(
+                            Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
+            System.exit(code);
             return;
         }
         if (args[0].equals("models")) {
