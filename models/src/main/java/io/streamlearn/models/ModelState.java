@@ -242,10 +242,7 @@ public final class ModelState {
      *     are truncated, corrupt or describe an invalid state
      */
     public static ModelState decode(byte[] bytes) {
-        if (bytes == null || bytes.length == 0) {
-            throw new IllegalArgumentException("ModelState bytes are empty");
-        }
-        if (bytes[0] == 1) {
+        if (bytes != null && bytes.length > 0 && bytes[0] == 1) {
             throw new IllegalArgumentException(
                     "ModelState format 1 is the LSTM point forecaster of streamlearn 0.1, which"
                             + " read windows normalised per window and had no variance head;"
@@ -254,15 +251,7 @@ public final class ModelState {
                             + " model learns from the stream), or warm-start from a format-2"
                             + " snapshot");
         }
-        if (bytes[0] != FORMAT_VERSION) {
-            throw new IllegalArgumentException(
-                    "Unsupported ModelState format version "
-                            + bytes[0]
-                            + "; this build reads format version "
-                            + FORMAT_VERSION);
-        }
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
-        buf.get();
+        ByteBuffer buf = Codecs.open(bytes, "ModelState", FORMAT_VERSION);
         try {
             ModelConfig.Builder b = ModelConfig.builder();
             b.setTask(constant(Task.class, "task", buf.get()));

@@ -134,18 +134,7 @@ public final class RecurrentState {
      * @throws IllegalArgumentException if the format is unknown or the bytes are malformed
      */
     public static RecurrentState decode(byte[] bytes) {
-        if (bytes == null || bytes.length == 0) {
-            throw new IllegalArgumentException("RecurrentState bytes are empty");
-        }
-        if (bytes[0] != FORMAT_VERSION) {
-            throw new IllegalArgumentException(
-                    "Unsupported RecurrentState format version "
-                            + bytes[0]
-                            + "; this build reads format version "
-                            + FORMAT_VERSION);
-        }
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        buf.get();
+        ByteBuffer buf = Codecs.open(bytes, "RecurrentState", FORMAT_VERSION);
         try {
             long version = buf.getLong();
             int steps = buf.getInt();

@@ -193,18 +193,7 @@ public final class SeriesNormalizer {
      * @throws IllegalArgumentException if the format is unknown or the bytes are malformed
      */
     public static SeriesNormalizer decode(byte[] bytes) {
-        if (bytes == null || bytes.length == 0) {
-            throw new IllegalArgumentException("SeriesNormalizer bytes are empty");
-        }
-        if (bytes[0] != FORMAT_VERSION) {
-            throw new IllegalArgumentException(
-                    "Unsupported SeriesNormalizer format version "
-                            + bytes[0]
-                            + "; this build reads format version "
-                            + FORMAT_VERSION);
-        }
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        buf.get();
+        ByteBuffer buf = Codecs.open(bytes, "SeriesNormalizer", FORMAT_VERSION);
         try {
             int features = buf.getInt();
             if (features < 1 || features > buf.remaining() / 16) {

@@ -27,13 +27,14 @@ class AnomalyScoresTest {
     private static final int LENGTH = 400;
     private static final int START = SineSeries.WARM_UP + WINDOW;
 
-    private static Spiked training;
-    private static Spiked fresh;
+    private static SineSeries training;
+    private static SineSeries fresh;
 
+    /** Spikes of 0.3 to 0.8 amplitudes on 1.5 % of points. */
     @BeforeAll
     static void series() {
-        training = new Spiked(31L, 12);
-        fresh = new Spiked(32L, 8);
+        training = new SineSeries(31L, 12, LENGTH, 0.015, START);
+        fresh = new SineSeries(32L, 8, LENGTH, 0.015, START);
     }
 
     @Test
@@ -45,13 +46,13 @@ class AnomalyScoresTest {
             List<Double> scores = new ArrayList<>();
             List<Boolean> labels = new ArrayList<>();
             try (Forecaster forecaster = Forecaster.create(learner.snapshot())) {
-                for (int s = 0; s < fresh.z.length; s++) {
-                    float[][] windows = fresh.windows(s);
+                for (int s = 0; s < fresh.count(); s++) {
+                    float[][] windows = windowsBefore(fresh, s);
                     Forecasts f = forecaster.forecast(windows);
                     for (int i = 0; i < windows.length; i++) {
                         int t = START + i;
-                        scores.add(f.surprise(i, new float[] {fresh.z[s][t]}));
-                        labels.add(fresh.anomaly[s][t]);
+                        scores.add(f.surprise(i, new float[] {fresh.series(s)[t]}));
+                        labels.add(fresh.spiked(s, t));
                     }
                 }
             }
@@ -76,12 +77,12 @@ class AnomalyScoresTest {
             List<Double> scores = new ArrayList<>();
             List<Boolean> labels = new ArrayList<>();
             try (Reconstructor reconstructor = Reconstructor.create(learner.snapshot())) {
-                for (int s = 0; s < fresh.z.length; s++) {
-                    float[][] windows = fresh.windowsEndingAt(s);
+                for (int s = 0; s < fresh.count(); s++) {
+                    float[][] windows = windowsEndingAt(fresh, s);
                     float[] errors = reconstructor.errors(windows);
                     for (int i = 0; i < windows.length; i++) {
                         scores.add((double) errors[i]);
-                        labels.add(fresh.anomaly[s][START + i]);
+                        labels.add(fresh.spiked(s, START + i));
                     }
                 }
             }
@@ -98,14 +99,14 @@ class AnomalyScoresTest {
             float[][] windows = new float[32][];
             float[][] targets = new float[32][1];
             for (int i = 0; i < 32; i++) {
-                int s = random.nextInt(training.z.length);
+                int s = random.nextInt(training.count());
                 int t = START + random.nextInt(LENGTH - START);
                 windows[i] =
                         Arrays.copyOfRange(
-                                training.z[s],
+                                training.series(s),
                                 t - WINDOW + (reconstruction ? 1 : 0),
                                 t + (reconstruction ? 1 : 0));
-                targets[i][0] = training.z[s][t];
+                targets[i][0] = training.series(s)[t];
             }
             learner.train(reconstruction ? Batch.windows(windows) : Batch.values(windows, targets));
         }
@@ -130,54 +131,21 @@ class AnomalyScoresTest {
         return (rankSum - positives * (positives + 1) / 2.0) / ((double) positives * negatives);
     }
 
-    /** Seasonal series with spikes of 0.3 to 0.8 amplitudes on 1.5% of points, normalised. */
-    static final class Spiked {
-        final float[][] z;
-        final boolean[][] anomaly;
-
-        Spiked(long seed, int count) {
-            Random random = new Random(seed);
-            z = new float[count][LENGTH];
-            anomaly = new boolean[count][LENGTH];
-            for (int s = 0; s < count; s++) {
-                double amplitude = 1 + 19 * random.nextDouble();
-                double offset = -50 + 150 * random.nextDouble();
-                double phase = 2 * Math.PI * random.nextDouble();
-                SeriesNormalizer normalizer = new SeriesNormalizer(1);
-                for (int t = 0; t < LENGTH; t++) {
-                    double x =
-                            offset
-                                    + amplitude
-                                            * Math.sin(2 * Math.PI * t / SineSeries.PERIOD + phase)
-                                    + SineSeries.NOISE * amplitude * random.nextGaussian();
-                    if (t >= START && random.nextDouble() < 0.015) {
-                        anomaly[s][t] = true;
-                        x +=
-                                (random.nextBoolean() ? 1 : -1)
-                                        * amplitude
-                                        * (0.3 + 0.5 * random.nextDouble());
-                    }
-                    z[s][t] = normalizer.observe(new float[] {(float) x}, SineSeries.HORIZON)[0];
-                }
-            }
+    /** For each t from START, the window before t (what a forecaster sees to predict t). */
+    private static float[][] windowsBefore(SineSeries series, int s) {
+        float[][] w = new float[LENGTH - START][];
+        for (int t = START; t < LENGTH; t++) {
+            w[t - START] = Arrays.copyOfRange(series.series(s), t - WINDOW, t);
         }
+        return w;
+    }
 
-        /** For each t from START, the window before t (what a forecaster sees to predict t). */
-        float[][] windows(int s) {
-            float[][] w = new float[LENGTH - START][];
-            for (int t = START; t < LENGTH; t++) {
-                w[t - START] = Arrays.copyOfRange(z[s], t - WINDOW, t);
-            }
-            return w;
+    /** For each t from START, the window ending at t (what an autoencoder scores t with). */
+    private static float[][] windowsEndingAt(SineSeries series, int s) {
+        float[][] w = new float[LENGTH - START][];
+        for (int t = START; t < LENGTH; t++) {
+            w[t - START] = Arrays.copyOfRange(series.series(s), t - WINDOW + 1, t + 1);
         }
-
-        /** For each t from START, the window ending at t (what an autoencoder scores t with). */
-        float[][] windowsEndingAt(int s) {
-            float[][] w = new float[LENGTH - START][];
-            for (int t = START; t < LENGTH; t++) {
-                w[t - START] = Arrays.copyOfRange(z[s], t - WINDOW + 1, t + 1);
-            }
-            return w;
-        }
+        return w;
     }
 }

@@ -19,23 +19,45 @@ final class SineSeries {
     static final int WARM_UP = 24;
 
     private final float[][] z;
+    private final boolean[][] spiked;
     private final Random sampler;
 
     SineSeries(long seed, int seriesCount, int length) {
+        this(seed, seriesCount, length, 0, length);
+    }
+
+    /**
+     * Series with spikes: from {@code spikesFrom} on, each point is, with probability {@code
+     * spikes}, moved by 0.3 to 0.8 amplitudes up or down.
+     */
+    SineSeries(long seed, int seriesCount, int length, double spikes, int spikesFrom) {
         Random random = new Random(seed);
         z = new float[seriesCount][length];
+        spiked = new boolean[seriesCount][length];
         for (int s = 0; s < seriesCount; s++) {
             double amplitude = 1 + 19 * random.nextDouble();
             double offset = -50 + 150 * random.nextDouble();
             double phase = 2 * Math.PI * random.nextDouble();
             SeriesNormalizer normalizer = new SeriesNormalizer(1);
             for (int t = 0; t < length; t++) {
-                double clean = offset + amplitude * Math.sin(2 * Math.PI * t / PERIOD + phase);
-                float x = (float) (clean + NOISE * amplitude * random.nextGaussian());
-                z[s][t] = normalizer.observe(new float[] {x}, HORIZON)[0];
+                double x = offset + amplitude * Math.sin(2 * Math.PI * t / PERIOD + phase);
+                x += NOISE * amplitude * random.nextGaussian();
+                if (spikes > 0 && t >= spikesFrom && random.nextDouble() < spikes) {
+                    spiked[s][t] = true;
+                    x +=
+                            (random.nextBoolean() ? 1 : -1)
+                                    * amplitude
+                                    * (0.3 + 0.5 * random.nextDouble());
+                }
+                z[s][t] = normalizer.observe(new float[] {(float) x}, HORIZON)[0];
             }
         }
         sampler = new Random(seed ^ 0x5DEECE66DL);
+    }
+
+    /** Whether a point of a series was spiked. */
+    boolean spiked(int s, int t) {
+        return spiked[s][t];
     }
 
     /** The normalised values of one series. */

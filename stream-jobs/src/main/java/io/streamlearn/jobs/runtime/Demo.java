@@ -120,9 +120,12 @@ public final class Demo {
                             + ")");
             out.printf(
                     Locale.ROOT,
-                    "Model:       %s forecaster (%s)%n",
+                    "Model:       %s forecaster, window %d, hidden %d, %s (--model picks"
+                            + " another)%n",
                     settings.model().family(),
-                    settings.model());
+                    settings.model().window(),
+                    settings.model().hiddenSize(),
+                    settings.model().optimizer().name().toLowerCase(Locale.ROOT));
             out.printf(
                     Locale.ROOT,
                     "Generating %d series at %d events/s for %ds (Ctrl-C stops early)%n",
