@@ -15,8 +15,6 @@ import ai.djl.nn.norm.LayerNorm;
 import ai.djl.nn.recurrent.RNN;
 import io.streamlearn.models.ModelConfig.Family;
 import io.streamlearn.models.ModelConfig.Task;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The network of a {@link ModelConfig} as pure functions of parameter arrays: nothing is stored
@@ -316,14 +314,5 @@ final class Network {
             return x;
         }
         return Dropout.dropout(x, config.dropout(), true).singletonOrThrow();
-    }
-
-    /** Names of the tensors, for messages and docs. */
-    List<String> tensorNames() {
-        List<String> names = new ArrayList<>();
-        for (ParameterLayout.Tensor t : layout.tensors()) {
-            names.add(t.name());
-        }
-        return names;
     }
 }
