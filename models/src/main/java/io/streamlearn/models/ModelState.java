@@ -1,5 +1,9 @@
 package io.streamlearn.models;
 
+import io.streamlearn.models.ModelConfig.Family;
+import io.streamlearn.models.ModelConfig.Optimizer;
+import io.streamlearn.models.ModelConfig.Softmax;
+import io.streamlearn.models.ModelConfig.Task;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -9,47 +13,58 @@ import java.util.zip.CRC32;
 
 /**
  * Everything needed to resume learning bit-exact: the config, the model version, the optimizer
- * step, the weights and Adam's first and second moments, one array per tensor in the order of
- * {@code ParameterLayout} (documented in {@code docs/models/lstm-forecaster.md}).
+ * step, the weights, the optimizer's arrays (Adam's two moments or SGD's velocity), one array per
+ * tensor in {@link ParameterLayout} order, and for NEXT_ITEM the item vocabulary.
  *
- * <p>It has one binary codec, used by Flink state and by the model store alike. Layout, all numbers
- * big-endian, floats as their raw IEEE-754 bits:
+ * <p>It has one binary codec, used by Flink state and by the model store alike. Format 2, all
+ * numbers big-endian, floats as their raw IEEE-754 bits:
  *
  * <pre>
- * byte   FORMAT_VERSION (1)
+ * byte   FORMAT_VERSION (2)
+ * byte   task, family                       enum ordinals (append-only enums)
  * int    window, features, hiddenSize, layers
- * float  learningRate, beta1, beta2, epsilon, gradientClip
+ * float  dropout
+ * int    heads, itemCapacity
+ * byte   softmax
+ * int    negatives
+ * byte   optimizer
+ * float  learningRate, momentum, beta1, beta2, epsilon, weightDecay
+ * int    warmupSteps
+ * float  gradientClip
  * long   seed, version, step
- * 3 x    { int count; count x { int length; length x float } }   weights, adamMean, adamVariance
+ * group  weights                 group = int count; count x { int length; length x float }
+ * byte   slot count; that many groups (Adam: first then second moments; SGD: velocity)
+ * byte   1 if a vocabulary follows, else 0
+ *        int rowsInUse, int ids; per id, least recently seen first: int row, int n, n UTF-8 bytes
  * int    CRC-32 of every byte before it
  * </pre>
  *
- * <p>Shapes are not stored: they follow from the config. Equality is bit-exact on every array.
- * Immutable; accessors return copies.
+ * <p>Format 1 (the LSTM point forecaster of the first release) is recognised and refused with a
+ * message saying why. Shapes are not stored: they follow from the config. Equality is bit-exact on
+ * every array. Immutable; accessors return copies.
  */
 public final class ModelState {
 
-    /** The codec version written by {@link #encode()} and the only one {@link #decode} reads. */
-    public static final byte FORMAT_VERSION = 1;
+    /** The codec version written by {@link #encode()}. */
+    public static final byte FORMAT_VERSION = 2;
 
-    private static final int CONFIG_BYTES = 4 * 4 + 5 * 4 + 8;
     private static final int CHECKSUM_BYTES = 4;
 
-    private final ForecasterConfig config;
+    private final ModelConfig config;
     private final long version;
     private final long step;
     private final float[][] weights;
-    private final float[][] adamMean;
-    private final float[][] adamVariance;
+    private final float[][][] slots;
+    private final ItemVocabulary vocabulary;
 
-    /** Takes ownership of the arrays: callers pass copies nobody else holds. */
+    /** Takes ownership of the arrays and the vocabulary: callers pass copies nobody else holds. */
     ModelState(
-            ForecasterConfig config,
+            ModelConfig config,
             long version,
             long step,
             float[][] weights,
-            float[][] adamMean,
-            float[][] adamVariance) {
+            float[][][] slots,
+            ItemVocabulary vocabulary) {
         this.config = Objects.requireNonNull(config, "config");
         if (version < 0) {
             throw new IllegalArgumentException("version must be >= 0 but was " + version);
@@ -57,83 +72,99 @@ public final class ModelState {
         if (step < 0) {
             throw new IllegalArgumentException("step must be >= 0 but was " + step);
         }
-        ParameterLayout.check(config, "weights", weights);
-        ParameterLayout.check(config, "adamMean", adamMean);
-        ParameterLayout.check(config, "adamVariance", adamVariance);
+        ParameterLayout layout = ParameterLayout.of(config);
+        layout.check("weights", weights);
+        int expectedSlots = OptimizerStep.slots(config.optimizer());
+        if (slots == null || slots.length != expectedSlots) {
+            throw new IllegalArgumentException(
+                    config.optimizer()
+                            + " keeps "
+                            + expectedSlots
+                            + " optimizer arrays per tensor but the state held "
+                            + (slots == null ? "none" : slots.length));
+        }
+        for (int s = 0; s < slots.length; s++) {
+            layout.check("optimizer slot " + s, slots[s]);
+        }
+        boolean items = config.task() == Task.NEXT_ITEM;
+        if (items != (vocabulary != null)) {
+            throw new IllegalArgumentException(
+                    items
+                            ? "a NEXT_ITEM state needs a vocabulary"
+                            : "only a NEXT_ITEM state has a vocabulary");
+        }
+        if (vocabulary != null && vocabulary.capacity() != config.itemCapacity()) {
+            throw new IllegalArgumentException(
+                    "vocabulary capacity "
+                            + vocabulary.capacity()
+                            + " differs from itemCapacity "
+                            + config.itemCapacity());
+        }
         this.version = version;
         this.step = step;
         this.weights = weights;
-        this.adamMean = adamMean;
-        this.adamVariance = adamVariance;
+        this.slots = slots;
+        this.vocabulary = vocabulary;
     }
 
-    /**
-     * Returns the config of the model.
-     *
-     * @return the config
-     */
-    public ForecasterConfig config() {
+    /** Returns the config of the model. */
+    public ModelConfig config() {
         return config;
     }
 
-    /**
-     * Returns the model version: how many times the learner published a model.
-     *
-     * @return the version
-     */
+    /** Returns the model version: how many times the learner published a model. */
     public long version() {
         return version;
     }
 
-    /**
-     * Returns the number of optimizer steps taken (skipped steps not counted).
-     *
-     * @return the step count
-     */
+    /** Returns the number of optimizer steps taken (skipped steps not counted). */
     public long step() {
         return step;
     }
 
-    /**
-     * Returns a copy of the weights, one array per tensor.
-     *
-     * @return the weights
-     */
+    /** Returns a copy of the weights, one array per tensor. */
     public float[][] weights() {
         return deepCopy(weights);
     }
 
-    /**
-     * Returns a copy of Adam's first moments, shaped like {@link #weights()}.
-     *
-     * @return the first moments
-     */
-    public float[][] adamMean() {
-        return deepCopy(adamMean);
+    /** Returns the number of optimizer arrays per tensor (Adam 2, SGD with momentum 1). */
+    public int slotCount() {
+        return slots.length;
     }
 
     /**
-     * Returns a copy of Adam's second moments, shaped like {@link #weights()}.
+     * Returns a copy of one optimizer array per tensor, shaped like {@link #weights()}.
      *
-     * @return the second moments
+     * @param slot 0 or 1 for Adam's first and second moments, 0 for SGD's velocity
      */
-    public float[][] adamVariance() {
-        return deepCopy(adamVariance);
+    public float[][] slot(int slot) {
+        return deepCopy(slots[slot]);
     }
 
-    /** The weights without a copy, for readers in this package that do not modify them. */
+    /** Returns a copy of the item vocabulary (NEXT_ITEM), or null. */
+    public ItemVocabulary vocabulary() {
+        return vocabulary == null ? null : vocabulary.copy();
+    }
+
+    /** Returns the total number of weights. */
+    public long parameterCount() {
+        long n = 0;
+        for (float[] w : weights) {
+            n += w.length;
+        }
+        return n;
+    }
+
     float[][] weightsView() {
         return weights;
     }
 
-    /** The first moments without a copy, for readers in this package. */
-    float[][] adamMeanView() {
-        return adamMean;
+    float[][][] slotsView() {
+        return slots;
     }
 
-    /** The second moments without a copy, for readers in this package. */
-    float[][] adamVarianceView() {
-        return adamVariance;
+    ItemVocabulary vocabularyView() {
+        return vocabulary;
     }
 
     /**
@@ -143,7 +174,7 @@ public final class ModelState {
      * @return the new state
      */
     public ModelState withVersion(long version) {
-        return new ModelState(config, version, step, weights, adamMean, adamVariance);
+        return new ModelState(config, version, step, weights, slots, vocabulary);
     }
 
     /**
@@ -152,26 +183,50 @@ public final class ModelState {
      * @return the bytes
      */
     public byte[] encode() {
-        int size = 1 + CONFIG_BYTES + 8 + 8;
-        size += groupBytes(weights) + groupBytes(adamMean) + groupBytes(adamVariance);
-        size += CHECKSUM_BYTES;
-        ByteBuffer buf = ByteBuffer.allocate(size).order(ByteOrder.BIG_ENDIAN);
+        long size = 1 + 2 + 16 + 4 + 8 + 1 + 4 + 1 + 24 + 4 + 4 + 24;
+        size += groupBytes(weights) + 1;
+        for (float[][] s : slots) {
+            size += groupBytes(s);
+        }
+        size += 1 + (vocabulary == null ? 0 : vocabulary.encodedSize()) + CHECKSUM_BYTES;
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException(
+                    "ModelState of " + size + " bytes does not fit one byte array");
+        }
+        ByteBuffer buf = ByteBuffer.allocate((int) size).order(ByteOrder.BIG_ENDIAN);
         buf.put(FORMAT_VERSION);
+        buf.put((byte) config.task().ordinal());
+        buf.put((byte) config.family().ordinal());
         buf.putInt(config.window());
         buf.putInt(config.features());
         buf.putInt(config.hiddenSize());
         buf.putInt(config.layers());
-        buf.putInt(Float.floatToRawIntBits(config.learningRate()));
-        buf.putInt(Float.floatToRawIntBits(config.beta1()));
-        buf.putInt(Float.floatToRawIntBits(config.beta2()));
-        buf.putInt(Float.floatToRawIntBits(config.epsilon()));
-        buf.putInt(Float.floatToRawIntBits(config.gradientClip()));
+        buf.putFloat(config.dropout());
+        buf.putInt(config.heads());
+        buf.putInt(config.itemCapacity());
+        buf.put((byte) config.softmax().ordinal());
+        buf.putInt(config.negatives());
+        buf.put((byte) config.optimizer().ordinal());
+        buf.putFloat(config.learningRate());
+        buf.putFloat(config.momentum());
+        buf.putFloat(config.beta1());
+        buf.putFloat(config.beta2());
+        buf.putFloat(config.epsilon());
+        buf.putFloat(config.weightDecay());
+        buf.putInt(config.warmupSteps());
+        buf.putFloat(config.gradientClip());
         buf.putLong(config.seed());
         buf.putLong(version);
         buf.putLong(step);
         putGroup(buf, weights);
-        putGroup(buf, adamMean);
-        putGroup(buf, adamVariance);
+        buf.put((byte) slots.length);
+        for (float[][] s : slots) {
+            putGroup(buf, s);
+        }
+        buf.put((byte) (vocabulary == null ? 0 : 1));
+        if (vocabulary != null) {
+            vocabulary.writeTo(buf);
+        }
         CRC32 crc = new CRC32();
         crc.update(buf.array(), 0, buf.position());
         buf.putInt((int) crc.getValue());
@@ -183,38 +238,64 @@ public final class ModelState {
      *
      * @param bytes the encoded state
      * @return the state
-     * @throws IllegalArgumentException if the format version is not {@link #FORMAT_VERSION}, or the
-     *     bytes are truncated, corrupt or describe an invalid state
+     * @throws IllegalArgumentException if the format version is unknown or format 1, or the bytes
+     *     are truncated, corrupt or describe an invalid state
      */
     public static ModelState decode(byte[] bytes) {
-        if (bytes == null || bytes.length == 0) {
-            throw new IllegalArgumentException("ModelState bytes are empty");
-        }
-        if (bytes[0] != FORMAT_VERSION) {
+        if (bytes != null && bytes.length > 0 && bytes[0] == 1) {
             throw new IllegalArgumentException(
-                    "Unsupported ModelState format version "
-                            + bytes[0]
-                            + "; this build reads format version "
-                            + FORMAT_VERSION);
+                    "ModelState format 1 is the LSTM point forecaster of streamlearn 0.1, which"
+                            + " read windows normalised per window and had no variance head;"
+                            + " format 2 models read values normalised per series. Its weights"
+                            + " cannot be carried over: start the job without that state (a fresh"
+                            + " model learns from the stream), or warm-start from a format-2"
+                            + " snapshot");
         }
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
-        buf.get();
+        ByteBuffer buf = Codecs.open(bytes, "ModelState", FORMAT_VERSION);
         try {
-            int window = buf.getInt();
-            int features = buf.getInt();
-            int hiddenSize = buf.getInt();
-            int layers = buf.getInt();
-            float learningRate = Float.intBitsToFloat(buf.getInt());
-            float beta1 = Float.intBitsToFloat(buf.getInt());
-            float beta2 = Float.intBitsToFloat(buf.getInt());
-            float epsilon = Float.intBitsToFloat(buf.getInt());
-            float gradientClip = Float.intBitsToFloat(buf.getInt());
-            long seed = buf.getLong();
+            ModelConfig.Builder b = ModelConfig.builder();
+            b.setTask(constant(Task.class, "task", buf.get()));
+            b.setFamily(constant(Family.class, "family", buf.get()));
+            b.setWindow(buf.getInt());
+            b.optFeatures(buf.getInt());
+            b.optHiddenSize(buf.getInt());
+            b.optLayers(buf.getInt());
+            b.optDropout(buf.getFloat());
+            b.optHeads(buf.getInt());
+            b.optItemCapacity(buf.getInt());
+            b.optSoftmax(constant(Softmax.class, "softmax", buf.get()));
+            b.optNegatives(buf.getInt());
+            b.optOptimizer(constant(Optimizer.class, "optimizer", buf.get()));
+            b.optLearningRate(buf.getFloat());
+            b.optMomentum(buf.getFloat());
+            b.optBeta1(buf.getFloat());
+            b.optBeta2(buf.getFloat());
+            b.optEpsilon(buf.getFloat());
+            b.optWeightDecay(buf.getFloat());
+            b.optWarmupSteps(buf.getInt());
+            b.optGradientClip(buf.getFloat());
+            b.optSeed(buf.getLong());
             long version = buf.getLong();
             long step = buf.getLong();
             float[][] weights = getGroup(buf, "weights");
-            float[][] adamMean = getGroup(buf, "adamMean");
-            float[][] adamVariance = getGroup(buf, "adamVariance");
+            int slotCount = buf.get();
+            if (slotCount < 0 || slotCount > 2) {
+                throw new IllegalArgumentException(
+                        "ModelState bytes are corrupt: " + slotCount + " optimizer slots");
+            }
+            float[][][] slots = new float[slotCount][][];
+            for (int s = 0; s < slotCount; s++) {
+                slots[s] = getGroup(buf, "optimizer slot " + s);
+            }
+            ModelConfig config = b.build();
+            ItemVocabulary vocabulary = null;
+            byte hasVocabulary = buf.get();
+            if (hasVocabulary == 1) {
+                vocabulary = ItemVocabulary.readFrom(buf, config.itemCapacity());
+            } else if (hasVocabulary != 0) {
+                throw new IllegalArgumentException(
+                        "ModelState bytes are corrupt: vocabulary flag " + hasVocabulary);
+            }
             int checked = buf.position();
             int stored = buf.getInt();
             CRC32 crc = new CRC32();
@@ -229,20 +310,7 @@ public final class ModelState {
                                 + buf.remaining()
                                 + " unexpected bytes after the checksum");
             }
-            ForecasterConfig config =
-                    ForecasterConfig.builder()
-                            .setWindow(window)
-                            .optFeatures(features)
-                            .optHiddenSize(hiddenSize)
-                            .optLayers(layers)
-                            .optLearningRate(learningRate)
-                            .optBeta1(beta1)
-                            .optBeta2(beta2)
-                            .optEpsilon(epsilon)
-                            .optGradientClip(gradientClip)
-                            .optSeed(seed)
-                            .build();
-            return new ModelState(config, version, step, weights, adamMean, adamVariance);
+            return new ModelState(config, version, step, weights, slots, vocabulary);
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException(
                     "ModelState bytes are truncated: "
@@ -252,10 +320,23 @@ public final class ModelState {
         }
     }
 
-    private static int groupBytes(float[][] arrays) {
-        int n = 4;
+    private static <E extends Enum<E>> E constant(Class<E> type, String field, byte ordinal) {
+        E[] values = type.getEnumConstants();
+        if (ordinal < 0 || ordinal >= values.length) {
+            throw new IllegalArgumentException(
+                    "ModelState bytes are corrupt or newer than this build: "
+                            + field
+                            + " "
+                            + ordinal
+                            + " is unknown");
+        }
+        return values[ordinal];
+    }
+
+    private static long groupBytes(float[][] arrays) {
+        long n = 4;
         for (float[] a : arrays) {
-            n += 4 + 4 * a.length;
+            n += 4 + 4L * a.length;
         }
         return n;
     }
@@ -264,9 +345,8 @@ public final class ModelState {
         buf.putInt(arrays.length);
         for (float[] a : arrays) {
             buf.putInt(a.length);
-            for (float v : a) {
-                buf.putInt(Float.floatToRawIntBits(v));
-            }
+            buf.asFloatBuffer().put(a);
+            buf.position(buf.position() + 4 * a.length);
         }
     }
 
@@ -303,9 +383,8 @@ public final class ModelState {
                                 + " remaining bytes");
             }
             float[] a = new float[length];
-            for (int j = 0; j < length; j++) {
-                a[j] = Float.intBitsToFloat(buf.getInt());
-            }
+            buf.asFloatBuffer().get(a);
+            buf.position(buf.position() + 4 * length);
             arrays[i] = a;
         }
         return arrays;
@@ -319,6 +398,14 @@ public final class ModelState {
         return copy;
     }
 
+    static float[][][] deepCopy(float[][][] groups) {
+        float[][][] copy = new float[groups.length][][];
+        for (int i = 0; i < groups.length; i++) {
+            copy[i] = deepCopy(groups[i]);
+        }
+        return copy;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -328,12 +415,20 @@ public final class ModelState {
             return false;
         }
         ModelState that = (ModelState) o;
-        return version == that.version
-                && step == that.step
-                && config.equals(that.config)
-                && bitEqual(weights, that.weights)
-                && bitEqual(adamMean, that.adamMean)
-                && bitEqual(adamVariance, that.adamVariance);
+        if (version != that.version
+                || step != that.step
+                || !config.equals(that.config)
+                || !bitEqual(weights, that.weights)
+                || slots.length != that.slots.length
+                || !Objects.equals(vocabulary, that.vocabulary)) {
+            return false;
+        }
+        for (int s = 0; s < slots.length; s++) {
+            if (!bitEqual(slots[s], that.slots[s])) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Compares raw bits, so that NaNs with different payloads and 0.0 and -0.0 differ. */
@@ -356,10 +451,12 @@ public final class ModelState {
 
     @Override
     public int hashCode() {
-        int h = Objects.hash(config, version, step);
+        int h = Objects.hash(config, version, step, vocabulary);
         h = 31 * h + bitHash(weights);
-        h = 31 * h + bitHash(adamMean);
-        return 31 * h + bitHash(adamVariance);
+        for (float[][] s : slots) {
+            h = 31 * h + bitHash(s);
+        }
+        return h;
     }
 
     private static int bitHash(float[][] arrays) {
@@ -375,10 +472,6 @@ public final class ModelState {
 
     @Override
     public String toString() {
-        int values = 0;
-        for (float[] a : weights) {
-            values += a.length;
-        }
         return "ModelState{version="
                 + version
                 + ", step="
@@ -386,7 +479,8 @@ public final class ModelState {
                 + ", tensors="
                 + weights.length
                 + ", weights="
-                + values
+                + parameterCount()
+                + (vocabulary == null ? "" : ", items=" + vocabulary.size())
                 + ", config="
                 + config
                 + ", weightsHash="

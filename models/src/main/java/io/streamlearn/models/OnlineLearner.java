@@ -2,126 +2,133 @@ package io.streamlearn.models;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import java.util.List;
-import java.util.Random;
+import io.streamlearn.models.ModelConfig.Task;
+import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trains the LSTM forecaster online, one Adam step per mini-batch, with state that can be saved and
- * restored bit-exact.
+ * Trains any {@link ModelConfig} online, one optimizer step per mini-batch, with state that can be
+ * saved and restored bit-exact.
  *
- * <p>Each {@link #train} step encodes the batch (see {@code WindowEncoding}: windows relative to
- * their last value, divided by a robust window scale), computes the Huber loss (delta 1) between
- * the network's normalised deltas p and the normalised targets d,
- *
- * <pre>
- * L = mean_i h(p_i - d_i),   h(e) = e^2 / 2 if |e| &lt;= 1, else |e| - 1/2
- * </pre>
- *
- * chosen over L2 because a level shift gives a normalised target far outside the usual range, and
- * Huber bounds the gradient of such an example while staying quadratic for ordinary errors. The
- * gradient g is scaled to a global L2 norm of at most {@code gradientClip}, then Adam (Kingma and
- * Ba, 2015) updates each weight w with step t = step + 1:
+ * <p>Each {@link #train} step runs the network on the batch (truncated back-propagation through the
+ * window: every example starts from a zero state), computes the task's loss, back-propagates, clips
+ * the gradient to a global L2 norm of at most {@code gradientClip}, and updates the weights in Java
+ * ({@link OptimizerStep}: Adam or SGD with momentum, weight decay, learning-rate warm-up). The
+ * losses:
  *
  * <pre>
- * m = beta1 m + (1 - beta1) g        v = beta2 v + (1 - beta2) g^2
- * w = w - lr (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + epsilon)
+ * NEXT_VALUE      Gaussian negative log-likelihood, mean over rows and features:
+ *                 0.5 (ln 2 pi + lv + (y - mu)^2 / exp(lv))
+ * NEXT_ITEM       cross-entropy of the next item: full softmax over every assigned row, or the
+ *                 sampled softmax (Jean et al. 2015) over the target and {@code negatives} rows
+ *                 drawn uniformly, scores corrected by - ln(expected count), accidental hits masked
+ * RECONSTRUCTION  mean squared error over the window
  * </pre>
  *
- * <p>Weights and moments are Java arrays, updated in Java, so that a {@link ModelState} holds them
- * exactly (DJL's own Adam keeps its moments private and {@code saveParameters} drops them). A batch
- * whose loss or gradient norm is NaN or infinite is skipped: nothing changes, the step counter
- * included, and a warning is logged. Initial weights come from {@code java.util.Random(seed)},
- * never from the engine's generator, so the same config and the same batches in the same order give
- * a bit-identical state.
+ * <p>Weights and optimizer arrays are Java arrays, so that a {@link ModelState} holds them exactly.
+ * A batch whose loss or gradient norm is NaN or infinite is skipped: nothing changes (weights,
+ * optimizer arrays, step, vocabulary), {@link #skippedSteps()} counts it and a warning is logged.
+ *
+ * <p>Determinism: initial weights come from {@code java.util.Random(seed)}, dropout masks from
+ * PyTorch's generator seeded with (seed, step) inside the training lock, sampled negatives and the
+ * fresh weights of reassigned item rows from Java generators seeded with (seed, step, row). The
+ * same config and the same batches in the same order therefore give a bit-identical state, on one
+ * machine type with one native build.
  *
  * <p>Threading: an instance is meant for one owner thread (its methods are synchronized, so misuse
  * is safe but serial). DJL 0.35.1's {@code PtGradientCollector} is a JVM-wide flag: two collectors
- * open at once on different threads fail. Every learner's forward and backward pass therefore holds
- * one static lock, so learners in one JVM train one step at a time; any other code in the JVM that
- * opens a DJL gradient collector must not run concurrently with them.
+ * open at once on different threads fail ("A PtGradientCollector is already collecting"). Every
+ * learner's forward and backward pass therefore holds one static lock: training steps are
+ * serialised per JVM. Any other code in the JVM that opens a DJL gradient collector must not run
+ * concurrently with them.
  */
 public final class OnlineLearner implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(OnlineLearner.class);
 
-    /** Serialises gradient collection across the JVM; see the class comment. */
+    /** Serialises gradient collection (and the generator's seed) across the JVM. */
     private static final Object GRADIENT_LOCK = new Object();
 
-    /** The Huber loss's switch point between quadratic and linear, in normalised units. */
-    static final float HUBER_DELTA = 1.0f;
+    private static final double HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
 
-    private final ForecasterConfig config;
+    private final ModelConfig config;
+    private final Device device;
+    private final Network network;
+    private final ParameterLayout layout;
     private final NDManager manager;
-    private final LstmNetwork network;
     private final float[][] weights;
-    private final float[][] adamMean;
-    private final float[][] adamVariance;
+    private final float[][][] slots;
+    private final ItemVocabulary vocabulary;
     private long step;
     private long version;
     private long skippedSteps;
     private boolean closed;
 
     /**
-     * Creates a learner with fresh weights: LSTM weights and biases uniform in
-     * [-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)] (PyTorch's default range) drawn from {@code
-     * Random(config.seed())}, and a zero head, so that the untrained model predicts exactly the
-     * last value. Step and version start at 0.
+     * Creates a learner with fresh weights on the CPU; see {@link #OnlineLearner(ModelConfig,
+     * Device)}.
      *
      * @param config the config
      */
-    public OnlineLearner(ForecasterConfig config) {
+    public OnlineLearner(ModelConfig config) {
         this(config, Device.cpu());
     }
 
     /**
-     * Creates a learner with fresh weights, as {@link #OnlineLearner(ForecasterConfig)}, whose
-     * forward and backward passes run on {@code device}. Weights and Adam moments stay Java arrays
-     * either way, so the state does not depend on the device.
+     * Creates a learner with fresh weights (drawn from {@code Random(config.seed())} in layout
+     * order; heads that must start at the naive forecast are zero), zero optimizer arrays, step and
+     * version 0.
      *
      * @param config the config
-     * @param device where the network math runs, e.g. {@code Device.gpu(0)}
+     * @param device where the network runs; the weights and the optimizer stay in Java
+     * @throws IllegalArgumentException if the device is a GPU the engine cannot use
      */
-    public OnlineLearner(ForecasterConfig config, Device device) {
+    public OnlineLearner(ModelConfig config, Device device) {
         this(
                 config,
-                initialWeights(config),
-                ParameterLayout.zeros(config),
-                ParameterLayout.zeros(config),
+                device,
+                ParameterLayout.of(config).initialWeights(config.seed()),
+                emptySlots(config),
+                config.task() == Task.NEXT_ITEM ? new ItemVocabulary(config.itemCapacity()) : null,
                 0L,
-                0L,
-                device);
+                0L);
     }
 
     private OnlineLearner(
-            ForecasterConfig config,
+            ModelConfig config,
+            Device device,
             float[][] weights,
-            float[][] adamMean,
-            float[][] adamVariance,
+            float[][][] slots,
+            ItemVocabulary vocabulary,
             long step,
-            long version,
-            Device device) {
+            long version) {
         this.config = config;
+        this.network = new Network(config);
+        this.layout = network.layout();
         this.weights = weights;
-        this.adamMean = adamMean;
-        this.adamVariance = adamVariance;
+        this.slots = slots;
+        this.vocabulary = vocabulary;
         this.step = step;
         this.version = version;
         this.manager = TorchRuntime.newBaseManager(device);
-        try {
-            this.network = new LstmNetwork(config, manager);
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
+        this.device = device;
+    }
+
+    private static float[][][] emptySlots(ModelConfig config) {
+        ParameterLayout layout = ParameterLayout.of(config);
+        float[][][] s = new float[OptimizerStep.slots(config.optimizer())][][];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = layout.zeros();
         }
+        return s;
     }
 
     /**
-     * Creates a learner that continues exactly where the state's learner stopped.
+     * Creates a CPU learner that continues exactly where the state's learner stopped.
      *
      * @param state the state, for example from {@link #snapshot()} or {@link ModelState#decode}
      * @return the learner
@@ -131,68 +138,54 @@ public final class OnlineLearner implements AutoCloseable {
     }
 
     /**
-     * Creates a learner that continues exactly where the state's learner stopped, on {@code
-     * device}.
+     * Creates a learner on a device that continues exactly where the state's learner stopped.
      *
      * @param state the state
-     * @param device where the network math runs
+     * @param device where the network runs
      * @return the learner
      */
     public static OnlineLearner restore(ModelState state, Device device) {
         return new OnlineLearner(
                 state.config(),
+                device,
                 state.weights(),
-                state.adamMean(),
-                state.adamVariance(),
+                ModelState.deepCopy(state.slotsView()),
+                state.vocabulary(),
                 state.step(),
-                state.version(),
-                device);
-    }
-
-    private static float[][] initialWeights(ForecasterConfig config) {
-        List<ParameterLayout.Tensor> tensors = ParameterLayout.of(config);
-        float[][] w = ParameterLayout.zeros(config);
-        Random random = new Random(config.seed());
-        double bound = 1.0 / Math.sqrt(config.hiddenSize());
-        // The last two tensors are the head, which stays zero.
-        for (int i = 0; i < tensors.size() - 2; i++) {
-            for (int j = 0; j < w[i].length; j++) {
-                w[i][j] = (float) ((random.nextDouble() * 2 - 1) * bound);
-            }
-        }
-        return w;
+                state.version());
     }
 
     /**
-     * Takes one Adam step on a mini-batch.
+     * Takes one optimizer step on a mini-batch.
      *
-     * @param windows one row per example: the last {@code window} observations of a series, oldest
-     *     first, flattened to {@code window * features} values
-     * @param targets one row per example: the observed next value, {@code features} values
-     * @return the batch's mean Huber loss before the step; NaN or infinite if the step was skipped
-     * @throws IllegalArgumentException if the batch is empty or a row has the wrong length
+     * @param batch examples of this learner's task
+     * @return the batch's mean loss before the step; NaN or infinite if the step was skipped
+     * @throws IllegalArgumentException if the batch is for another task or a row has the wrong
+     *     length
      * @throws IllegalStateException if the learner is closed
      */
-    public synchronized float train(float[][] windows, float[][] targets) {
+    public synchronized float train(Batch batch) {
         checkOpen();
-        WindowEncoding encoded = WindowEncoding.encode(config, windows);
-        if (encoded.rows() == 0) {
-            throw new IllegalArgumentException("windows must hold at least one row but held 0");
+        Examples examples = Examples.forTraining(this, batch);
+        if (examples.isEmpty()) {
+            // Only NEXT_ITEM: no example's next item could get a row (more new ids than rows).
+            LOG.warn("No example of a batch of {} could be scored; no step taken", batch.size());
+            return Float.NaN;
         }
-        float[] normalisedTargets = encoded.encodeTargets(targets);
         TorchRuntime.configureCurrentThread();
-
         float loss;
         float[][] gradients = new float[weights.length][];
         synchronized (GRADIENT_LOCK) {
+            if (config.dropout() > 0f) {
+                TorchRuntime.seedGenerator(mix(config.seed(), step + 1, 0x5EED));
+            }
             try (NDManager scope = manager.newSubManager();
                     GradientCollector collector = scope.getEngine().newGradientCollector()) {
-                List<NDArray> params = network.createParameters(scope, weights, true);
-                NDArray predicted = network.forward(scope, encoded, params, true);
-                NDArray target =
-                        scope.create(
-                                normalisedTargets, new Shape(encoded.rows(), config.features()));
-                NDArray lossArray = huberLoss(predicted, target);
+                NDArray[] params = examples.parameters(scope, weights);
+                for (NDArray p : params) {
+                    p.setRequiresGradient(true);
+                }
+                NDArray lossArray = loss(scope, params, examples, true);
                 loss = lossArray.getFloat();
                 if (!Float.isFinite(loss)) {
                     skip("loss is " + loss);
@@ -200,7 +193,7 @@ public final class OnlineLearner implements AutoCloseable {
                 }
                 collector.backward(lossArray);
                 for (int i = 0; i < gradients.length; i++) {
-                    gradients[i] = params.get(i).getGradient().toFloatArray();
+                    gradients[i] = params[i].getGradient().toFloatArray();
                 }
             }
         }
@@ -209,21 +202,107 @@ public final class OnlineLearner implements AutoCloseable {
             skip("gradient norm is " + norm + " at loss " + loss);
             return loss;
         }
-        adamStep(gradients, norm);
+        examples.commit(weights, slots);
+        OptimizerStep update = new OptimizerStep(config, step + 1);
+        double clip = config.gradientClip();
+        double scale = norm > clip ? clip / norm : 1.0;
+        int table = network.itemTable();
+        for (int i = 0; i < weights.length; i++) {
+            float[][] tensorSlots = new float[slots.length][];
+            for (int s = 0; s < slots.length; s++) {
+                tensorSlots[s] = slots[s][i];
+            }
+            int[] rows = i == table ? examples.tableRows() : null;
+            update.apply(layout.get(i), weights[i], tensorSlots, gradients[i], rows, scale);
+        }
+        step = update.step();
         return loss;
     }
 
-    /** Mean Huber loss; written with min() so that autograd needs no branch. */
-    private static NDArray huberLoss(NDArray predicted, NDArray target) {
-        NDArray error = predicted.sub(target).abs();
-        NDArray quadratic = error.minimum(HUBER_DELTA);
-        return quadratic.square().mul(0.5f).add(error.sub(quadratic).mul(HUBER_DELTA)).mean();
+    /**
+     * Takes one step on a NEXT_VALUE mini-batch: {@code train(Batch.values(windows, targets))}.
+     *
+     * @param windows normalised windows, one per row
+     * @param targets the normalised values that followed
+     * @return the loss before the step; NaN or infinite if the step was skipped
+     */
+    public float train(float[][] windows, float[][] targets) {
+        return train(Batch.values(windows, targets));
+    }
+
+    /**
+     * Computes a batch's mean loss under the current weights without learning from it: no dropout,
+     * no step, no change to the vocabulary (items it does not know read as row 0, and examples
+     * whose next item it does not know are left out). For comparing model versions on fresh
+     * examples before serving one (guarded promotion).
+     *
+     * @param batch examples of this learner's task
+     * @return the mean loss; NaN if no example could be scored
+     * @throws IllegalStateException if the learner is closed
+     */
+    public synchronized float evaluate(Batch batch) {
+        checkOpen();
+        Examples examples = Examples.forEvaluation(this, batch);
+        if (examples.isEmpty()) {
+            return Float.NaN;
+        }
+        TorchRuntime.configureCurrentThread();
+        try (TorchRuntime.GradModeScope noGrad = TorchRuntime.gradModeOff();
+                NDManager scope = manager.newSubManager()) {
+            NDArray[] params = examples.parameters(scope, weights);
+            return loss(scope, params, examples, false).getFloat();
+        }
+    }
+
+    /**
+     * Evaluates a NEXT_VALUE mini-batch: {@code evaluate(Batch.values(windows, targets))}.
+     *
+     * @param windows normalised windows, one per row
+     * @param targets the normalised values that followed
+     * @return the mean loss
+     */
+    public float evaluate(float[][] windows, float[][] targets) {
+        return evaluate(Batch.values(windows, targets));
+    }
+
+    private NDArray loss(NDManager scope, NDArray[] p, Examples e, boolean training) {
+        switch (config.task()) {
+            case NEXT_VALUE:
+                {
+                    NDArray x = e.valueInputs(scope);
+                    NDArray summary = network.encode(p, x, null, training);
+                    NDList gaussian = network.gaussian(p, summary, e.lastValues(scope));
+                    NDArray mean = gaussian.get(0);
+                    NDArray logVariance = gaussian.get(1);
+                    NDArray error = e.valueTargets(scope).sub(mean);
+                    return error.square()
+                            .mul(logVariance.neg().exp())
+                            .add(logVariance)
+                            .mul(0.5f)
+                            .mean()
+                            .add((float) HALF_LOG_TWO_PI);
+                }
+            case RECONSTRUCTION:
+                {
+                    NDArray x = e.valueInputs(scope);
+                    return x.sub(network.reconstruct(p, x, training)).square().mean();
+                }
+            case NEXT_ITEM:
+                {
+                    NDArray x = network.embed(p, e.itemInputs(scope));
+                    NDArray summary = network.encode(p, x, e.padding(scope), training);
+                    NDArray query = network.itemQuery(p, summary);
+                    return e.itemLoss(scope, network, p, query);
+                }
+            default:
+                throw new IllegalStateException("no loss for " + config.task());
+        }
     }
 
     private void skip(String why) {
         skippedSteps++;
         LOG.warn(
-                "Skipped optimizer step {} ({} skipped so far): {}; weights unchanged",
+                "Skipped optimizer step {} ({} skipped so far): {}; model unchanged",
                 step + 1,
                 skippedSteps,
                 why);
@@ -239,48 +318,24 @@ public final class OnlineLearner implements AutoCloseable {
         return Math.sqrt(sum);
     }
 
-    private void adamStep(float[][] gradients, double norm) {
-        double clip = config.gradientClip();
-        double gradScale = norm > clip ? clip / norm : 1.0;
-        double beta1 = config.beta1();
-        double beta2 = config.beta2();
-        long t = step + 1;
-        double correction1 = 1.0 - Math.pow(beta1, t);
-        double correction2 = 1.0 - Math.pow(beta2, t);
-        double lr = config.learningRate();
-        double eps = config.epsilon();
-        for (int i = 0; i < weights.length; i++) {
-            float[] w = weights[i];
-            float[] m = adamMean[i];
-            float[] v = adamVariance[i];
-            float[] g = gradients[i];
-            for (int j = 0; j < w.length; j++) {
-                double gj = g[j] * gradScale;
-                double mj = beta1 * m[j] + (1.0 - beta1) * gj;
-                double vj = beta2 * v[j] + (1.0 - beta2) * gj * gj;
-                m[j] = (float) mj;
-                v[j] = (float) vj;
-                double update = lr * (mj / correction1) / (Math.sqrt(vj / correction2) + eps);
-                w[j] = (float) (w[j] - update);
-            }
+    /** A 64-bit mix of several values (SplitMix64's finaliser), for per-step seeds. */
+    static long mix(long... values) {
+        long h = 0x9E3779B97F4A7C15L;
+        for (long v : values) {
+            h ^= v;
+            h = (h ^ (h >>> 30)) * 0xBF58476D1CE4E5B9L;
+            h = (h ^ (h >>> 27)) * 0x94D049BB133111EBL;
+            h ^= h >>> 31;
         }
-        step = t;
+        return h;
     }
 
-    /**
-     * Returns the number of optimizer steps taken; skipped batches do not count.
-     *
-     * @return the step count
-     */
+    /** Returns the number of optimizer steps taken; skipped batches do not count. */
     public synchronized long step() {
         return step;
     }
 
-    /**
-     * Returns the current model version.
-     *
-     * @return the version
-     */
+    /** Returns the current model version. */
     public synchronized long version() {
         return version;
     }
@@ -297,24 +352,28 @@ public final class OnlineLearner implements AutoCloseable {
     /**
      * Returns how many batches this instance skipped for a non-finite loss or gradient. Not part of
      * {@link ModelState}: it is a metric, not needed to resume.
-     *
-     * @return the count since this instance was created
      */
     public synchronized long skippedSteps() {
         return skippedSteps;
     }
 
-    /**
-     * Returns the config.
-     *
-     * @return the config
-     */
-    public ForecasterConfig config() {
+    /** Returns the config. */
+    public ModelConfig config() {
         return config;
     }
 
+    /** Returns the device the network runs on. */
+    public Device device() {
+        return device;
+    }
+
+    /** Returns the vocabulary's current size (NEXT_ITEM), or 0. */
+    public synchronized int vocabularySize() {
+        return vocabulary == null ? 0 : vocabulary.size();
+    }
+
     /**
-     * Copies the weights, Adam moments, step and version.
+     * Copies the weights, optimizer arrays, vocabulary, step and version.
      *
      * @return the state
      * @throws IllegalStateException if the learner is closed
@@ -326,8 +385,25 @@ public final class OnlineLearner implements AutoCloseable {
                 version,
                 step,
                 ModelState.deepCopy(weights),
-                ModelState.deepCopy(adamMean),
-                ModelState.deepCopy(adamVariance));
+                ModelState.deepCopy(slots),
+                vocabulary == null ? null : vocabulary.copy());
+    }
+
+    ItemVocabulary vocabulary() {
+        return vocabulary;
+    }
+
+    /** One tensor's weights without a copy, for the step that gathers table rows. */
+    float[] tableView(int tensor) {
+        return weights[tensor];
+    }
+
+    Network network() {
+        return network;
+    }
+
+    long currentStep() {
+        return step;
     }
 
     private void checkOpen() {
@@ -348,5 +424,18 @@ public final class OnlineLearner implements AutoCloseable {
             closed = true;
             manager.close();
         }
+    }
+
+    @Override
+    public String toString() {
+        return "OnlineLearner{step="
+                + step
+                + ", version="
+                + version
+                + ", device="
+                + device
+                + ", weights="
+                + Arrays.stream(weights).mapToLong(w -> w.length).sum()
+                + '}';
     }
 }

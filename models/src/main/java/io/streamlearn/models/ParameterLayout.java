@@ -1,29 +1,54 @@
 package io.streamlearn.models;
 
+import io.streamlearn.models.ModelConfig.Family;
+import io.streamlearn.models.ModelConfig.Task;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 
 /**
- * The parameter tensors of the forecaster, in the fixed order used by {@link ModelState}: per LSTM
- * layer {@code l} the input weights (4H x in), recurrent weights (4H x H), input bias (4H) and
- * recurrent bias (4H), with gates in PyTorch order (input, forget, cell, output) and {@code in} =
- * features for layer 0 and H above; then the head's weight (features x H) and bias (features).
+ * The parameter tensors of the network a {@link ModelConfig} describes, in the fixed order used by
+ * {@link ModelState}, with how each is initialised and whether weight decay applies to it.
  *
- * <p>Pure Java, so that the codec can check a state's array lengths without loading the engine;
- * {@link LstmNetwork} checks that DJL's blocks agree with it.
+ * <p>Order: the input stage (item embedding table, input projection, learned positions), the
+ * encoder (per recurrent layer {@code w_ih, w_hh, b_ih, b_hh} in PyTorch's gate order; per
+ * attention layer two layer norms, the fused query/key/value projection, the output projection and
+ * the feed-forward pair; per MLP layer a weight and a bias; the autoencoder's encoder then
+ * decoder), then the head. Pure Java, so that the codec can check a state's array lengths without
+ * loading the engine; {@code docs/models/} lists the tensors of each family.
  */
 final class ParameterLayout {
 
-    /** One tensor: its name (DJL's, head tensors prefixed) and its shape. */
+    /** How a tensor's first values are drawn. */
+    enum Init {
+        /** All zero: biases, and heads that must start at the naive forecast. */
+        ZERO,
+        /** All one: layer-norm gains. */
+        ONE,
+        /** Uniform in [-scale, scale] (PyTorch's default range for RNN and Linear weights). */
+        UNIFORM,
+        /** Normal with standard deviation scale (embeddings, positions). */
+        NORMAL
+    }
+
+    /** One tensor: its name, shape, initialisation, and whether it takes weight decay. */
     static final class Tensor {
         private final String name;
         private final long[] shape;
         private final int size;
+        private final Init init;
+        private final double scale;
+        private final boolean decay;
 
-        Tensor(String name, long... shape) {
+        Tensor(String name, Init init, double scale, boolean decay, long... shape) {
             this.name = name;
             this.shape = shape.clone();
+            this.init = init;
+            this.scale = scale;
+            this.decay = decay;
             long n = 1;
             for (long d : shape) {
                 n *= d;
@@ -42,54 +67,202 @@ final class ParameterLayout {
         int size() {
             return size;
         }
+
+        /** Values per row of a matrix (the last dimension); the size of a vector. */
+        int rowLength() {
+            return (int) shape[shape.length - 1];
+        }
+
+        Init init() {
+            return init;
+        }
+
+        boolean decay() {
+            return decay;
+        }
+
+        /** Draws a fresh value for one element. */
+        float draw(Random random) {
+            switch (init) {
+                case ONE:
+                    return 1f;
+                case UNIFORM:
+                    return (float) ((random.nextDouble() * 2 - 1) * scale);
+                case NORMAL:
+                    return (float) (random.nextGaussian() * scale);
+                default:
+                    return 0f;
+            }
+        }
     }
 
-    private ParameterLayout() {}
+    /** Name of the item embedding table: rows are vocabulary rows (NEXT_ITEM only). */
+    static final String ITEM_EMBEDDING = "item_embedding";
+
+    private final List<Tensor> tensors;
+    private final Map<String, Integer> index;
+
+    private ParameterLayout(List<Tensor> tensors) {
+        this.tensors = Collections.unmodifiableList(tensors);
+        Map<String, Integer> byName = new HashMap<>();
+        for (int i = 0; i < tensors.size(); i++) {
+            byName.put(tensors.get(i).name(), i);
+        }
+        this.index = byName;
+    }
 
     /**
      * Lists the tensors of the network a config describes.
      *
      * @param config the config
-     * @return the tensors, in state order
+     * @return the layout
      */
-    static List<Tensor> of(ForecasterConfig config) {
-        long gates = 4L * config.hiddenSize();
-        long hidden = config.hiddenSize();
-        List<Tensor> tensors = new ArrayList<>();
-        for (int l = 0; l < config.layers(); l++) {
-            long in = l == 0 ? config.features() : hidden;
-            tensors.add(new Tensor("l_" + l + "_i2h_WEIGHT", gates, in));
-            tensors.add(new Tensor("l_" + l + "_h2h_WEIGHT", gates, hidden));
-            tensors.add(new Tensor("l_" + l + "_i2h_BIAS", gates));
-            tensors.add(new Tensor("l_" + l + "_h2h_BIAS", gates));
+    static ParameterLayout of(ModelConfig config) {
+        List<Tensor> t = new ArrayList<>();
+        long h = config.hiddenSize();
+        long f = config.features();
+        long w = config.window();
+        boolean items = config.task() == Task.NEXT_ITEM;
+        long inputWidth = items ? h : f;
+        if (items) {
+            t.add(
+                    new Tensor(
+                            ITEM_EMBEDDING,
+                            Init.NORMAL,
+                            1.0 / Math.sqrt(h),
+                            true,
+                            config.itemCapacity(),
+                            h));
         }
-        tensors.add(new Tensor("head_weight", config.features(), hidden));
-        tensors.add(new Tensor("head_bias", config.features()));
-        return Collections.unmodifiableList(tensors);
+        Family family = config.family();
+        switch (family) {
+            case RNN:
+            case GRU:
+            case LSTM:
+                recurrent(t, "", gates(family), config.layers(), inputWidth, h);
+                break;
+            case LSTM_AUTOENCODER:
+                recurrent(t, "enc_", 4, config.layers(), inputWidth, h);
+                recurrent(t, "dec_", 4, config.layers(), h, h);
+                linear(t, "recon", f, h, Init.UNIFORM);
+                break;
+            case ATTENTION:
+                if (!items) {
+                    linear(t, "in", h, f, Init.UNIFORM);
+                }
+                t.add(new Tensor("positions", Init.NORMAL, 0.02, false, w, h));
+                for (int l = 0; l < config.layers(); l++) {
+                    String p = "l" + l + "_";
+                    layerNorm(t, p + "ln1", h);
+                    linear(t, p + "qkv", 3 * h, h, Init.UNIFORM);
+                    linear(t, p + "attn_out", h, h, Init.UNIFORM);
+                    layerNorm(t, p + "ln2", h);
+                    linear(t, p + "ffn1", h, h, Init.UNIFORM);
+                    linear(t, p + "ffn2", h, h, Init.UNIFORM);
+                }
+                layerNorm(t, "final_ln", h);
+                break;
+            case MLP:
+                for (int l = 0; l < config.layers(); l++) {
+                    linear(t, "mlp" + l, h, l == 0 ? w * inputWidth : h, Init.UNIFORM);
+                }
+                break;
+            default:
+                throw new IllegalStateException("no layout for " + family);
+        }
+        if (config.task() == Task.NEXT_VALUE) {
+            linear(t, "head_mean", f, h, Init.ZERO);
+            linear(t, "head_logvar", f, h, Init.ZERO);
+        } else if (items) {
+            linear(t, "item_out", h, h, Init.UNIFORM);
+        }
+        return new ParameterLayout(t);
+    }
+
+    /** Gates per recurrent cell: PyTorch stacks them in the first dimension of each weight. */
+    static int gates(Family family) {
+        switch (family) {
+            case GRU:
+                return 3;
+            case LSTM:
+            case LSTM_AUTOENCODER:
+                return 4;
+            default:
+                return 1;
+        }
+    }
+
+    private static void recurrent(
+            List<Tensor> t, String prefix, int gates, int layers, long input, long hidden) {
+        double bound = 1.0 / Math.sqrt(hidden);
+        long rows = gates * hidden;
+        for (int l = 0; l < layers; l++) {
+            String p = prefix + "l" + l + "_";
+            long in = l == 0 ? input : hidden;
+            t.add(new Tensor(p + "w_ih", Init.UNIFORM, bound, true, rows, in));
+            t.add(new Tensor(p + "w_hh", Init.UNIFORM, bound, true, rows, hidden));
+            t.add(new Tensor(p + "b_ih", Init.UNIFORM, bound, false, rows));
+            t.add(new Tensor(p + "b_hh", Init.UNIFORM, bound, false, rows));
+        }
+    }
+
+    /** A PyTorch-style linear layer: weight (out x in) uniform in +-1/sqrt(in), or zeros. */
+    private static void linear(List<Tensor> t, String name, long out, long in, Init init) {
+        double bound = 1.0 / Math.sqrt(in);
+        t.add(new Tensor(name + "_weight", init, bound, true, out, in));
+        t.add(new Tensor(name + "_bias", init == Init.ZERO ? Init.ZERO : init, bound, false, out));
+    }
+
+    private static void layerNorm(List<Tensor> t, String name, long width) {
+        t.add(new Tensor(name + "_gain", Init.ONE, 0, false, width));
+        t.add(new Tensor(name + "_bias", Init.ZERO, 0, false, width));
+    }
+
+    List<Tensor> tensors() {
+        return tensors;
+    }
+
+    int size() {
+        return tensors.size();
+    }
+
+    Tensor get(int i) {
+        return tensors.get(i);
     }
 
     /**
-     * Checks that arrays have the count and lengths the config implies.
+     * Returns a tensor's position.
      *
-     * @param config the config
+     * @throws IllegalStateException if the layout has no such tensor
+     */
+    int indexOf(String name) {
+        Integer i = index.get(name);
+        if (i == null) {
+            throw new IllegalStateException("no tensor " + name + " in this layout");
+        }
+        return i;
+    }
+
+    /** Returns a tensor's position, or -1. */
+    int find(String name) {
+        Integer i = index.get(name);
+        return i == null ? -1 : i;
+    }
+
+    /**
+     * Checks that arrays have the count and lengths of this layout.
+     *
      * @param what what the arrays are, for the message
      * @param arrays the arrays
      * @throws IllegalArgumentException naming the first mismatch
      */
-    static void check(ForecasterConfig config, String what, float[][] arrays) {
-        List<Tensor> tensors = of(config);
+    void check(String what, float[][] arrays) {
         if (arrays == null) {
             throw new IllegalArgumentException(what + " must not be null");
         }
         if (arrays.length != tensors.size()) {
             throw new IllegalArgumentException(
-                    what
-                            + " must hold "
-                            + tensors.size()
-                            + " arrays for "
-                            + config
-                            + " but held "
-                            + arrays.length);
+                    what + " must hold " + tensors.size() + " arrays but held " + arrays.length);
         }
         for (int i = 0; i < arrays.length; i++) {
             Tensor t = tensors.get(i);
@@ -108,18 +281,34 @@ final class ParameterLayout {
         }
     }
 
-    /**
-     * Returns zero-filled arrays shaped like the config's tensors.
-     *
-     * @param config the config
-     * @return one zero array per tensor
-     */
-    static float[][] zeros(ForecasterConfig config) {
-        List<Tensor> tensors = of(config);
+    /** Returns zero-filled arrays shaped like the tensors. */
+    float[][] zeros() {
         float[][] arrays = new float[tensors.size()][];
         for (int i = 0; i < arrays.length; i++) {
             arrays[i] = new float[tensors.get(i).size()];
         }
         return arrays;
+    }
+
+    /** Returns fresh weights drawn in layout order from {@code Random(seed)}. */
+    float[][] initialWeights(long seed) {
+        float[][] w = zeros();
+        Random random = new Random(seed);
+        for (int i = 0; i < w.length; i++) {
+            Tensor t = tensors.get(i);
+            for (int j = 0; j < w[i].length; j++) {
+                w[i][j] = t.draw(random);
+            }
+        }
+        return w;
+    }
+
+    /** Returns the number of values over all tensors. */
+    long parameterCount() {
+        long n = 0;
+        for (Tensor t : tensors) {
+            n += t.size();
+        }
+        return n;
     }
 }

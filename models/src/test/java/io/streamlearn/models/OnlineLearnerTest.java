@@ -5,139 +5,155 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
+import io.streamlearn.models.ModelConfig.Family;
+import io.streamlearn.models.ModelConfig.Optimizer;
+import io.streamlearn.models.ModelConfig.Softmax;
+import io.streamlearn.models.ModelConfig.Task;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class OnlineLearnerTest {
 
-    private static final Logger LOG = LoggerFactory.getLogger(OnlineLearnerTest.class);
+    private static final int BATCH = 16;
+    private static final int WINDOW = 8;
 
-    private static final int BATCH = 32;
-    private static final int WINDOW = 16;
+    private static final ModelConfig LSTM =
+            ModelConfig.builder().setWindow(WINDOW).optHiddenSize(16).build();
 
-    private static final ForecasterConfig CONFIG =
-            ForecasterConfig.builder().setWindow(WINDOW).build();
+    /** Configs that exercise every path that must restore bit-exact. */
+    static Stream<Arguments> configs() {
+        ModelConfig.Builder values = ModelConfig.builder().setWindow(WINDOW).optHiddenSize(12);
+        ModelConfig.Builder items =
+                ModelConfig.builder()
+                        .setTask(Task.NEXT_ITEM)
+                        .setWindow(WINDOW)
+                        .optHiddenSize(12)
+                        // Fewer rows than items: rows are evicted and reassigned as it learns.
+                        .optItemCapacity(40);
+        return Stream.of(
+                Arguments.of(
+                        "LSTM, 2 layers, dropout",
+                        values.setFamily(Family.LSTM).optLayers(2).optDropout(0.2f).build()),
+                Arguments.of(
+                        "ATTENTION, dropout, AdamW, warm-up",
+                        values.setFamily(Family.ATTENTION)
+                                .optLayers(1)
+                                .optDropout(0.1f)
+                                .optWeightDecay(0.01f)
+                                .optWarmupSteps(5)
+                                .build()),
+                Arguments.of(
+                        "GRU items, sampled softmax, SGD with momentum",
+                        items.setFamily(Family.GRU)
+                                .optSoftmax(Softmax.SAMPLED)
+                                .optNegatives(8)
+                                .optOptimizer(Optimizer.SGD_MOMENTUM)
+                                .optLearningRate(0.05f)
+                                .optWeightDecay(1e-4f)
+                                .build()),
+                Arguments.of(
+                        "ATTENTION items, full softmax",
+                        items.setFamily(Family.ATTENTION).optSoftmax(Softmax.FULL).build()),
+                Arguments.of(
+                        "LSTM autoencoder",
+                        ModelConfig.builder()
+                                .setTask(Task.RECONSTRUCTION)
+                                .setFamily(Family.LSTM_AUTOENCODER)
+                                .setWindow(WINDOW)
+                                .optHiddenSize(8)
+                                .build()));
+    }
 
-    @Test
-    void learnsSeasonalSeriesAndBeatsTheNaiveForecast() {
-        SineSeries training = new SineSeries(1L, 12, 600);
-        SineSeries fresh = new SineSeries(2L, 12, 600);
-        int trainBatches = 500;
-        int head = 25;
-        int tail = 50;
-        float[] losses = new float[trainBatches];
-        try (OnlineLearner learner = new OnlineLearner(CONFIG)) {
-            for (int i = 0; i < trainBatches; i++) {
-                SineSeries.Batch b = training.next(BATCH, WINDOW);
-                losses[i] = learner.train(b.windows, b.targets);
+    static ModelConfig config(int index) {
+        return (ModelConfig) configs().toList().get(index).get()[1];
+    }
+
+    /** Deterministic batches for any task. */
+    static List<Batch> batches(ModelConfig config, long seed, int count) {
+        List<Batch> out = new ArrayList<>();
+        if (config.task() == Task.NEXT_ITEM) {
+            Clickstream stream = new Clickstream(seed, 20, 60, WINDOW + 2);
+            for (int i = 0; i < count; i++) {
+                out.add(stream.batch(BATCH));
             }
-            double first = mean(losses, 0, head);
-            double last = mean(losses, trainBatches - tail, trainBatches);
-            LOG.info(
-                    "Huber loss: mean of first {} batches {}, of last {} {}",
-                    head,
-                    first,
-                    tail,
-                    last);
-            assertTrue(last < 0.6 * first, "loss should fall: first " + first + ", last " + last);
+            return out;
+        }
+        SineSeries series = new SineSeries(seed, 6, 200);
+        for (int i = 0; i < count; i++) {
+            SineSeries.Examples e = series.next(BATCH, config.window());
+            out.add(config.task() == Task.RECONSTRUCTION ? e.reconstruction() : e.batch());
+        }
+        return out;
+    }
 
-            // Prequential on unseen series: predict each batch with the last published model,
-            // then learn from it; publish every 10 batches, as the trainer does.
-            double modelError = 0;
-            double naiveError = 0;
-            long count = 0;
-            LstmForecaster forecaster = null;
-            try {
-                for (int i = 0; i < 60; i++) {
-                    if (i % 10 == 0) {
-                        if (forecaster != null) {
-                            forecaster.close();
-                        }
-                        learner.nextVersion();
-                        forecaster = LstmForecaster.create(learner.snapshot());
-                    }
-                    SineSeries.Batch b = fresh.next(BATCH, WINDOW);
-                    float[][] predicted = forecaster.predict(b.windows);
-                    for (int r = 0; r < BATCH; r++) {
-                        modelError += Math.abs(predicted[r][0] - b.targets[r][0]);
-                        naiveError += Math.abs(b.windows[r][WINDOW - 1] - b.targets[r][0]);
-                        count++;
-                    }
-                    learner.train(b.windows, b.targets);
-                }
-            } finally {
-                if (forecaster != null) {
-                    forecaster.close();
-                }
+    static ModelState trainAll(ModelConfig config, List<Batch> batches) {
+        try (OnlineLearner learner = new OnlineLearner(config)) {
+            for (Batch b : batches) {
+                assertTrue(Float.isFinite(learner.train(b)));
             }
-            double modelMae = modelError / count;
-            double naiveMae = naiveError / count;
-            LOG.info(
-                    "Prequential MAE on fresh series: model {}, naive last value {}, ratio {}",
-                    modelMae,
-                    naiveMae,
-                    modelMae / naiveMae);
-            assertTrue(
-                    modelMae < 0.7 * naiveMae, "model MAE " + modelMae + " vs naive " + naiveMae);
+            return learner.snapshot();
         }
     }
 
-    @Test
-    void restoredLearnerContinuesBitExact() {
-        List<SineSeries.Batch> batches = new SineSeries(3L, 6, 200).batches(20, BATCH, WINDOW);
-        ModelState straight;
-        try (OnlineLearner a = new OnlineLearner(CONFIG)) {
-            for (SineSeries.Batch b : batches) {
-                a.train(b.windows, b.targets);
-            }
-            straight = a.snapshot();
-        }
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void restoredMidStreamEndsWithTheSameStateAsNeverStopped(String name, ModelConfig config) {
+        List<Batch> batches = batches(config, 3L, 12);
+        ModelState straight = trainAll(config, batches);
         byte[] saved;
-        try (OnlineLearner b = new OnlineLearner(CONFIG)) {
-            for (SineSeries.Batch batch : batches.subList(0, 10)) {
-                b.train(batch.windows, batch.targets);
+        try (OnlineLearner first = new OnlineLearner(config)) {
+            for (Batch b : batches.subList(0, 6)) {
+                first.train(b);
             }
-            b.nextVersion();
-            saved = b.snapshot().encode();
+            first.nextVersion();
+            saved = first.snapshot().encode();
         }
         ModelState resumed;
-        try (OnlineLearner c = OnlineLearner.restore(ModelState.decode(saved))) {
-            assertEquals(10, c.step());
-            assertEquals(1, c.version());
-            for (SineSeries.Batch batch : batches.subList(10, 20)) {
-                c.train(batch.windows, batch.targets);
+        try (OnlineLearner second = OnlineLearner.restore(ModelState.decode(saved))) {
+            assertEquals(6, second.step());
+            assertEquals(1, second.version());
+            for (Batch b : batches.subList(6, 12)) {
+                second.train(b);
             }
-            resumed = c.snapshot();
+            resumed = second.snapshot();
         }
-        assertEquals(20, straight.step());
-        assertEquals(straight.withVersion(1), resumed);
+        assertEquals(12, straight.step());
+        assertEquals(straight.withVersion(1), resumed, name);
+        if (config.task() == Task.NEXT_ITEM) {
+            assertEquals(
+                    config.itemCapacity() - 1,
+                    resumed.vocabulary().size(),
+                    "the vocabulary filled up and evicted");
+        }
     }
 
-    @Test
-    void sameConfigAndBatchesGiveIdenticalState() {
-        List<SineSeries.Batch> batches = new SineSeries(4L, 6, 200).batches(15, BATCH, WINDOW);
-        ModelState first = trainAll(CONFIG, batches);
-        ModelState second = trainAll(CONFIG, batches);
-        assertEquals(first, second);
-        assertEquals(first.hashCode(), second.hashCode());
-
-        ModelState otherSeed = trainAll(CONFIG.toBuilder().optSeed(7L).build(), batches);
-        assertNotEquals(first.weights()[0][0], otherSeed.weights()[0][0]);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void sameSeedAndBatchesGiveTheSameStateAndAnotherSeedDoesNot(String name, ModelConfig config) {
+        List<Batch> batches = batches(config, 4L, 6);
+        ModelState first = trainAll(config, batches);
+        assertEquals(first, trainAll(config, batches), name);
+        assertNotEquals(first, trainAll(config.toBuilder().optSeed(99L).build(), batches), name);
     }
 
     @Test
     void learnersOnTwoThreadsTrainSafelyAndDeterministically() throws Exception {
-        List<SineSeries.Batch> batches = new SineSeries(5L, 6, 200).batches(12, BATCH, WINDOW);
-        ModelState expected = trainAll(CONFIG, batches);
+        ModelConfig config = config(0);
+        List<Batch> batches = batches(config, 5L, 8);
+        ModelState expected = trainAll(config, batches);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            Callable<ModelState> job = () -> trainAll(CONFIG, batches);
+            Callable<ModelState> job = () -> trainAll(config, batches);
             Future<ModelState> one = pool.submit(job);
             Future<ModelState> two = pool.submit(job);
             assertEquals(expected, one.get());
@@ -148,49 +164,71 @@ class OnlineLearnerTest {
     }
 
     @Test
-    void nonFiniteBatchIsSkippedAndLeavesTheStateAlone() {
+    void nonFiniteBatchIsSkippedCountedAndLeavesTheLastGoodState() {
         SineSeries series = new SineSeries(6L, 4, 200);
-        try (OnlineLearner learner = new OnlineLearner(CONFIG)) {
-            SineSeries.Batch good = series.next(BATCH, WINDOW);
-            learner.train(good.windows, good.targets);
+        try (OnlineLearner learner = new OnlineLearner(LSTM)) {
+            learner.train(series.next(BATCH, WINDOW).batch());
             ModelState before = learner.snapshot();
 
-            SineSeries.Batch nanWindow = series.next(BATCH, WINDOW);
+            SineSeries.Examples nanWindow = series.next(BATCH, WINDOW);
             nanWindow.windows[5][3] = Float.NaN;
-            assertTrue(Float.isNaN(learner.train(nanWindow.windows, nanWindow.targets)));
+            assertTrue(Float.isNaN(learner.train(nanWindow.batch())));
 
-            SineSeries.Batch infTarget = series.next(BATCH, WINDOW);
+            SineSeries.Examples infTarget = series.next(BATCH, WINDOW);
             infTarget.targets[0][0] = Float.POSITIVE_INFINITY;
-            assertTrue(!Float.isFinite(learner.train(infTarget.windows, infTarget.targets)));
+            assertTrue(!Float.isFinite(learner.train(infTarget.batch())));
 
             assertEquals(before, learner.snapshot());
             assertEquals(1, learner.step());
             assertEquals(2, learner.skippedSteps());
 
-            SineSeries.Batch next = series.next(BATCH, WINDOW);
-            assertTrue(Float.isFinite(learner.train(next.windows, next.targets)));
+            assertTrue(Float.isFinite(learner.train(series.next(BATCH, WINDOW).batch())));
             assertEquals(2, learner.step());
         }
     }
 
     @Test
-    void flatWindowsTrainWithFiniteLoss() {
-        float[][] windows = new float[BATCH][WINDOW];
-        float[][] targets = new float[BATCH][1];
-        for (int r = 0; r < BATCH; r++) {
-            java.util.Arrays.fill(windows[r], r % 2 == 0 ? 0f : 250f);
-            targets[r][0] = r % 3 == 0 ? 251f : windows[r][0];
+    void evaluateScoresWithoutLearning() {
+        List<Batch> batches = batches(LSTM, 7L, 4);
+        try (OnlineLearner learner = new OnlineLearner(LSTM)) {
+            learner.train(batches.get(0));
+            ModelState before = learner.snapshot();
+            float evaluated = learner.evaluate(batches.get(1));
+            assertEquals(before, learner.snapshot(), "evaluate changes nothing");
+            assertEquals(
+                    evaluated,
+                    learner.train(batches.get(1)),
+                    1e-6f,
+                    "train's loss is before its step");
+            assertTrue(learner.evaluate(batches.get(1)) < evaluated, "the step lowered the loss");
         }
-        try (OnlineLearner learner = new OnlineLearner(CONFIG)) {
-            float loss = learner.train(windows, targets);
-            assertTrue(Float.isFinite(loss), "loss " + loss);
-            assertEquals(1, learner.step());
+    }
+
+    @Test
+    void evaluateOnItemsLeavesTheVocabularyAloneAndSkipsUnknownTargets() {
+        ModelConfig config = config(2);
+        try (OnlineLearner learner = new OnlineLearner(config)) {
+            learner.train(Batch.items(new String[][] {{"a", "b"}}, new String[] {"c"}));
+            ModelState before = learner.snapshot();
+            float known =
+                    learner.evaluate(
+                            Batch.items(
+                                    new String[][] {{"a", "new"}, {"b"}},
+                                    new String[] {"c", "unknown"}));
+            assertTrue(Float.isFinite(known));
+            assertTrue(
+                    Float.isNaN(
+                            learner.evaluate(
+                                    Batch.items(new String[][] {{"a"}}, new String[] {"x"}))),
+                    "no example whose next item is known: nothing to score");
+            assertEquals(before, learner.snapshot());
+            assertEquals(3, learner.vocabularySize());
         }
     }
 
     @Test
     void versionsAdvanceOnlyWhenPublished() {
-        try (OnlineLearner learner = new OnlineLearner(CONFIG)) {
+        try (OnlineLearner learner = new OnlineLearner(LSTM)) {
             assertEquals(0, learner.version());
             assertEquals(1, learner.nextVersion());
             assertEquals(2, learner.nextVersion());
@@ -201,7 +239,7 @@ class OnlineLearnerTest {
 
     @Test
     void rejectsMalformedBatchesNamingTheRow() {
-        try (OnlineLearner learner = new OnlineLearner(CONFIG)) {
+        try (OnlineLearner learner = new OnlineLearner(LSTM)) {
             float[][] windows = new float[4][WINDOW];
             windows[2] = new float[WINDOW - 1];
             IllegalArgumentException e =
@@ -209,7 +247,6 @@ class OnlineLearnerTest {
                             IllegalArgumentException.class,
                             () -> learner.train(windows, new float[4][1]));
             assertTrue(e.getMessage().contains("windows[2]"), e.getMessage());
-            assertTrue(e.getMessage().contains("15"), e.getMessage());
 
             float[][] targets = new float[4][1];
             targets[1] = new float[2];
@@ -224,13 +261,19 @@ class OnlineLearnerTest {
                             IllegalArgumentException.class,
                             () -> learner.train(new float[4][WINDOW], new float[3][1]));
             assertTrue(e.getMessage().contains("targets"), e.getMessage());
+
+            e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> learner.train(Batch.windows(new float[1][WINDOW])));
+            assertTrue(e.getMessage().contains("RECONSTRUCTION batch"), e.getMessage());
             assertEquals(0, learner.step());
         }
     }
 
     @Test
     void closedLearnerFails() {
-        OnlineLearner learner = new OnlineLearner(CONFIG);
+        OnlineLearner learner = new OnlineLearner(LSTM);
         learner.close();
         learner.close();
         assertThrows(IllegalStateException.class, learner::snapshot);
@@ -239,20 +282,14 @@ class OnlineLearnerTest {
                 () -> learner.train(new float[1][WINDOW], new float[1][1]));
     }
 
-    static ModelState trainAll(ForecasterConfig config, List<SineSeries.Batch> batches) {
-        try (OnlineLearner learner = new OnlineLearner(config)) {
-            for (SineSeries.Batch b : batches) {
-                learner.train(b.windows, b.targets);
-            }
-            return learner.snapshot();
-        }
-    }
-
-    private static double mean(float[] values, int from, int to) {
-        double sum = 0;
-        for (int i = from; i < to; i++) {
-            sum += values[i];
-        }
-        return sum / (to - from);
+    @Test
+    void anUnusableGpuIsRefusedClearly() {
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> new OnlineLearner(LSTM, Device.gpu(7)));
+        assertTrue(
+                e.getMessage().contains("gpu(7)") && e.getMessage().contains("not usable"),
+                e.getMessage());
     }
 }

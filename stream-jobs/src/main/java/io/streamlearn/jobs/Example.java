@@ -1,6 +1,9 @@
 package io.streamlearn.jobs;
 
-/** One labelled example for the trainer: a full window and the values that followed it. */
+/**
+ * One labelled example for the trainer: a full normalised window and the normalised values that
+ * followed it (each value normalised once, when it arrived, so window and target agree).
+ */
 public class Example {
     public float[] window;
     public float[] target;

@@ -65,7 +65,12 @@ public final class ForecastJob {
                                                 (event, ts) -> event.getEventTime().toEpochMilli()))
                         .uid("watermarks")
                         .keyBy(MetricEvent::getSeriesId, Types.STRING)
-                        .process(new SequenceState(settings.model().window(), features))
+                        .process(
+                                new SequenceState(
+                                        settings.model().window(),
+                                        features,
+                                        settings.normalizerHorizon(),
+                                        settings.normalizerWarmUp()))
                         .uid("sequence-state")
                         .name("sequence state");
 
@@ -99,7 +104,13 @@ public final class ForecastJob {
         DataStream<Prediction> forecasts =
                 windows.keyBy(w -> w.seriesId, Types.STRING)
                         .connect(updates.broadcast(Predictor.MODEL))
-                        .process(new Predictor(features, 200, settings.devices().predictor()))
+                        .process(
+                                new Predictor(
+                                        features,
+                                        200,
+                                        settings.recomputeEvery(),
+                                        settings.recomputeOnNewModel(),
+                                        settings.devices().predictor()))
                         .returns(new AvroTypeInfo<>(Prediction.class))
                         .uid("predictor")
                         .name("predictor");

@@ -4,7 +4,8 @@ import static io.streamlearn.jobs.StreamlearnOptions.*;
 
 import io.streamlearn.jobs.device.DeviceSettings;
 import io.streamlearn.jobs.input.EventDecoder;
-import io.streamlearn.models.ForecasterConfig;
+import io.streamlearn.models.ModelConfig;
+import io.streamlearn.models.ModelConfig.Family;
 import java.io.Serializable;
 import java.time.Duration;
 import org.apache.flink.configuration.ConfigOption;
@@ -19,7 +20,11 @@ public record JobSettings(
         String modelsTopic,
         String groupId,
         String transactionalIdPrefix,
-        ForecasterConfig model,
+        ModelConfig model,
+        int normalizerHorizon,
+        int normalizerWarmUp,
+        int recomputeEvery,
+        boolean recomputeOnNewModel,
         int batchSize,
         int publishEverySteps,
         Duration maxOutOfOrderness,
@@ -41,19 +46,7 @@ public record JobSettings(
             throw new IllegalArgumentException(
                     BOOTSTRAP_SERVERS.key() + " is required (host:port of your Kafka brokers)");
         }
-        ForecasterConfig model;
-        try {
-            model =
-                    ForecasterConfig.builder()
-                            .setWindow(atLeast(conf, WINDOW, 2))
-                            .optFeatures(atLeast(conf, FEATURES, 1))
-                            .optHiddenSize(atLeast(conf, HIDDEN_SIZE, 1))
-                            .optLearningRate((float) positive(conf, LEARNING_RATE))
-                            .optSeed(conf.get(SEED))
-                            .build();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("invalid model settings: " + e.getMessage(), e);
-        }
+        ModelConfig model = model(conf);
         return new JobSettings(
                 servers,
                 nonBlank(conf, EVENTS_TOPIC),
@@ -63,12 +56,70 @@ public record JobSettings(
                 nonBlank(conf, GROUP_ID),
                 nonBlank(conf, TRANSACTIONAL_ID_PREFIX),
                 model,
+                atLeast(conf, NORMALIZER_HORIZON, 1),
+                atLeast(conf, NORMALIZER_WARM_UP, 0),
+                atLeast(conf, RECOMPUTE_EVERY, 0),
+                conf.get(RECOMPUTE_ON_NEW_MODEL),
                 atLeast(conf, BATCH_SIZE, 1),
                 atLeast(conf, PUBLISH_EVERY_STEPS, 1),
                 nonNegative(conf, MAX_OUT_OF_ORDERNESS),
                 positiveDuration(conf, CHECKPOINT_INTERVAL),
                 EventDecoder.from(conf),
                 DeviceSettings.from(conf));
+    }
+
+    /**
+     * The next-value model the keys describe; the builder's own checks (heads dividing the hidden
+     * size, ranges of rates) are reported with the key of the field involved.
+     */
+    private static ModelConfig model(Configuration conf) {
+        Family family;
+        try {
+            family = ModelConfig.parseFamily(conf.get(FAMILY));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(FAMILY.key() + ": " + e.getMessage(), e);
+        }
+        if (!family.supports(ModelConfig.Task.NEXT_VALUE)) {
+            throw new IllegalArgumentException(
+                    FAMILY.key()
+                            + " must be a next-value family (rnn, gru, lstm, attention, mlp) but"
+                            + " was '"
+                            + conf.get(FAMILY)
+                            + "'");
+        }
+        ModelConfig.Optimizer optimizer;
+        try {
+            optimizer = ModelConfig.parseOptimizer(conf.get(OPTIMIZER));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(OPTIMIZER.key() + ": " + e.getMessage(), e);
+        }
+        try {
+            return ModelConfig.builder()
+                    .setFamily(family)
+                    .setWindow(atLeast(conf, WINDOW, 2))
+                    .optFeatures(atLeast(conf, FEATURES, 1))
+                    .optHiddenSize(atLeast(conf, HIDDEN_SIZE, 1))
+                    .optLayers(atLeast(conf, LAYERS, 1))
+                    .optDropout((float) (double) conf.get(DROPOUT))
+                    .optHeads(atLeast(conf, HEADS, 1))
+                    .optOptimizer(optimizer)
+                    .optLearningRate((float) positive(conf, LEARNING_RATE))
+                    .optMomentum((float) (double) conf.get(MOMENTUM))
+                    .optWeightDecay((float) (double) conf.get(WEIGHT_DECAY))
+                    .optWarmupSteps(atLeast(conf, WARMUP_STEPS, 0))
+                    .optGradientClip((float) positive(conf, GRADIENT_CLIP))
+                    .optSeed(conf.get(SEED))
+                    .build();
+        } catch (IllegalArgumentException e) {
+            // The builder's messages start with the field: hiddenSize ->
+            // streamlearn.model.hidden-size.
+            String field = e.getMessage().split(" ", 2)[0];
+            String key =
+                    "streamlearn.model."
+                            + field.replaceAll("([a-z])([A-Z])", "$1-$2")
+                                    .toLowerCase(java.util.Locale.ROOT);
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
     }
 
     private static int atLeast(Configuration conf, ConfigOption<Integer> option, int min) {

@@ -4,8 +4,11 @@ import ai.djl.Device;
 import io.streamlearn.jobs.device.DeviceChoice;
 import io.streamlearn.jobs.device.DeviceMode;
 import io.streamlearn.jobs.device.DeviceOptions;
-import io.streamlearn.models.LstmForecaster;
+import io.streamlearn.models.Forecaster;
+import io.streamlearn.models.Forecasts;
 import io.streamlearn.models.ModelState;
+import io.streamlearn.models.RecurrentState;
+import io.streamlearn.models.metrics.Ewma;
 import io.streamlearn.schemas.Prediction;
 import io.streamlearn.state.ModelStateTypeInfo;
 import java.time.Instant;
@@ -27,9 +30,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers each series' window with a forecast of its next values, using the newest model the
- * trainer has broadcast. Prequential: before predicting, it scores this series' previous prediction
- * (and the naive last-value forecast) against the values that just arrived.
+ * Answers each series' window with a forecast of its next values (mean and standard deviation, in
+ * the series' units), using the newest model the trainer has broadcast. Prequential: before
+ * predicting, it scores this series' previous forecast (and the naive last-value forecast) against
+ * the values that just arrived: absolute error, and the loss (surprise) of the Gaussian forecast.
+ *
+ * <p>For the recurrent families each series keeps its hidden state in keyed state, so an event
+ * costs one recurrent step instead of a pass over the window. The state is recomputed from the
+ * window after {@code recomputeEvery} steps (0: at every event), and, if {@code
+ * recomputeOnNewModel}, when the serving model version changes; see docs/recurrent-state.md.
  *
  * <p>Windows that arrive before the first model are buffered in keyed state, not dropped, and a
  * processing-time timer per buffering series flushes them in order once a model is there. The model
@@ -42,39 +51,62 @@ import org.slf4j.LoggerFactory;
  */
 public class Predictor
         extends KeyedBroadcastProcessFunction<String, Window, ModelState, Prediction> {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     private static final Logger LOG = LoggerFactory.getLogger(Predictor.class);
 
     public static final MapStateDescriptor<String, ModelState> MODEL =
             new MapStateDescriptor<>("model", Types.STRING, ModelStateTypeInfo.INSTANCE);
     private static final String CURRENT = "current";
 
+    /** Predictions the metric gauges average over (an exponentially weighted mean). */
+    private static final long METRIC_HORIZON = 500;
+
     private final int features;
     private final long retryMillis;
+    private final int recomputeEvery;
+    private final boolean recomputeOnNewModel;
     private final DeviceMode device;
     private transient Device inferenceDevice;
-    private transient ValueState<float[]> lastPrediction;
+    private transient ValueState<float[]> lastForecast;
+    private transient ValueState<byte[]> recurrentState;
     private transient ListState<Window> pending;
-    private transient LstmForecaster forecaster;
+    private transient Forecaster forecaster;
     private transient long servingVersion;
     private transient Counter buffered;
-    private transient OnlineError modelError;
-    private transient OnlineError naiveError;
+    private transient Counter recomputed;
+    private transient Counter stepped;
+    private transient Ewma modelError;
+    private transient Ewma naiveError;
+    private transient Ewma onlineLoss;
 
-    public Predictor(int features, long retryMillis, DeviceMode device) {
+    public Predictor(
+            int features,
+            long retryMillis,
+            int recomputeEvery,
+            boolean recomputeOnNewModel,
+            DeviceMode device) {
         this.features = features;
         this.retryMillis = retryMillis;
+        this.recomputeEvery = recomputeEvery;
+        this.recomputeOnNewModel = recomputeOnNewModel;
         this.device = device;
     }
 
     @Override
     public void open(OpenContext openContext) {
-        lastPrediction =
+        // [predicted (series units), mean z, log-variance z, observed (series units)] per feature.
+        lastForecast =
                 getRuntimeContext()
                         .getState(
                                 new ValueStateDescriptor<>(
-                                        "last-prediction",
+                                        "last-forecast",
                                         PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
+        recurrentState =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "recurrent-state",
+                                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         pending =
                 getRuntimeContext()
                         .getListState(
@@ -92,11 +124,15 @@ public class Predictor
         var metrics = getRuntimeContext().getMetricGroup();
         choice.register(metrics, "predictor");
         buffered = metrics.counter("bufferedBeforeFirstModel");
+        recomputed = metrics.counter("recurrentStateRecomputed");
+        stepped = metrics.counter("recurrentStateStepped");
         metrics.gauge("modelVersion", () -> servingVersion);
-        modelError = new OnlineError();
-        naiveError = new OnlineError();
+        modelError = new Ewma(METRIC_HORIZON);
+        naiveError = new Ewma(METRIC_HORIZON);
+        onlineLoss = new Ewma(METRIC_HORIZON);
         metrics.gauge("onlineMae", modelError::value);
         metrics.gauge("naiveMae", naiveError::value);
+        metrics.gauge("onlineLoss", onlineLoss::value);
     }
 
     @Override
@@ -153,42 +189,84 @@ public class Predictor
 
     private void predict(Window window, ModelState model, Collector<Prediction> out)
             throws Exception {
-        LstmForecaster serving = forecasterFor(model);
-        int n = window.values.length;
-        float[] actual = slice(window.values, n - features);
-        float[] previous = lastPrediction.value();
-        Double error = previous == null ? null : meanAbsoluteError(previous, actual);
-        Double baseline =
-                window.filled < 2
-                        ? null
-                        : meanAbsoluteError(slice(window.values, n - 2 * features), actual);
-        if (error != null && baseline != null) {
+        Forecaster serving = forecasterFor(model);
+        float[] observedZ = slice(window.values, window.values.length - features);
+        float[] previous = lastForecast.value();
+        Double error = null;
+        Double baseline = null;
+        Double loss = null;
+        if (previous != null && previous.length == 4 * features) {
+            error = meanAbsoluteError(slice(previous, 0), window.observed);
+            baseline = meanAbsoluteError(slice(previous, 3 * features), window.observed);
+            loss =
+                    Forecasts.surprise(
+                            slice(previous, features), slice(previous, 2 * features), observedZ);
             modelError.add(error);
             naiveError.add(baseline);
+            onlineLoss.add(loss);
         }
-        float[] next = serving.predict(new float[][] {window.values})[0];
-        lastPrediction.update(next);
-        List<Double> predicted = new ArrayList<>(next.length);
-        for (float v : next) {
-            predicted.add((double) v);
+        Forecasts forecast = forecast(serving, window, observedZ);
+        float[] meanZ = forecast.mean(0);
+        float[] logVarianceZ = forecast.logVariance(0);
+        float[] stdZ = forecast.stdDev(0);
+        float[] next = new float[4 * features];
+        List<Double> predicted = new ArrayList<>(features);
+        List<Double> stdDev = new ArrayList<>(features);
+        for (int f = 0; f < features; f++) {
+            float value = window.mean[f] + window.scale[f] * meanZ[f];
+            next[f] = value;
+            next[features + f] = meanZ[f];
+            next[2 * features + f] = logVarianceZ[f];
+            next[3 * features + f] = window.observed[f];
+            predicted.add((double) value);
+            stdDev.add((double) (window.scale[f] * stdZ[f]));
         }
+        lastForecast.update(next);
         out.collect(
                 Prediction.newBuilder()
                         .setEntityId(window.seriesId)
                         .setEventTime(Instant.ofEpochMilli(window.eventTime))
                         .setPredicted(predicted)
+                        .setPredictedStdDev(stdDev)
                         .setError(error)
                         .setBaselineError(baseline)
+                        .setLoss(loss)
                         .setModelVersion(serving.version())
                         .build());
     }
 
-    private LstmForecaster forecasterFor(ModelState model) {
+    /**
+     * A pass over the window, or for recurrent families one step from the series' state when the
+     * state is recent enough.
+     */
+    private Forecasts forecast(Forecaster serving, Window window, float[] observedZ)
+            throws Exception {
+        float[][] windows = {window.values};
+        if (!serving.isIncremental() || recomputeEvery == 0) {
+            return serving.forecast(windows);
+        }
+        byte[] bytes = recurrentState.value();
+        RecurrentState state = bytes == null ? null : RecurrentState.decode(bytes);
+        Forecasts forecast;
+        if (state == null
+                || state.stepsSinceRecompute() >= recomputeEvery
+                || (recomputeOnNewModel && state.modelVersion() != serving.version())) {
+            forecast = serving.forecast(windows);
+            recomputed.inc();
+        } else {
+            forecast = serving.step(new RecurrentState[] {state}, new float[][] {observedZ});
+            stepped.inc();
+        }
+        recurrentState.update(forecast.state(0).encode());
+        return forecast;
+    }
+
+    private Forecaster forecasterFor(ModelState model) {
         if (forecaster == null || forecaster.version() != model.version()) {
             if (forecaster != null) {
                 forecaster.close();
             }
-            forecaster = LstmForecaster.create(model, inferenceDevice);
+            forecaster = Forecaster.create(model, inferenceDevice);
             servingVersion = model.version();
         }
         return forecaster;
@@ -213,20 +291,6 @@ public class Predictor
         if (forecaster != null) {
             forecaster.close();
             forecaster = null;
-        }
-    }
-
-    /** Exponentially weighted mean of recent errors (about the last 500), for the metrics. */
-    static final class OnlineError {
-        private static final double ALPHA = 1.0 / 500;
-        private double value = Double.NaN;
-
-        void add(double error) {
-            value = Double.isNaN(value) ? error : value + ALPHA * (error - value);
-        }
-
-        double value() {
-            return value;
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.streamlearn.jobs;
 
+import io.streamlearn.models.SeriesNormalizer;
 import io.streamlearn.schemas.MetricEvent;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -12,38 +13,60 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Keeps the last {@code window} observations of each series in keyed state. For every event it
- * emits the series' current {@link Window} (the query the predictor answers) and, once the previous
- * window was full, one training {@link Example} (previous window, this event) on the {@link
- * #EXAMPLES} side output.
+ * Keeps, per series, its online statistics ({@link SeriesNormalizer}) and its last {@code window}
+ * observations in normalised units. For every event it normalises the values with the statistics
+ * before them (then updates the statistics), emits the series' current {@link Window} (the query
+ * the predictor answers) and, once the previous window was full and the statistics had warmed up
+ * before that window began, one training {@link Example} (previous window, this event) on the
+ * {@link #EXAMPLES} side output.
  *
- * <p>Events are taken in arrival order. One that is behind the watermark is still used (the series
- * moved on, but its value is real) and counted in {@code lateEvents}.
+ * <p>Each value is normalised once, when it arrives, and kept so: the encoding of past steps never
+ * changes, which is what lets recurrent models carry a hidden state from event to event. Events are
+ * taken in arrival order. One that is behind the watermark is still used (the series moved on, but
+ * its value is real) and counted in {@code lateEvents}.
  */
 public class SequenceState extends KeyedProcessFunction<String, MetricEvent, Window> {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public static final OutputTag<Example> EXAMPLES = new OutputTag<>("examples") {};
 
     private final int window;
     private final int features;
+    private final int horizon;
+    private final int warmUp;
     private transient ValueState<float[]> history;
+    private transient ValueState<byte[]> statistics;
     private transient Counter lateEvents;
 
-    public SequenceState(int window, int features) {
+    /**
+     * @param window observations per window
+     * @param features values per observation
+     * @param horizon memory of the statistics, in events
+     * @param warmUp events a series must have had before its first window starts to count for
+     *     training
+     */
+    public SequenceState(int window, int features, int horizon, int warmUp) {
         this.window = window;
         this.features = features;
+        this.horizon = horizon;
+        this.warmUp = warmUp;
     }
 
     @Override
     public void open(OpenContext openContext) {
-        // Flink's own float[] serializer: versioned, no Kryo. Only real observations are stored.
+        // Flink's own array serializers, no Kryo; the statistics carry their own format byte.
         history =
                 getRuntimeContext()
                         .getState(
                                 new ValueStateDescriptor<>(
-                                        "history",
+                                        "normalised-history",
                                         PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
+        statistics =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "series-statistics",
+                                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         lateEvents = getRuntimeContext().getMetricGroup().counter("lateEvents");
     }
 
@@ -55,14 +78,35 @@ public class SequenceState extends KeyedProcessFunction<String, MetricEvent, Win
             lateEvents.inc();
         }
         float[] observed = toFloats(event.getValues());
+        byte[] stored = statistics.value();
+        SeriesNormalizer normalizer =
+                stored == null ? new SeriesNormalizer(features) : SeriesNormalizer.decode(stored);
+        // The statistics had warmed up before the previous window's first observation.
+        boolean warm = normalizer.count() >= warmUp + window;
+        float[] z = normalizer.observe(observed, horizon);
+        statistics.update(normalizer.encode());
+
         float[] previous = history.value();
-        if (previous != null && previous.length == window * features) {
-            ctx.output(EXAMPLES, new Example(previous, observed));
+        if (warm && previous != null && previous.length == window * features) {
+            ctx.output(EXAMPLES, new Example(previous, z));
         }
-        float[] current = append(previous, observed);
+        float[] current = append(previous, z);
         history.update(current);
+        float[] mean = new float[features];
+        float[] scale = new float[features];
+        for (int f = 0; f < features; f++) {
+            mean[f] = (float) normalizer.mean(f);
+            scale[f] = (float) normalizer.scale(f);
+        }
         out.collect(
-                new Window(event.getSeriesId(), time, padded(current), current.length / features));
+                new Window(
+                        event.getSeriesId(),
+                        time,
+                        padded(current),
+                        current.length / features,
+                        observed,
+                        mean,
+                        scale));
     }
 
     private float[] append(float[] previous, float[] observed) {

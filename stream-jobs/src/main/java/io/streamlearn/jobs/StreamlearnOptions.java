@@ -73,17 +73,107 @@ public final class StreamlearnOptions {
                     .defaultValue(16)
                     .withDescription("Events of history per series the model sees.");
 
+    public static final ConfigOption<String> FAMILY =
+            ConfigOptions.key("streamlearn.model.family")
+                    .stringType()
+                    .defaultValue("lstm")
+                    .withDescription(
+                            "Network of the next-value forecaster: rnn, gru, lstm, attention or"
+                                    + " mlp (docs/models/).");
+
     public static final ConfigOption<Integer> HIDDEN_SIZE =
             ConfigOptions.key("streamlearn.model.hidden-size")
                     .intType()
                     .defaultValue(32)
-                    .withDescription("LSTM state size.");
+                    .withDescription("Width of every hidden layer (recurrent state, attention).");
+
+    public static final ConfigOption<Integer> LAYERS =
+            ConfigOptions.key("streamlearn.model.layers")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription("Stacked recurrent, attention or hidden MLP layers.");
+
+    public static final ConfigOption<Double> DROPOUT =
+            ConfigOptions.key("streamlearn.model.dropout")
+                    .doubleType()
+                    .defaultValue(0.0)
+                    .withDescription("Dropout rate between layers during training, in [0, 1).");
+
+    public static final ConfigOption<Integer> HEADS =
+            ConfigOptions.key("streamlearn.model.heads")
+                    .intType()
+                    .defaultValue(2)
+                    .withDescription("Attention heads (attention only); must divide hidden-size.");
+
+    public static final ConfigOption<String> OPTIMIZER =
+            ConfigOptions.key("streamlearn.model.optimizer")
+                    .stringType()
+                    .defaultValue("adam")
+                    .withDescription("adam (AdamW) or sgd_momentum.");
 
     public static final ConfigOption<Double> LEARNING_RATE =
             ConfigOptions.key("streamlearn.model.learning-rate")
                     .doubleType()
                     .defaultValue(0.005)
-                    .withDescription("Adam learning rate.");
+                    .withDescription("Peak learning rate of the optimizer.");
+
+    public static final ConfigOption<Double> MOMENTUM =
+            ConfigOptions.key("streamlearn.model.momentum")
+                    .doubleType()
+                    .defaultValue(0.9)
+                    .withDescription("Momentum of sgd_momentum, in [0, 1).");
+
+    public static final ConfigOption<Double> WEIGHT_DECAY =
+            ConfigOptions.key("streamlearn.model.weight-decay")
+                    .doubleType()
+                    .defaultValue(0.0)
+                    .withDescription("Weight decay of weight matrices (decoupled for adam).");
+
+    public static final ConfigOption<Integer> WARMUP_STEPS =
+            ConfigOptions.key("streamlearn.model.warmup-steps")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription("Steps over which the learning rate ramps up from 0.");
+
+    public static final ConfigOption<Double> GRADIENT_CLIP =
+            ConfigOptions.key("streamlearn.model.gradient-clip")
+                    .doubleType()
+                    .defaultValue(1.0)
+                    .withDescription(
+                            "Largest global L2 norm of a gradient; larger ones are scaled.");
+
+    public static final ConfigOption<Integer> NORMALIZER_HORIZON =
+            ConfigOptions.key("streamlearn.normalizer.horizon")
+                    .intType()
+                    .defaultValue(1000)
+                    .withDescription(
+                            "Memory, in events, of each series' online mean and scale; the first"
+                                    + " this many events are averaged equally.");
+
+    public static final ConfigOption<Integer> NORMALIZER_WARM_UP =
+            ConfigOptions.key("streamlearn.normalizer.warm-up")
+                    .intType()
+                    .defaultValue(20)
+                    .withDescription(
+                            "Events a series must have had before its windows train the model.");
+
+    public static final ConfigOption<Integer> RECOMPUTE_EVERY =
+            ConfigOptions.key("streamlearn.predictor.recompute-every")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription(
+                            "Recurrent families: one-step updates of a series' hidden state"
+                                    + " between recomputations from its window; 0 recomputes at"
+                                    + " every event (docs/recurrent-state.md: worth raising for"
+                                    + " windows of 50 and more).");
+
+    public static final ConfigOption<Boolean> RECOMPUTE_ON_NEW_MODEL =
+            ConfigOptions.key("streamlearn.predictor.recompute-on-new-model")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Recurrent families: also recompute a series' hidden state when the"
+                                    + " model version changes.");
 
     public static final ConfigOption<Long> SEED =
             ConfigOptions.key("streamlearn.model.seed")

@@ -3,7 +3,7 @@ package io.streamlearn.jobs;
 import io.streamlearn.jobs.device.DeviceChoice;
 import io.streamlearn.jobs.device.DeviceMode;
 import io.streamlearn.jobs.device.DeviceOptions;
-import io.streamlearn.models.ForecasterConfig;
+import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.state.ModelStateTypeInfo;
@@ -22,12 +22,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Learns from every example: collects mini-batches of {@code batchSize}, takes one Adam step per
- * batch, and every {@code publishEverySteps} steps publishes the model as a new version.
+ * Learns from every example: collects mini-batches of {@code batchSize}, takes one optimizer step
+ * per batch, and every {@code publishEverySteps} steps publishes the model as a new version.
  *
- * <p>Runs with parallelism 1 (one model). Its whole state, the {@link ModelState} (weights, Adam
- * moments, step, version) and the examples of the unfinished batch, is operator state written at
- * every checkpoint, so a restored trainer continues from exactly the step it had.
+ * <p>Runs with parallelism 1 (one model). Its whole state, the {@link ModelState} (weights,
+ * optimizer moments, step, version) and the examples of the unfinished batch, is operator state
+ * written at every checkpoint, so a restored trainer continues from exactly the step it had.
  *
  * <p>At start it picks its device ({@link DeviceChoice}: a GPU of its TaskManager, or the CPU),
  * logs which and why, and exports it as the gauges {@code trainerGpu} and {@code
@@ -38,7 +38,7 @@ public class Trainer extends ProcessFunction<Example, ModelState> implements Che
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
 
-    private final ForecasterConfig config;
+    private final ModelConfig config;
     private final int batchSize;
     private final int publishEverySteps;
     private final DeviceMode device;
@@ -51,8 +51,7 @@ public class Trainer extends ProcessFunction<Example, ModelState> implements Che
     private transient long lastPublishedStep;
     private transient volatile double lastLoss = Double.NaN;
 
-    public Trainer(
-            ForecasterConfig config, int batchSize, int publishEverySteps, DeviceMode device) {
+    public Trainer(ModelConfig config, int batchSize, int publishEverySteps, DeviceMode device) {
         this.config = config;
         this.batchSize = batchSize;
         this.publishEverySteps = publishEverySteps;

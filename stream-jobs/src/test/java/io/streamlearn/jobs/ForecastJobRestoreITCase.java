@@ -51,9 +51,17 @@ class ForecastJobRestoreITCase {
     private static final int PUBLISH_EVERY = 2;
     private static final int WINDOW = 16;
 
-    /** Every example is used: one per event after a series' first full window. */
+    /**
+     * Every example is used: one per event after a series' first full window that began after the
+     * normaliser's warm-up.
+     */
     private static final long FINAL_VERSION =
-            (long) SERIES * (EVENTS_PER_SERIES - WINDOW) / BATCH / PUBLISH_EVERY;
+            (long) SERIES
+                    * (EVENTS_PER_SERIES
+                            - WINDOW
+                            - StreamlearnOptions.NORMALIZER_WARM_UP.defaultValue())
+                    / BATCH
+                    / PUBLISH_EVERY;
 
     @RegisterExtension static final KafkaExtension KAFKA = new KafkaExtension();
     private static EmbeddedKafka kafka;

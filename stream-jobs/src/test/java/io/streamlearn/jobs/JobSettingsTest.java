@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.input.InputOptions;
+import io.streamlearn.models.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -115,5 +118,46 @@ class JobSettingsTest {
                 e.getMessage().contains(InputOptions.ENTITY_FIELD.key())
                         && e.getMessage().contains("sensorId"),
                 e.getMessage());
+    }
+
+    @Test
+    void everyNextValueFamilyAndItsSettingsAreConfigurable() {
+        for (String family : List.of("rnn", "GRU", "lstm", "attention", "mlp")) {
+            JobSettings settings =
+                    JobSettings.from(
+                            conf(
+                                    Map.of(
+                                            "streamlearn.kafka.bootstrap-servers", "k:1",
+                                            "streamlearn.model.family", family,
+                                            "streamlearn.model.layers", "2",
+                                            "streamlearn.model.optimizer", "sgd_momentum",
+                                            "streamlearn.model.weight-decay", "0.01")));
+            assertEquals(family.toUpperCase(Locale.ROOT), settings.model().family().name());
+            assertEquals(2, settings.model().layers());
+            assertEquals(ModelConfig.Optimizer.SGD_MOMENTUM, settings.model().optimizer());
+            assertEquals(0.01f, settings.model().weightDecay());
+        }
+        assertRejected("streamlearn.model.family", "lstm_autoencoder", "next-value family");
+        assertRejected("streamlearn.model.family", "cnn", "must be one of rnn, gru");
+        assertRejected("streamlearn.model.optimizer", "lbfgs", "must be one of adam");
+        assertRejected("streamlearn.model.dropout", "1.5", "dropout must be in [0, 1)");
+        assertRejected("streamlearn.model.hidden-size", "5000", "but was 5000");
+        assertRejected("streamlearn.predictor.recompute-every", "-1", "got -1");
+    }
+
+    private static void assertRejected(String key, String value, String message) {
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                JobSettings.from(
+                                        conf(
+                                                Map.of(
+                                                        "streamlearn.kafka.bootstrap-servers",
+                                                        "k:1",
+                                                        key,
+                                                        value))));
+        assertTrue(
+                e.getMessage().startsWith(key) && e.getMessage().contains(message), e.getMessage());
     }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.runtime.EmbeddedKafka;
-import io.streamlearn.models.ForecasterConfig;
+import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.schemas.AvroSerde;
@@ -26,8 +26,7 @@ class KafkaModelStoreITCase {
     void listsVersionsLoadsVerifiedStatesAndRefusesCorruptOnes() throws Exception {
         List<ModelState> states = new ArrayList<>();
         try (OnlineLearner learner =
-                new OnlineLearner(
-                        ForecasterConfig.builder().setWindow(4).optHiddenSize(4).build())) {
+                new OnlineLearner(ModelConfig.builder().setWindow(4).optHiddenSize(4).build())) {
             for (int i = 0; i < 3; i++) {
                 learner.train(new float[][] {{1, 2, 3, 4}}, new float[][] {{5}});
                 learner.nextVersion();

@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.device.DeviceMode;
-import io.streamlearn.models.ForecasterConfig;
+import io.streamlearn.models.Forecaster;
+import io.streamlearn.models.Forecasts;
+import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
+import io.streamlearn.models.RecurrentState;
 import io.streamlearn.schemas.Prediction;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -20,16 +24,24 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class PredictorTest {
-    private static final ForecasterConfig CONFIG =
-            ForecasterConfig.builder().setWindow(3).optHiddenSize(8).build();
+    private static final ModelConfig CONFIG =
+            ModelConfig.builder().setWindow(3).optHiddenSize(8).build();
     private static ModelState version1;
     private static ModelState version2;
 
     @BeforeAll
     static void models() {
+        float[][] windows = {{0.5f, -0.2f, 0.1f}, {-1f, 0f, 1f}};
+        float[][] targets = {{0.3f}, {1.5f}};
         try (OnlineLearner learner = new OnlineLearner(CONFIG)) {
+            for (int i = 0; i < 5; i++) {
+                learner.train(windows, targets);
+            }
             learner.nextVersion();
             version1 = learner.snapshot();
+            for (int i = 0; i < 5; i++) {
+                learner.train(windows, targets);
+            }
             learner.nextVersion();
             version2 = learner.snapshot();
         }
@@ -38,14 +50,22 @@ class PredictorTest {
     private static KeyedBroadcastOperatorTestHarness<String, Window, ModelState, Prediction>
             harness() throws Exception {
         return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                new Predictor(1, 100, DeviceMode.CPU),
+                new Predictor(1, 100, 0, false, DeviceMode.CPU),
                 w -> w.seriesId,
                 Types.STRING,
                 Predictor.MODEL);
     }
 
+    /** A window whose normalised values equal the raw ones (mean 0, scale 1). */
     private static Window window(String series, long time, float... values) {
-        return new Window(series, time, values, values.length);
+        return new Window(
+                series,
+                time,
+                values,
+                values.length,
+                new float[] {values[values.length - 1]},
+                new float[] {0f},
+                new float[] {1f});
     }
 
     @Test
@@ -100,6 +120,91 @@ class PredictorTest {
     }
 
     @Test
+    void predictionsCarryTheirSpreadAndScoreThePreviousForecast() throws Exception {
+        try (var harness = harness()) {
+            harness.processBroadcastElement(version1, 1);
+            harness.processElement(window("a", 1, 1, 1, 1), 2);
+            harness.processElement(window("a", 2, 1, 1, 2), 3);
+            List<Prediction> out = harness.extractOutputValues();
+            Prediction first = out.get(0);
+            assertNull(first.getLoss());
+            Forecasts expected;
+            try (Forecaster forecaster = Forecaster.create(version1)) {
+                expected = forecaster.forecast(new float[][] {{1, 1, 1}});
+            }
+            assertEquals(expected.mean(0)[0], first.getPredicted().get(0), 1e-6);
+            assertEquals(expected.stdDev(0)[0], first.getPredictedStdDev().get(0), 1e-6);
+            assertEquals(
+                    Forecasts.surprise(expected.mean(0), expected.logVariance(0), new float[] {2}),
+                    out.get(1).getLoss(),
+                    1e-6,
+                    "the second prediction scores the first forecast's Gaussian");
+            assertEquals(Math.abs(2 - expected.mean(0)[0]), out.get(1).getError(), 1e-6);
+        }
+    }
+
+    @Test
+    void recurrentSeriesStepTheirStateUntilItIsRecomputed() throws Exception {
+        float[][] windows = {{1, 1, 1}, {1, 1, 2}, {1, 2, 3}, {2, 3, 5}, {3, 5, 8}};
+        List<Double> expected = new ArrayList<>();
+        try (Forecaster forecaster = Forecaster.create(version1)) {
+            Forecasts f = forecaster.forecast(new float[][] {windows[0]});
+            expected.add((double) f.mean(0)[0]);
+            for (int i = 1; i < 3; i++) {
+                f =
+                        forecaster.step(
+                                new RecurrentState[] {f.state(0)}, new float[][] {{windows[i][2]}});
+                expected.add((double) f.mean(0)[0]);
+            }
+            f = forecaster.forecast(new float[][] {windows[3]});
+            expected.add((double) f.mean(0)[0]);
+            f = forecaster.step(new RecurrentState[] {f.state(0)}, new float[][] {{windows[4][2]}});
+            expected.add((double) f.mean(0)[0]);
+        }
+        try (var harness =
+                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                        new Predictor(1, 100, 2, false, DeviceMode.CPU),
+                        (Window w) -> w.seriesId,
+                        Types.STRING,
+                        Predictor.MODEL)) {
+            harness.processBroadcastElement(version1, 1);
+            for (int i = 0; i < windows.length; i++) {
+                harness.processElement(window("a", i, windows[i]), i);
+            }
+            List<Double> predicted =
+                    harness.extractOutputValues().stream()
+                            .map(p -> p.getPredicted().get(0))
+                            .toList();
+            for (int i = 0; i < windows.length; i++) {
+                assertEquals(expected.get(i), predicted.get(i), 1e-6, "event " + i);
+            }
+        }
+    }
+
+    @Test
+    void aNewModelVersionRecomputesTheStateWhenAskedTo() throws Exception {
+        float[][] windows = {{1, 1, 1}, {1, 1, 2}};
+        double expected;
+        try (Forecaster forecaster = Forecaster.create(version2)) {
+            expected = forecaster.forecast(new float[][] {windows[1]}).mean(0)[0];
+        }
+        try (var harness =
+                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                        new Predictor(1, 100, 100, true, DeviceMode.CPU),
+                        (Window w) -> w.seriesId,
+                        Types.STRING,
+                        Predictor.MODEL)) {
+            harness.processBroadcastElement(version1, 1);
+            harness.processElement(window("a", 1, windows[0]), 2);
+            harness.processBroadcastElement(version2, 3);
+            harness.processElement(window("a", 2, windows[1]), 4);
+            Prediction second = harness.extractOutputValues().get(1);
+            assertEquals(2L, second.getModelVersion());
+            assertEquals(expected, second.getPredicted().get(0), 1e-6);
+        }
+    }
+
+    @Test
     void servesTheNewestModelAndNeverGoesBack() throws Exception {
         try (var harness = harness()) {
             harness.processBroadcastElement(version2, 1);
@@ -118,7 +223,7 @@ class PredictorTest {
         }
         var operator =
                 new CoBroadcastWithKeyedOperator<>(
-                        new Predictor(1, 100, DeviceMode.CPU), List.of(Predictor.MODEL));
+                        new Predictor(1, 100, 0, false, DeviceMode.CPU), List.of(Predictor.MODEL));
         try (var restored =
                 new KeyedBroadcastOperatorTestHarness<>(
                         operator, (Window w) -> w.seriesId, Types.STRING, 1, 1, 0)) {

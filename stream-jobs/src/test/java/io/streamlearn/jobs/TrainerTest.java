@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.device.DeviceMode;
-import io.streamlearn.models.ForecasterConfig;
+import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
 import java.util.List;
 import java.util.Random;
@@ -14,8 +14,8 @@ import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 class TrainerTest {
-    private static final ForecasterConfig CONFIG =
-            ForecasterConfig.builder().setWindow(4).optHiddenSize(8).build();
+    private static final ModelConfig CONFIG =
+            ModelConfig.builder().setWindow(4).optHiddenSize(8).build();
     private static final int BATCH = 4;
     private static final int PUBLISH_EVERY = 2;
 

@@ -7,12 +7,14 @@ import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
 import io.streamlearn.jobs.runtime.MetricProducer;
+import io.streamlearn.models.bench.ModelBenchmark;
 import io.streamlearn.state.KafkaModelStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -36,8 +38,9 @@ public final class Streamlearn {
                     "usage: streamlearn <command> [options]",
                     "",
                     "commands:",
-                    "  demo [--duration 60s] [--rate 400] [--series 8]",
-                    "        embedded Kafka + Flink, generated metric series, live progress",
+                    "  demo [--duration 60s] [--rate 400] [--series 8] [--model lstm]",
+                    "        embedded Kafka + Flink, generated metric series, live progress;"
+                            + " --model: rnn, gru, lstm, attention or mlp",
                     "  run --config <file.properties>",
                     "        the forecasting job against your Kafka; keys are listed in"
                             + " docs/configuration.md",
@@ -45,6 +48,10 @@ public final class Streamlearn {
                             + " [--series 8] [--duration 10m]",
                     "        write generated metric series to your Kafka (until Ctrl-C without"
                             + " --duration)",
+                    "  bench [--family all|lstm,...] [--device cpu|gpu] [--hidden 64] [--window 20]"
+                            + " [--seconds 1] [--recurrent-state]",
+                    "        measure the model families: training, inference and one-step"
+                            + " events/s (docs/benchmarks.md)",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
                             + " [--max 20]",
                     "        print a topic's records as JSON (types: dead-letter, metric, model,"
@@ -59,6 +66,13 @@ public final class Streamlearn {
         }
         if (args[0].equals("feed") && args.length > 1) {
             feed(args[1], options(args, 2));
+            return;
+        }
+        if (args[0].equals("bench")) {
+            int code =
+                    ModelBenchmark.run(
+                            Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
+            System.exit(code);
             return;
         }
         if (args[0].equals("models")) {
@@ -81,10 +95,17 @@ public final class Streamlearn {
         Duration duration = TimeUtils.parseDuration(options.getOrDefault("duration", "60s"));
         int rate = positiveInt(options, "rate", 400);
         int series = positiveInt(options, "series", 8);
+        String family = options.getOrDefault("model", StreamlearnOptions.FAMILY.defaultValue());
+        Demo demo = null;
+        try {
+            demo = new Demo(duration, rate, series, family, System.out);
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+        }
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = stopOnCtrlC(stop);
         try {
-            new Demo(duration, rate, series, System.out).run(stop);
+            demo.run(stop);
         } finally {
             finished.countDown();
         }

@@ -4,6 +4,7 @@ import io.streamlearn.jobs.ForecastJob;
 import io.streamlearn.jobs.JobSettings;
 import io.streamlearn.jobs.KafkaEndpoints;
 import io.streamlearn.jobs.StreamlearnOptions;
+import io.streamlearn.models.ModelConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,12 +32,25 @@ public final class Demo {
     private final Duration duration;
     private final int eventsPerSecond;
     private final int series;
+    private final String family;
     private final PrintStream out;
 
-    public Demo(Duration duration, int eventsPerSecond, int series, PrintStream out) {
+    /**
+     * @param family the forecaster's network: a {@code streamlearn.model.family} value
+     */
+    public Demo(
+            Duration duration, int eventsPerSecond, int series, String family, PrintStream out) {
         this.duration = duration;
         this.eventsPerSecond = eventsPerSecond;
         this.series = series;
+        if (!ModelConfig.parseFamily(family).supports(ModelConfig.Task.NEXT_VALUE)) {
+            throw new IllegalArgumentException(
+                    "--model must be rnn, gru, lstm, attention or mlp (a next-value forecaster)"
+                            + " but was '"
+                            + family
+                            + "'");
+        }
+        this.family = family;
         this.out = out;
     }
 
@@ -54,6 +68,7 @@ public final class Demo {
             conf.set(WebOptions.UPLOAD_DIR, flinkTmp.resolve("web-upload").toString());
             conf.set(StreamlearnOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
             conf.set(StreamlearnOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
+            conf.set(StreamlearnOptions.FAMILY, family);
             conf.set(PipelineOptions.GENERIC_TYPES, false);
             conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
             conf.set(RestOptions.ADDRESS, "127.0.0.1");
@@ -95,6 +110,14 @@ public final class Demo {
                             + "  (job "
                             + job.getJobID()
                             + ")");
+            out.printf(
+                    Locale.ROOT,
+                    "Model:       %s forecaster, window %d, hidden %d, %s (--model picks"
+                            + " another)%n",
+                    settings.model().family(),
+                    settings.model().window(),
+                    settings.model().hiddenSize(),
+                    settings.model().optimizer().name().toLowerCase(Locale.ROOT));
             out.printf(
                     Locale.ROOT,
                     "Generating %d series at %d events/s for %ds (Ctrl-C stops early)%n",

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.Example;
 import io.streamlearn.jobs.Trainer;
-import io.streamlearn.models.ForecasterConfig;
+import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.state.ModelStateTypeInfo;
 import java.nio.file.Path;
@@ -43,8 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class GpuSlotsITCase {
     private static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
-    private static final ForecasterConfig MODEL =
-            ForecasterConfig.builder().setWindow(4).optHiddenSize(4).build();
+    private static final ModelConfig MODEL =
+            ModelConfig.builder().setWindow(4).optHiddenSize(4).build();
 
     @TempDir static Path workDir;
     private static GpuTaskManagerCluster cluster;

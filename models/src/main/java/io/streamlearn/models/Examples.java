@@ -1,0 +1,319 @@
+package io.streamlearn.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import io.streamlearn.models.ModelConfig.Task;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
+
+/**
+ * A batch turned into the flat host arrays one training or evaluation step feeds the engine.
+ *
+ * <p>For NEXT_ITEM it also resolves item ids to rows (planning the admission of new ids when
+ * training), draws the sampled negatives, and gathers the rows of the embedding table the step
+ * touches into a compact local table, so that a step copies and updates only those rows. With the
+ * full softmax every row in use is touched.
+ */
+final class Examples {
+
+    private final ModelConfig config;
+    private final Network network;
+    private int rows;
+
+    private float[] inputs;
+    private float[] last;
+    private float[] targets;
+
+    private long[] itemRows;
+    private float[] padding;
+    private long[] targetRows;
+    private int[] tableRows;
+    private float[] localTable;
+    private long[] negatives;
+    private float[] negativeMask;
+    private double logExpectedCount;
+    private ItemVocabulary.Admission admission;
+    private int[] freshRows;
+    private float[][] freshWeights;
+
+    private Examples(ModelConfig config, Network network) {
+        this.config = config;
+        this.network = network;
+    }
+
+    static Examples forTraining(OnlineLearner learner, Batch batch) {
+        return prepare(learner, batch, true);
+    }
+
+    static Examples forEvaluation(OnlineLearner learner, Batch batch) {
+        return prepare(learner, batch, false);
+    }
+
+    private static Examples prepare(OnlineLearner learner, Batch batch, boolean training) {
+        ModelConfig config = learner.config();
+        if (batch == null) {
+            throw new IllegalArgumentException("batch must not be null");
+        }
+        batch.check(config);
+        Examples e = new Examples(config, learner.network());
+        if (config.task() == Task.NEXT_ITEM) {
+            e.items(learner, batch, training);
+        } else {
+            e.values(batch);
+        }
+        return e;
+    }
+
+    private void values(Batch batch) {
+        float[][] windows = batch.windows();
+        int w = config.window();
+        int f = config.features();
+        rows = windows.length;
+        inputs = new float[rows * w * f];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(windows[r], 0, inputs, r * w * f, w * f);
+        }
+        if (config.task() == Task.NEXT_VALUE) {
+            last = new float[rows * f];
+            targets = new float[rows * f];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(windows[r], (w - 1) * f, last, r * f, f);
+                System.arraycopy(batch.targets()[r], 0, targets, r * f, f);
+            }
+        }
+    }
+
+    private void items(OnlineLearner learner, Batch batch, boolean training) {
+        ItemVocabulary vocabulary = learner.vocabulary();
+        String[][] histories = batch.histories();
+        String[] next = batch.nextItems();
+        int w = config.window();
+        List<String> sighted = new ArrayList<>();
+        for (int r = 0; r < histories.length; r++) {
+            String[] h = histories[r];
+            for (int t = Math.max(0, h.length - w); t < h.length; t++) {
+                sighted.add(h[t]);
+            }
+            sighted.add(next[r]);
+        }
+        int inUse;
+        if (training) {
+            admission = vocabulary.plan(sighted);
+            inUse = admission.rowsInUseAfter();
+        } else {
+            inUse = vocabulary.rowsInUse();
+        }
+        // Examples whose next item has no row cannot be scored; they are left out.
+        List<Integer> kept = new ArrayList<>();
+        for (int r = 0; r < next.length; r++) {
+            if (rowOf(vocabulary, next[r]) > 0) {
+                kept.add(r);
+            }
+        }
+        rows = kept.size();
+        if (rows == 0) {
+            return;
+        }
+        long[] globalInputs = new long[rows * w];
+        padding = new float[rows * w];
+        long[] globalTargets = new long[rows];
+        for (int k = 0; k < rows; k++) {
+            int r = kept.get(k);
+            String[] h = histories[r];
+            int used = Math.min(w, h.length);
+            for (int t = 0; t < w - used; t++) {
+                padding[k * w + t] = 1f;
+            }
+            for (int t = 0; t < used; t++) {
+                int row = rowOf(vocabulary, h[h.length - used + t]);
+                globalInputs[k * w + (w - used) + t] = row;
+                if (row == 0) {
+                    padding[k * w + (w - used) + t] = 1f;
+                }
+            }
+            globalTargets[k] = rowOf(vocabulary, next[r]);
+        }
+        long stepSeed = OnlineLearner.mix(config.seed(), learner.currentStep() + 1);
+        int candidates = inUse - 1;
+        if (config.sampledSoftmax()) {
+            int count = candidates > 0 ? config.negatives() : 0;
+            long[] globalNegatives = new long[count];
+            Random random = new Random(OnlineLearner.mix(stepSeed, 0x4E45474154L));
+            for (int i = 0; i < count; i++) {
+                globalNegatives[i] = 1 + random.nextInt(candidates);
+            }
+            // A uniform proposal: every candidate's expected count is count / candidates.
+            logExpectedCount = count > 0 ? Math.log((double) count / candidates) : 0;
+            TreeSet<Long> touched = new TreeSet<>();
+            touched.add(0L);
+            for (long v : globalInputs) {
+                touched.add(v);
+            }
+            for (long v : globalTargets) {
+                touched.add(v);
+            }
+            for (long v : globalNegatives) {
+                touched.add(v);
+            }
+            tableRows = touched.stream().mapToInt(Long::intValue).toArray();
+            itemRows = local(globalInputs);
+            targetRows = local(globalTargets);
+            negatives = local(globalNegatives);
+            negativeMask = new float[rows * count];
+            for (int k = 0; k < rows; k++) {
+                for (int i = 0; i < count; i++) {
+                    if (globalNegatives[i] == globalTargets[k]) {
+                        negativeMask[k * count + i] = Network.MASKED;
+                    }
+                }
+            }
+        } else {
+            tableRows = new int[inUse];
+            for (int i = 0; i < inUse; i++) {
+                tableRows[i] = i;
+            }
+            itemRows = globalInputs;
+            targetRows = globalTargets;
+        }
+        gatherTable(learner, stepSeed);
+    }
+
+    private int rowOf(ItemVocabulary vocabulary, String id) {
+        return admission != null ? admission.rowOf(id) : vocabulary.rowOf(id);
+    }
+
+    private long[] local(long[] global) {
+        long[] out = new long[global.length];
+        for (int i = 0; i < global.length; i++) {
+            out[i] = Arrays.binarySearch(tableRows, (int) global[i]);
+        }
+        return out;
+    }
+
+    /** Copies the touched rows, with fresh weights for rows the admission hands to new ids. */
+    private void gatherTable(OnlineLearner learner, long stepSeed) {
+        int table = network.itemTable();
+        ParameterLayout.Tensor tensor = network.layout().get(table);
+        int h = tensor.rowLength();
+        freshRows = admission == null ? new int[0] : admission.freshRows();
+        freshWeights = new float[freshRows.length][h];
+        for (int i = 0; i < freshRows.length; i++) {
+            Random random = new Random(OnlineLearner.mix(stepSeed, freshRows[i]));
+            for (int j = 0; j < h; j++) {
+                freshWeights[i][j] = tensor.draw(random);
+            }
+        }
+        float[] full = learner.tableView(table);
+        localTable = new float[tableRows.length * h];
+        for (int k = 0; k < tableRows.length; k++) {
+            int row = tableRows[k];
+            if (row * h < full.length) {
+                System.arraycopy(full, row * h, localTable, k * h, h);
+            }
+        }
+        for (int i = 0; i < freshRows.length; i++) {
+            int k = Arrays.binarySearch(tableRows, freshRows[i]);
+            if (k >= 0) {
+                System.arraycopy(freshWeights[i], 0, localTable, k * h, h);
+            }
+        }
+    }
+
+    boolean isEmpty() {
+        return rows == 0;
+    }
+
+    /** Rows of the item table the step touched, in the order of its local gradient. */
+    int[] tableRows() {
+        return tableRows;
+    }
+
+    /**
+     * Creates the step's parameter arrays: every tensor from the weights, but the item table from
+     * the gathered rows only.
+     */
+    NDArray[] parameters(NDManager scope, float[][] weights) {
+        ParameterLayout layout = network.layout();
+        int table = network.itemTable();
+        NDArray[] p = new NDArray[layout.size()];
+        for (int i = 0; i < p.length; i++) {
+            if (i == table) {
+                int h = layout.get(i).rowLength();
+                p[i] = scope.create(localTable, new Shape(tableRows.length, h));
+            } else {
+                p[i] = scope.create(weights[i], new Shape(layout.get(i).shape()));
+            }
+        }
+        return p;
+    }
+
+    /** Applies the vocabulary admission: new ids get their rows, fresh weights, zero moments. */
+    void commit(float[][] weights, float[][][] slots) {
+        if (admission == null) {
+            return;
+        }
+        admission.commit();
+        int table = network.itemTable();
+        int h = network.layout().get(table).rowLength();
+        for (int i = 0; i < freshRows.length; i++) {
+            int from = freshRows[i] * h;
+            System.arraycopy(freshWeights[i], 0, weights[table], from, h);
+            for (float[][] slot : slots) {
+                Arrays.fill(slot[table], from, from + h, 0f);
+            }
+        }
+    }
+
+    NDArray valueInputs(NDManager scope) {
+        return scope.create(inputs, new Shape(rows, config.window(), config.features()));
+    }
+
+    NDArray lastValues(NDManager scope) {
+        return scope.create(last, new Shape(rows, config.features()));
+    }
+
+    NDArray valueTargets(NDManager scope) {
+        return scope.create(targets, new Shape(rows, config.features()));
+    }
+
+    NDArray itemInputs(NDManager scope) {
+        return scope.create(itemRows, new Shape(rows, config.window()));
+    }
+
+    NDArray padding(NDManager scope) {
+        return scope.create(padding, new Shape(rows, config.window()));
+    }
+
+    /** Cross-entropy of the next item, full or sampled. */
+    NDArray itemLoss(NDManager scope, Network network, NDArray[] p, NDArray query) {
+        NDArray table = p[network.itemTable()];
+        NDArray targetIndex = scope.create(targetRows, new Shape(rows, 1));
+        if (!config.sampledSoftmax()) {
+            float[] mask = new float[tableRows.length];
+            mask[0] = Network.MASKED;
+            NDArray logits =
+                    Linear.linear(query, table)
+                            .singletonOrThrow()
+                            .add(scope.create(mask, new Shape(mask.length)));
+            return logits.logSoftmax(1).gather(targetIndex, 1).neg().mean();
+        }
+        NDArray positive =
+                query.mul(network.embed(p, targetIndex.reshape(rows))).sum(new int[] {1}, true);
+        NDArray logits = positive;
+        if (negatives.length > 0) {
+            NDArray negativeRows = network.embed(p, scope.create(negatives));
+            NDArray negative =
+                    Linear.linear(query, negativeRows)
+                            .singletonOrThrow()
+                            .add(scope.create(negativeMask, new Shape(rows, negatives.length)));
+            logits = positive.concat(negative, 1);
+        }
+        logits = logits.sub((float) logExpectedCount);
+        return logits.logSoftmax(1).get(":, 0").neg().mean();
+    }
+}

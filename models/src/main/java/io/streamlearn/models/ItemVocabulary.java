@@ -1,0 +1,293 @@
+package io.streamlearn.models;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Maps item ids, as they arrive online, to rows of the item embedding table: a bounded table, so
+ * that the least recently seen item gives its row to a new one when all rows are taken.
+ *
+ * <p>Row 0 is reserved: it pads short histories and stands for every unknown item at inference.
+ * Rows 1 to {@code capacity - 1} are handed out in order, then reused by evicting the least
+ * recently seen id (one not in the batch being admitted). A reused row gets fresh weights and zero
+ * optimizer moments from the learner, so an evicted item's meaning does not leak into the new one.
+ * Ids are strings; numeric ids are their decimal strings.
+ *
+ * <p>The learner's vocabulary is authoritative and changes only in {@link Admission#commit()},
+ * which the learner calls only for a step it takes: a skipped step leaves the vocabulary alone.
+ * Inference reads a {@link ModelState}'s copy and never changes it. Not thread-safe.
+ */
+public final class ItemVocabulary {
+
+    private final int capacity;
+
+    /** Id to row, least recently seen first (insertion order, re-inserted on every sighting). */
+    private final LinkedHashMap<String, Integer> rows = new LinkedHashMap<>();
+
+    private final String[] ids;
+    private int nextFree = 1;
+
+    /**
+     * Creates an empty vocabulary.
+     *
+     * @param capacity rows of the table, row 0 included; at least 2
+     */
+    public ItemVocabulary(int capacity) {
+        if (capacity < 2) {
+            throw new IllegalArgumentException("capacity must be at least 2 but was " + capacity);
+        }
+        this.capacity = capacity;
+        this.ids = new String[capacity];
+    }
+
+    /** Returns the rows of the table, row 0 included. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Returns how many ids have a row. */
+    public int size() {
+        return rows.size();
+    }
+
+    /** Returns one more than the highest row ever handed out: rows below it are all in use. */
+    int rowsInUse() {
+        return nextFree;
+    }
+
+    /**
+     * Returns an id's row without counting it as seen.
+     *
+     * @param id an item id
+     * @return its row, or 0 if the id has none
+     */
+    public int rowOf(String id) {
+        Integer row = id == null ? null : rows.get(id);
+        return row == null ? 0 : row;
+    }
+
+    /**
+     * Returns the id holding a row.
+     *
+     * @param row a row
+     * @return the id, or null for row 0, a free row, or a row out of range
+     */
+    public String idOf(int row) {
+        return row > 0 && row < capacity ? ids[row] : null;
+    }
+
+    /** Returns the ids, least recently seen first. */
+    public List<String> idsByRecency() {
+        return new ArrayList<>(rows.keySet());
+    }
+
+    /**
+     * Plans the admission of a batch's ids without changing anything: known ids keep their rows,
+     * unknown ones get free rows, then rows of the least recently seen ids not in the batch. Ids
+     * for which no row can be found (more new ids in one batch than the table holds) map to row 0.
+     *
+     * @param sighted the batch's ids in the order they were seen (nulls are ignored)
+     * @return the plan; {@link Admission#commit()} applies it
+     */
+    Admission plan(List<String> sighted) {
+        Set<String> inBatch = new HashSet<>();
+        for (String id : sighted) {
+            if (id != null) {
+                inBatch.add(id);
+            }
+        }
+        Map<String, Integer> assigned = new LinkedHashMap<>();
+        List<String> evicted = new ArrayList<>();
+        Iterator<Map.Entry<String, Integer>> oldest = rows.entrySet().iterator();
+        int free = nextFree;
+        for (String id : sighted) {
+            if (id == null || rows.containsKey(id) || assigned.containsKey(id)) {
+                continue;
+            }
+            int row = 0;
+            if (free < capacity) {
+                row = free++;
+            } else {
+                while (oldest.hasNext()) {
+                    Map.Entry<String, Integer> e = oldest.next();
+                    if (!inBatch.contains(e.getKey())) {
+                        evicted.add(e.getKey());
+                        row = e.getValue();
+                        break;
+                    }
+                }
+            }
+            assigned.put(id, row);
+        }
+        return new Admission(sighted, assigned, evicted, free);
+    }
+
+    /** A planned admission: the rows the batch's ids will have, and the rows that turn over. */
+    final class Admission {
+        private final List<String> sighted;
+        private final Map<String, Integer> assigned;
+        private final List<String> evicted;
+        private final int nextFreeAfter;
+
+        private Admission(
+                List<String> sighted,
+                Map<String, Integer> assigned,
+                List<String> evicted,
+                int nextFreeAfter) {
+            this.sighted = sighted;
+            this.assigned = assigned;
+            this.evicted = evicted;
+            this.nextFreeAfter = nextFreeAfter;
+        }
+
+        /** Returns the row an id will have (0 if it gets none). */
+        int rowOf(String id) {
+            if (id == null) {
+                return 0;
+            }
+            Integer row = assigned.get(id);
+            return row != null ? row : ItemVocabulary.this.rowOf(id);
+        }
+
+        /** Returns the rows handed to new ids (each gets fresh weights), in assignment order. */
+        int[] freshRows() {
+            return assigned.values().stream()
+                    .mapToInt(Integer::intValue)
+                    .filter(r -> r > 0)
+                    .toArray();
+        }
+
+        /** Returns {@link ItemVocabulary#rowsInUse()} as it will be after the commit. */
+        int rowsInUseAfter() {
+            return nextFreeAfter;
+        }
+
+        /** Applies the plan: evicts, assigns, and marks every sighted id as just seen. */
+        void commit() {
+            for (String id : evicted) {
+                ids[rows.remove(id)] = null;
+            }
+            for (Map.Entry<String, Integer> e : assigned.entrySet()) {
+                if (e.getValue() > 0) {
+                    rows.put(e.getKey(), e.getValue());
+                    ids[e.getValue()] = e.getKey();
+                }
+            }
+            nextFree = nextFreeAfter;
+            for (String id : sighted) {
+                Integer row = id == null ? null : rows.remove(id);
+                if (row != null) {
+                    rows.put(id, row);
+                }
+            }
+        }
+    }
+
+    /** Returns an independent copy. */
+    ItemVocabulary copy() {
+        ItemVocabulary c = new ItemVocabulary(capacity);
+        c.rows.putAll(rows);
+        System.arraycopy(ids, 0, c.ids, 0, capacity);
+        c.nextFree = nextFree;
+        return c;
+    }
+
+    /** Bytes of {@link #writeTo}. */
+    int encodedSize() {
+        int n = 4 + 4;
+        for (String id : rows.keySet()) {
+            n += 8 + id.getBytes(StandardCharsets.UTF_8).length;
+        }
+        return n;
+    }
+
+    /**
+     * Writes: int rowsInUse, int count, then per id, least recently seen first, int row, int byte
+     * length and the id's UTF-8 bytes.
+     */
+    void writeTo(ByteBuffer buf) {
+        buf.putInt(nextFree);
+        buf.putInt(rows.size());
+        for (Map.Entry<String, Integer> e : rows.entrySet()) {
+            byte[] id = e.getKey().getBytes(StandardCharsets.UTF_8);
+            buf.putInt(e.getValue());
+            buf.putInt(id.length);
+            buf.put(id);
+        }
+    }
+
+    /**
+     * Reads what {@link #writeTo} wrote.
+     *
+     * @throws IllegalArgumentException if a row is out of range or taken twice
+     * @throws BufferUnderflowException if the bytes end early
+     */
+    static ItemVocabulary readFrom(ByteBuffer buf, int capacity) {
+        ItemVocabulary v = new ItemVocabulary(capacity);
+        int inUse = buf.getInt();
+        int count = buf.getInt();
+        if (inUse < 1 || inUse > capacity || count < 0 || count > inUse - 1) {
+            throw new IllegalArgumentException(
+                    "vocabulary of "
+                            + count
+                            + " ids in "
+                            + inUse
+                            + " rows does not fit a capacity of "
+                            + capacity);
+        }
+        v.nextFree = inUse;
+        for (int i = 0; i < count; i++) {
+            int row = buf.getInt();
+            int length = buf.getInt();
+            if (row < 1 || row >= inUse || v.ids[row] != null) {
+                throw new IllegalArgumentException(
+                        "vocabulary entry " + i + " has row " + row + ", out of range or taken");
+            }
+            if (length < 0 || length > buf.remaining()) {
+                throw new BufferUnderflowException();
+            }
+            byte[] bytes = new byte[length];
+            buf.get(bytes);
+            String id = new String(bytes, StandardCharsets.UTF_8);
+            if (v.rows.put(id, row) != null) {
+                throw new IllegalArgumentException("vocabulary holds id '" + id + "' twice");
+            }
+            v.ids[row] = id;
+        }
+        return v;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof ItemVocabulary)) {
+            return false;
+        }
+        ItemVocabulary that = (ItemVocabulary) o;
+        return capacity == that.capacity
+                && nextFree == that.nextFree
+                && new ArrayList<>(rows.entrySet()).equals(new ArrayList<>(that.rows.entrySet()));
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(capacity, nextFree, Arrays.hashCode(ids));
+    }
+
+    @Override
+    public String toString() {
+        return "ItemVocabulary{capacity=" + capacity + ", ids=" + rows.size() + '}';
+    }
+}

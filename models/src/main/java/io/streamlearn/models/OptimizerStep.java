@@ -1,0 +1,131 @@
+package io.streamlearn.models;
+
+import io.streamlearn.models.ModelConfig.Optimizer;
+
+/**
+ * The optimizers, over Java arrays so that their state can be saved exactly (DJL's optimizers keep
+ * their moments private, and {@code saveParameters} drops them). With step t = step + 1 and the
+ * gradient g already clipped to the global norm:
+ *
+ * <pre>
+ * lr_t = lr * min(1, t / warmupSteps)                        (lr when there is no warm-up)
+ *
+ * ADAM (decoupled weight decay, Loshchilov and Hutter 2019):
+ *   m = beta1 m + (1 - beta1) g        v = beta2 v + (1 - beta2) g^2
+ *   w = w - lr_t ((m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + epsilon) + wd w)
+ *
+ * SGD_MOMENTUM (L2 weight decay):
+ *   u = momentum u + g + wd w          w = w - lr_t u
+ * </pre>
+ *
+ * Weight decay applies to weight matrices and embeddings, not to biases, layer norms or positions.
+ * The item embedding table is updated row-sparsely: only rows a step used change, their moments
+ * included (as TensorFlow's LazyAdam), so a step costs what its batch touches, not what the
+ * vocabulary holds.
+ */
+final class OptimizerStep {
+
+    private final ModelConfig config;
+    private final long t;
+    private final double lr;
+    private final double correction1;
+    private final double correction2;
+
+    /**
+     * Prepares the update of step {@code t}.
+     *
+     * @param config the config
+     * @param t the step being taken, from 1
+     */
+    OptimizerStep(ModelConfig config, long t) {
+        this.config = config;
+        this.t = t;
+        this.lr = learningRate(config, t);
+        this.correction1 = 1.0 - Math.pow(config.beta1(), t);
+        this.correction2 = 1.0 - Math.pow(config.beta2(), t);
+    }
+
+    /** The learning rate of step t, warm-up included. */
+    static double learningRate(ModelConfig config, long t) {
+        double lr = config.learningRate();
+        if (config.warmupSteps() > 0 && t < config.warmupSteps()) {
+            lr *= (double) t / config.warmupSteps();
+        }
+        return lr;
+    }
+
+    /** How many arrays per tensor the optimizer keeps: Adam's two moments, SGD's velocity. */
+    static int slots(Optimizer optimizer) {
+        return optimizer == Optimizer.ADAM ? 2 : 1;
+    }
+
+    long step() {
+        return t;
+    }
+
+    /**
+     * Updates one tensor, or some of its rows.
+     *
+     * @param tensor the tensor (its decay flag and row length)
+     * @param w its weights
+     * @param slots the optimizer's arrays for it, shaped like w
+     * @param g the gradient: shaped like w, or rows.length rows when rows is given
+     * @param rows the rows of w that g holds, in g's order; null for all of w
+     * @param gradScale the clipping factor
+     */
+    void apply(
+            ParameterLayout.Tensor tensor,
+            float[] w,
+            float[][] slots,
+            float[] g,
+            int[] rows,
+            double gradScale) {
+        double wd = tensor.decay() ? config.weightDecay() : 0.0;
+        if (rows == null) {
+            update(w, slots, g, 0, 0, w.length, wd, gradScale);
+            return;
+        }
+        int n = tensor.rowLength();
+        for (int k = 0; k < rows.length; k++) {
+            update(w, slots, g, rows[k] * n, k * n, n, wd, gradScale);
+        }
+    }
+
+    private void update(
+            float[] w,
+            float[][] slots,
+            float[] g,
+            int wFrom,
+            int gFrom,
+            int length,
+            double wd,
+            double gradScale) {
+        if (config.optimizer() == Optimizer.ADAM) {
+            double beta1 = config.beta1();
+            double beta2 = config.beta2();
+            double eps = config.epsilon();
+            float[] m = slots[0];
+            float[] v = slots[1];
+            for (int j = 0; j < length; j++) {
+                int i = wFrom + j;
+                double gj = g[gFrom + j] * gradScale;
+                double mj = beta1 * m[i] + (1.0 - beta1) * gj;
+                double vj = beta2 * v[i] + (1.0 - beta2) * gj * gj;
+                m[i] = (float) mj;
+                v[i] = (float) vj;
+                double update = (mj / correction1) / (Math.sqrt(vj / correction2) + eps);
+                w[i] = (float) (w[i] - lr * (update + wd * w[i]));
+            }
+        } else {
+            double momentum = config.momentum();
+            float[] u = slots[0];
+            for (int j = 0; j < length; j++) {
+                int i = wFrom + j;
+                double gj = g[gFrom + j] * gradScale + wd * w[i];
+                double uj = momentum * u[i] + gj;
+                u[i] = (float) uj;
+                w[i] = (float) (w[i] - lr * uj);
+            }
+        }
+    }
+}

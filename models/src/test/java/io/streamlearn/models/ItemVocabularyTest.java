@@ -1,0 +1,72 @@
+package io.streamlearn.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ItemVocabularyTest {
+
+    @Test
+    void handsOutRowsInOrderAndRow0IsUnknown() {
+        ItemVocabulary v = new ItemVocabulary(4);
+        ItemVocabulary.Admission a = v.plan(List.of("x", "y", "x"));
+        assertEquals(1, a.rowOf("x"));
+        assertEquals(2, a.rowOf("y"));
+        assertArrayEquals(new int[] {1, 2}, a.freshRows());
+        assertEquals(0, v.rowOf("x"), "a plan changes nothing");
+        a.commit();
+        assertEquals(1, v.rowOf("x"));
+        assertEquals(0, v.rowOf("never"));
+        assertEquals("y", v.idOf(2));
+        assertNull(v.idOf(0));
+        assertNull(v.idOf(3));
+        assertEquals(List.of("y", "x"), v.idsByRecency());
+    }
+
+    @Test
+    void evictsTheLeastRecentlySeenButNeverAnIdOfTheBatch() {
+        ItemVocabulary v = new ItemVocabulary(4);
+        v.plan(List.of("a", "b", "c")).commit();
+        v.plan(List.of("a")).commit();
+        // b is least recently seen, but it is in the batch; c is next.
+        ItemVocabulary.Admission a = v.plan(List.of("b", "d"));
+        assertEquals(3, a.rowOf("d"));
+        assertArrayEquals(new int[] {3}, a.freshRows());
+        a.commit();
+        assertEquals(0, v.rowOf("c"));
+        assertNull(v.idOf(0));
+        assertEquals("d", v.idOf(3));
+        assertEquals(List.of("a", "b", "d"), v.idsByRecency());
+    }
+
+    @Test
+    void moreNewIdsThanRowsMapToRow0() {
+        ItemVocabulary v = new ItemVocabulary(3);
+        ItemVocabulary.Admission a = v.plan(List.of("a", "b", "c"));
+        assertEquals(1, a.rowOf("a"));
+        assertEquals(2, a.rowOf("b"));
+        assertEquals(0, a.rowOf("c"));
+        a.commit();
+        assertEquals(2, v.size());
+    }
+
+    @Test
+    void codecKeepsRowsAndRecency() {
+        ItemVocabulary v = new ItemVocabulary(6);
+        v.plan(List.of("α", "b", "c")).commit();
+        v.plan(List.of("α")).commit();
+        ByteBuffer buf = ByteBuffer.allocate(v.encodedSize());
+        v.writeTo(buf);
+        buf.flip();
+        ItemVocabulary copy = ItemVocabulary.readFrom(buf, 6);
+        assertEquals(v, copy);
+        assertEquals(List.of("b", "c", "α"), copy.idsByRecency());
+        assertEquals(1, copy.rowOf("α"));
+        copy.plan(List.of("d")).commit();
+        assertEquals(4, copy.rowOf("d"), "the next free row survives");
+    }
+}
