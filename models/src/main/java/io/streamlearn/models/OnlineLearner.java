@@ -48,8 +48,13 @@ public final class OnlineLearner implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(OnlineLearner.class);
 
-    /** Serialises gradient collection across the JVM; see the class comment. */
-    private static final Object GRADIENT_LOCK = new Object();
+    /**
+     * Serialises gradient collection across the JVM; see the class comment. DJL's own class, not a
+     * new object: on a Flink cluster DJL loads once from {@code lib/} while this class loads once
+     * per job (each job has its own classloader), so only a DJL class is one lock for every job on
+     * a task manager.
+     */
+    private static final Object GRADIENT_LOCK = GradientCollector.class;
 
     /** The Huber loss's switch point between quadratic and linear, in normalised units. */
     static final float HUBER_DELTA = 1.0f;

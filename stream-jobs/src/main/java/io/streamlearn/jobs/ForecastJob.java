@@ -34,6 +34,17 @@ public final class ForecastJob {
 
     private ForecastJob() {}
 
+    /** The job against the Kafka topics its settings name: what runs on a cluster. */
+    public static void buildWithKafka(StreamExecutionEnvironment env, JobSettings settings) {
+        build(
+                env,
+                settings,
+                KafkaEndpoints.source(settings),
+                KafkaEndpoints.predictions(settings),
+                KafkaEndpoints.deadLetters(settings),
+                KafkaEndpoints.models(settings));
+    }
+
     public static void build(
             StreamExecutionEnvironment env,
             JobSettings settings,
@@ -65,7 +76,9 @@ public final class ForecastJob {
                                                 (event, ts) -> event.getEventTime().toEpochMilli()))
                         .uid("watermarks")
                         .keyBy(MetricEvent::getSeriesId, Types.STRING)
-                        .process(new SequenceState(settings.model().window(), features))
+                        .process(
+                                new SequenceState(
+                                        settings.model().window(), features, settings.stateTtl()))
                         .uid("sequence-state")
                         .name("sequence state");
 
@@ -93,7 +106,7 @@ public final class ForecastJob {
         DataStream<Prediction> forecasts =
                 windows.keyBy(w -> w.seriesId, Types.STRING)
                         .connect(updates.broadcast(Predictor.MODEL))
-                        .process(new Predictor(features, 200))
+                        .process(new Predictor(features, 200, settings.stateTtl()))
                         .returns(new AvroTypeInfo<>(Prediction.class))
                         .uid("predictor")
                         .name("predictor");

@@ -61,14 +61,36 @@ public final class KafkaEndpoints {
                 new DeadLetterKey());
     }
 
+    /**
+     * Snapshots, one record per version keyed by version. A large model is one large record: the
+     * producer may send up to {@code streamlearn.model-store.max-snapshot-size}, and the topic
+     * needs {@code max.message.bytes} at least that (the broker's default is 1 MiB). One record
+     * keeps compaction, ordering and the transaction simple where chunks would need reassembly.
+     */
     public static KafkaSink<ModelSnapshot> models(JobSettings settings) {
+        Properties producer = new Properties();
+        producer.setProperty("max.request.size", Long.toString(settings.maxSnapshotBytes()));
         return sink(
-                settings, settings.modelsTopic(), "models", ModelSnapshot.class, new ModelKey());
+                settings,
+                settings.modelsTopic(),
+                "models",
+                ModelSnapshot.class,
+                new ModelKey(),
+                producer);
     }
 
     private static <T extends SpecificRecord> KafkaSink<T> sink(
             JobSettings settings, String topic, String role, Class<T> type, Key<T> key) {
-        Properties producer = new Properties();
+        return sink(settings, topic, role, type, key, new Properties());
+    }
+
+    private static <T extends SpecificRecord> KafkaSink<T> sink(
+            JobSettings settings,
+            String topic,
+            String role,
+            Class<T> type,
+            Key<T> key,
+            Properties producer) {
         producer.setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
         return KafkaSink.<T>builder()
                 .setBootstrapServers(settings.bootstrapServers())

@@ -3,7 +3,9 @@ package io.streamlearn.jobs;
 import io.streamlearn.models.LstmForecaster;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.Prediction;
+import io.streamlearn.state.DurableState;
 import io.streamlearn.state.ModelStateTypeInfo;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +42,7 @@ public class Predictor
 
     private final int features;
     private final long retryMillis;
+    private final Duration ttl;
     private transient ValueState<float[]> lastPrediction;
     private transient ListState<Window> pending;
     private transient LstmForecaster forecaster;
@@ -48,19 +51,23 @@ public class Predictor
     private transient OnlineError modelError;
     private transient OnlineError naiveError;
 
-    public Predictor(int features, long retryMillis) {
+    /**
+     * @param ttl how long the last prediction of a series that has gone quiet is kept (to score it
+     *     when the series comes back); zero keeps it forever. Buffered windows never expire.
+     */
+    public Predictor(int features, long retryMillis, Duration ttl) {
         this.features = features;
         this.retryMillis = retryMillis;
+        this.ttl = ttl;
     }
 
     @Override
     public void open(OpenContext openContext) {
-        lastPrediction =
-                getRuntimeContext()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        "last-prediction",
-                                        PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
+        ValueStateDescriptor<float[]> last =
+                new ValueStateDescriptor<>(
+                        "last-prediction", PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
+        DurableState.ttl(ttl).ifPresent(last::enableTimeToLive);
+        lastPrediction = getRuntimeContext().getState(last);
         pending =
                 getRuntimeContext()
                         .getListState(

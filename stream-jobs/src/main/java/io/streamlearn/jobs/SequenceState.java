@@ -1,6 +1,8 @@
 package io.streamlearn.jobs;
 
 import io.streamlearn.schemas.MetricEvent;
+import io.streamlearn.state.DurableState;
+import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
@@ -27,23 +29,28 @@ public class SequenceState extends KeyedProcessFunction<String, MetricEvent, Win
 
     private final int window;
     private final int features;
+    private final Duration ttl;
     private transient ValueState<float[]> history;
     private transient Counter lateEvents;
 
-    public SequenceState(int window, int features) {
+    /**
+     * @param ttl how long the history of a series that has gone quiet is kept; zero keeps it
+     *     forever. A series that comes back after it starts again from an empty window.
+     */
+    public SequenceState(int window, int features, Duration ttl) {
         this.window = window;
         this.features = features;
+        this.ttl = ttl;
     }
 
     @Override
     public void open(OpenContext openContext) {
         // Flink's own float[] serializer: versioned, no Kryo. Only real observations are stored.
-        history =
-                getRuntimeContext()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        "history",
-                                        PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
+        ValueStateDescriptor<float[]> descriptor =
+                new ValueStateDescriptor<>(
+                        "history", PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
+        DurableState.ttl(ttl).ifPresent(descriptor::enableTimeToLive);
+        history = getRuntimeContext().getState(descriptor);
         lateEvents = getRuntimeContext().getMetricGroup().counter("lateEvents");
     }
 

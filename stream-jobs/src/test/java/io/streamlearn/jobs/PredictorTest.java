@@ -9,6 +9,7 @@ import io.streamlearn.models.ForecasterConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.schemas.Prediction;
+import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -37,7 +38,10 @@ class PredictorTest {
     private static KeyedBroadcastOperatorTestHarness<String, Window, ModelState, Prediction>
             harness() throws Exception {
         return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                new Predictor(1, 100), w -> w.seriesId, Types.STRING, Predictor.MODEL);
+                new Predictor(1, 100, Duration.ZERO),
+                w -> w.seriesId,
+                Types.STRING,
+                Predictor.MODEL);
     }
 
     private static Window window(String series, long time, float... values) {
@@ -113,7 +117,8 @@ class PredictorTest {
             snapshot = harness.snapshot(1, 1);
         }
         var operator =
-                new CoBroadcastWithKeyedOperator<>(new Predictor(1, 100), List.of(Predictor.MODEL));
+                new CoBroadcastWithKeyedOperator<>(
+                        new Predictor(1, 100, Duration.ZERO), List.of(Predictor.MODEL));
         try (var restored =
                 new KeyedBroadcastOperatorTestHarness<>(
                         operator, (Window w) -> w.seriesId, Types.STRING, 1, 1, 0)) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.streamlearn.schemas.MetricEvent;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -27,7 +28,7 @@ class SequenceStateTest {
     private static KeyedOneInputStreamOperatorTestHarness<String, MetricEvent, Window> harness()
             throws Exception {
         return ProcessFunctionTestHarnesses.forKeyedProcessFunction(
-                new SequenceState(3, 1), MetricEvent::getSeriesId, Types.STRING);
+                new SequenceState(3, 1, Duration.ZERO), MetricEvent::getSeriesId, Types.STRING);
     }
 
     @Test
@@ -70,7 +71,7 @@ class SequenceStateTest {
         }
         try (var restored =
                 new KeyedOneInputStreamOperatorTestHarness<>(
-                        new KeyedProcessOperator<>(new SequenceState(3, 1)),
+                        new KeyedProcessOperator<>(new SequenceState(3, 1, Duration.ZERO)),
                         MetricEvent::getSeriesId,
                         Types.STRING)) {
             restored.initializeState(snapshot);

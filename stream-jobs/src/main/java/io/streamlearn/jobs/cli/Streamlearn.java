@@ -1,8 +1,5 @@
 package io.streamlearn.jobs.cli;
 
-import io.streamlearn.jobs.ForecastJob;
-import io.streamlearn.jobs.JobSettings;
-import io.streamlearn.jobs.KafkaEndpoints;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
@@ -19,7 +16,6 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.TimeUtils;
 
 /**
@@ -36,7 +32,7 @@ public final class Streamlearn {
                     "commands:",
                     "  demo [--duration 60s] [--rate 400] [--series 8]",
                     "        embedded Kafka + Flink, generated metric series, live progress",
-                    "  run --config <file.properties>",
+                    "  run --config <file.properties> [--<key> <value> ...]",
                     "        the forecasting job against your Kafka; keys are listed in"
                             + " docs/configuration.md",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
@@ -62,7 +58,7 @@ public final class Streamlearn {
         Map<String, String> options = options(args, 1);
         switch (args[0]) {
             case "demo" -> demo(options);
-            case "run" -> run(options);
+            case "run" -> run(args);
             case "read" -> read(options);
             case "feed" ->
                     fail("feed needs 'recommendations' or 'alerts': feed <name> --config <file>");
@@ -95,22 +91,12 @@ public final class Streamlearn {
         System.exit(0);
     }
 
-    private static void run(Map<String, String> options) throws Exception {
-        String file = options.get("config");
-        if (file == null) {
-            fail("run needs --config <file.properties>");
+    private static void run(String[] args) throws Exception {
+        try {
+            RunJob.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
         }
-        Configuration conf = load(file);
-        JobSettings settings = JobSettings.from(conf);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        ForecastJob.build(
-                env,
-                settings,
-                KafkaEndpoints.source(settings),
-                KafkaEndpoints.predictions(settings),
-                KafkaEndpoints.deadLetters(settings),
-                KafkaEndpoints.models(settings));
-        env.execute("streamlearn");
     }
 
     private static void read(Map<String, String> options) {
