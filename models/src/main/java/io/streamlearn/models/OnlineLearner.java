@@ -190,6 +190,35 @@ public final class OnlineLearner implements AutoCloseable {
         return loss;
     }
 
+    /**
+     * The mean Huber loss of the current weights on a batch, without a step: nothing changes. The
+     * trainer scores the serving version with it on each batch before learning from the batch, so
+     * both versions are judged on examples neither has trained on (prequential).
+     *
+     * @param windows rows as for {@link #train}
+     * @param targets rows as for {@link #train}
+     * @return the batch's mean Huber loss; NaN or infinite where the weights or inputs are
+     * @throws IllegalArgumentException if the batch is empty or a row has the wrong length
+     * @throws IllegalStateException if the learner is closed
+     */
+    public synchronized float evaluate(float[][] windows, float[][] targets) {
+        checkOpen();
+        WindowEncoding encoded = WindowEncoding.encode(config, windows);
+        if (encoded.rows() == 0) {
+            throw new IllegalArgumentException("windows must hold at least one row but held 0");
+        }
+        float[] normalisedTargets = encoded.encodeTargets(targets);
+        TorchRuntime.configureCurrentThread();
+        try (TorchRuntime.GradModeScope noGrad = TorchRuntime.gradModeOff();
+                NDManager scope = manager.newSubManager()) {
+            List<NDArray> params = network.createParameters(scope, weights, false);
+            NDArray predicted = network.forward(scope, encoded, params, false);
+            NDArray target =
+                    scope.create(normalisedTargets, new Shape(encoded.rows(), config.features()));
+            return huberLoss(predicted, target).getFloat();
+        }
+    }
+
     /** Mean Huber loss; written with min() so that autograd needs no branch. */
     private static NDArray huberLoss(NDArray predicted, NDArray target) {
         NDArray error = predicted.sub(target).abs();

@@ -3,10 +3,10 @@ package io.streamlearn.jobs;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.DeadLetter;
 import io.streamlearn.schemas.MetricEvent;
+import io.streamlearn.schemas.ModelCommand;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
-import io.streamlearn.state.ModelSnapshots;
-import java.time.Instant;
+import io.streamlearn.state.ModelStateTypeInfo;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -17,14 +17,14 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * Wires the forecasting job along the data path of ARCHITECTURE.md. It takes its source and sinks
+ * Wires the forecasting job along the data path of ARCHITECTURE.md. It takes its sources and sinks
  * as arguments, so the same wiring runs against Kafka in production and in tests.
  *
  * <pre>
  * source → decode + validate ──bad──→ dead letters
- *        → watermarks → keyBy(series) → SequenceState ─examples─→ Trainer (p=1) ─models─┐
- *                                           │ windows                                  ├→ model snapshots
- *                                           └→ Predictor ←──── broadcast ──────────────┘
+ *        → watermarks → keyBy(series) → SequenceState ─examples─→ Trainer (p=1) ──every version──→ model store
+ *                                           │ windows            ↑ commands   │ promoted versions
+ *                                           └→ Predictor ←──── broadcast ─────┘
  *                                                → predictions
  * </pre>
  */
@@ -34,24 +34,36 @@ public final class ForecastJob {
 
     private ForecastJob() {}
 
-    /** The job against the Kafka topics its settings name: what runs on a cluster. */
+    /**
+     * The job against the Kafka topics its settings name, with snapshots to the configured model
+     * store and, if asked, warm-started from it: what runs on a cluster.
+     */
     public static void buildWithKafka(StreamExecutionEnvironment env, JobSettings settings) {
         build(
                 env,
                 settings,
                 KafkaEndpoints.source(settings),
+                KafkaEndpoints.commands(settings, System.currentTimeMillis()),
                 KafkaEndpoints.predictions(settings),
                 KafkaEndpoints.deadLetters(settings),
-                KafkaEndpoints.models(settings));
+                ModelStores.sink(settings),
+                ModelStores.warmStart(settings).orElse(null));
     }
 
+    /**
+     * @param commands operators' model commands (rollback) for the trainer
+     * @param warmStart the model a job without checkpointed state starts from; null for fresh
+     *     weights
+     */
     public static void build(
             StreamExecutionEnvironment env,
             JobSettings settings,
             Source<RawRecord, ?, ?> source,
+            Source<ModelCommand, ?, ?> commands,
             Sink<Prediction> predictions,
             Sink<DeadLetter> deadLetters,
-            Sink<ModelSnapshot> models) {
+            Sink<ModelSnapshot> models,
+            ModelState warmStart) {
         env.enableCheckpointing(settings.checkpointInterval().toMillis());
         env.setMaxParallelism(MAX_PARALLELISM);
         int features = settings.model().features();
@@ -82,31 +94,37 @@ public final class ForecastJob {
                         .uid("sequence-state")
                         .name("sequence state");
 
-        SingleOutputStreamOperator<ModelState> updates =
+        DataStream<ModelCommand> commandStream =
+                env.fromSource(commands, WatermarkStrategy.noWatermarks(), "model commands")
+                        .uid("model-commands-source")
+                        .setParallelism(1);
+        SingleOutputStreamOperator<ModelState> promoted =
                 windows.getSideOutput(SequenceState.EXAMPLES)
+                        .connect(commandStream)
                         .process(
                                 new Trainer(
                                         settings.model(),
                                         settings.batchSize(),
-                                        settings.publishEverySteps()))
-                        .returns(io.streamlearn.state.ModelStateTypeInfo.INSTANCE)
+                                        settings.publishEverySteps(),
+                                        settings.publishInterval(),
+                                        settings.promotionWindow(),
+                                        settings.promotionMaxLossIncrease(),
+                                        warmStart))
+                        .returns(ModelStateTypeInfo.INSTANCE)
                         .uid("trainer")
                         .name("trainer")
                         .setParallelism(1)
                         .setMaxParallelism(1);
 
-        updates.map(state -> ModelSnapshots.toSnapshot(state, Instant.now()))
-                .returns(new AvroTypeInfo<>(ModelSnapshot.class))
-                .uid("model-snapshots")
-                .name("model snapshots")
+        promoted.getSideOutput(Trainer.SNAPSHOTS)
                 .sinkTo(models)
                 .uid("models-sink")
                 .name("model store");
 
         DataStream<Prediction> forecasts =
                 windows.keyBy(w -> w.seriesId, Types.STRING)
-                        .connect(updates.broadcast(Predictor.MODEL))
-                        .process(new Predictor(features, 200, settings.stateTtl()))
+                        .connect(promoted.broadcast(Predictor.MODEL))
+                        .process(new Predictor(features, 200, settings.stateTtl(), warmStart))
                         .returns(new AvroTypeInfo<>(Prediction.class))
                         .uid("predictor")
                         .name("predictor");

@@ -43,6 +43,8 @@ public class Predictor
     private final int features;
     private final long retryMillis;
     private final Duration ttl;
+    private final byte[] initialModel;
+    private transient ModelState initial;
     private transient ValueState<float[]> lastPrediction;
     private transient ListState<Window> pending;
     private transient LstmForecaster forecaster;
@@ -56,9 +58,18 @@ public class Predictor
      *     when the series comes back); zero keeps it forever. Buffered windows never expire.
      */
     public Predictor(int features, long retryMillis, Duration ttl) {
+        this(features, retryMillis, ttl, null);
+    }
+
+    /**
+     * @param initialModel served until the trainer broadcasts a newer version (a warm start); null
+     *     to buffer until the first version
+     */
+    public Predictor(int features, long retryMillis, Duration ttl, ModelState initialModel) {
         this.features = features;
         this.retryMillis = retryMillis;
         this.ttl = ttl;
+        this.initialModel = initialModel == null ? null : initialModel.encode();
     }
 
     @Override
@@ -73,6 +84,7 @@ public class Predictor
                         .getListState(
                                 new ListStateDescriptor<>(
                                         "pending", TypeInformation.of(Window.class)));
+        initial = initialModel == null ? null : ModelState.decode(initialModel);
         var metrics = getRuntimeContext().getMetricGroup();
         buffered = metrics.counter("bufferedBeforeFirstModel");
         metrics.gauge("modelVersion", () -> servingVersion);
@@ -85,7 +97,7 @@ public class Predictor
     @Override
     public void processElement(Window window, ReadOnlyContext ctx, Collector<Prediction> out)
             throws Exception {
-        ModelState model = ctx.getBroadcastState(MODEL).get(CURRENT);
+        ModelState model = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
         if (model == null) {
             pending.add(window);
             buffered.inc();
@@ -101,7 +113,7 @@ public class Predictor
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Prediction> out)
             throws Exception {
-        ModelState model = ctx.getBroadcastState(MODEL).get(CURRENT);
+        ModelState model = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
         if (model == null) {
             ctx.timerService().registerProcessingTimeTimer(timestamp + retryMillis);
             return;
@@ -112,12 +124,20 @@ public class Predictor
     @Override
     public void processBroadcastElement(ModelState update, Context ctx, Collector<Prediction> out)
             throws Exception {
-        ModelState current = ctx.getBroadcastState(MODEL).get(CURRENT);
+        ModelState current = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
         // Versions only move forward: an update replayed after a restore must not roll back
         // serving.
         if (current == null || update.version() > current.version()) {
             ctx.getBroadcastState(MODEL).put(CURRENT, update);
         }
+    }
+
+    /** The broadcast model, or the warm-start model where that is newer (or there is none). */
+    private ModelState newest(ModelState broadcast) {
+        if (initial == null) {
+            return broadcast;
+        }
+        return broadcast == null || broadcast.version() < initial.version() ? initial : broadcast;
     }
 
     private void flushPending(ModelState model, Collector<Prediction> out) throws Exception {

@@ -3,16 +3,15 @@ package io.streamlearn.jobs.cli;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
+import io.streamlearn.state.FileModelStore;
 import io.streamlearn.state.KafkaModelStore;
+import io.streamlearn.state.ModelStore;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.configuration.Configuration;
@@ -35,6 +34,9 @@ public final class Streamlearn {
                     "  run --config <file.properties> [--<key> <value> ...]",
                     "        the forecasting job against your Kafka; keys are listed in"
                             + " docs/configuration.md",
+                    "  models list|show|rollback --bootstrap-servers <host:port> [--topic models]"
+                            + " [--path <dir>] [--version N] [--commands-topic model-commands]",
+                    "        the model store's versions; show one (verified); serve one again",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
                             + " [--max 20]",
                     "        print a topic's records as JSON (types: dead-letter, metric, model,"
@@ -120,13 +122,7 @@ public final class Streamlearn {
 
     /** A properties file of streamlearn.* (and Flink or Kafka Streams) keys. */
     private static Configuration load(String file) throws IOException {
-        Properties properties = new Properties();
-        try (InputStream in = Files.newInputStream(Path.of(file))) {
-            properties.load(in);
-        }
-        Map<String, String> map = new HashMap<>();
-        properties.forEach((k, v) -> map.put(k.toString(), v.toString()));
-        return Configuration.fromMap(map);
+        return Configuration.fromMap(RunJob.load(Path.of(file)));
     }
 
     private static void feed(String name, Map<String, String> options) throws Exception {
@@ -157,27 +153,47 @@ public final class Streamlearn {
 
     private static void models(String action, Map<String, String> options) {
         String bootstrap = options.get("bootstrap-servers");
-        if (bootstrap == null) {
-            fail("models " + action + " needs --bootstrap-servers <host:port>");
+        String path = options.get("path");
+        if (bootstrap == null && (path == null || action.equals("rollback"))) {
+            fail(
+                    "models "
+                            + action
+                            + " needs --bootstrap-servers <host:port>"
+                            + (action.equals("rollback")
+                                    ? ""
+                                    : " (or --path <dir> of a files store)"));
         }
         String topic =
                 options.getOrDefault("topic", StreamlearnOptions.MODELS_TOPIC.defaultValue());
-        try (KafkaModelStore store =
-                new KafkaModelStore(bootstrap, topic, Duration.ofSeconds(30))) {
+        try (ModelStore store =
+                path != null
+                        ? new FileModelStore(Path.of(path))
+                        : new KafkaModelStore(bootstrap, topic, Duration.ofSeconds(30))) {
             switch (action) {
                 case "list" -> ModelCommands.list(store, System.out);
-                case "show" -> {
-                    String version = options.get("version");
-                    if (version == null || !version.matches("\\d+")) {
-                        fail("models show needs --version <number>, got '" + version + "'");
-                    }
-                    ModelCommands.show(store, Long.parseLong(version), System.out);
-                }
-                default -> fail("models needs 'list' or 'show', got '" + action + "'");
+                case "show" -> ModelCommands.show(store, version(options, action), System.out);
+                case "rollback" ->
+                        ModelCommands.rollback(
+                                store,
+                                version(options, action),
+                                bootstrap,
+                                options.getOrDefault(
+                                        "commands-topic",
+                                        StreamlearnOptions.MODEL_COMMANDS_TOPIC.defaultValue()),
+                                System.out);
+                default -> fail("models needs 'list', 'show' or 'rollback', got '" + action + "'");
             }
         } catch (NoSuchElementException | IllegalArgumentException | IllegalStateException e) {
             fail(e.getMessage());
         }
+    }
+
+    private static long version(Map<String, String> options, String action) {
+        String version = options.get("version");
+        if (version == null || !version.matches("\\d+")) {
+            fail("models " + action + " needs --version <number>, got '" + version + "'");
+        }
+        return Long.parseLong(version);
     }
 
     private static Map<String, String> options(String[] args, int from) {
