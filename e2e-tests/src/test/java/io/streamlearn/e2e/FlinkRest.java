@@ -103,6 +103,17 @@ final class FlinkRest {
         return post("/jars/" + jarId + "/run", body).get("jobid").asText();
     }
 
+    /** Runs a jar that is expected to be refused; returns the error the REST API answers. */
+    String runError(String jarId, List<String> args) {
+        try {
+            String job = run(jarId, args, 1, null);
+            cancel(job);
+            throw new AssertionError("job " + job + " was accepted");
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+    }
+
     String jobState(String jobId) {
         return get("/jobs/" + jobId).get("state").asText();
     }

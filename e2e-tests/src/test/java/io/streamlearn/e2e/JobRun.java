@@ -80,16 +80,21 @@ final class JobRun {
         return E2eEnvironment.work().resolve(name).resolve("checkpoints");
     }
 
-    /** Submits the job jar with these arguments over REST; returns the job id once it runs. */
-    String submit(int parallelism, String savepoint) {
+    /** The job jar's arguments: {@code --key value} for every setting of this run. */
+    List<String> argList() {
         List<String> list = new ArrayList<>();
         args.forEach(
                 (k, v) -> {
                     list.add("--" + k);
                     list.add(v);
                 });
+        return list;
+    }
+
+    /** Submits the job jar with these arguments over REST; returns the job id once it runs. */
+    String submit(int parallelism, String savepoint) {
         FlinkRest rest = E2eEnvironment.flink().rest();
-        String job = rest.run(E2eEnvironment.jarId(), list, parallelism, savepoint);
+        String job = rest.run(E2eEnvironment.jarId(), argList(), parallelism, savepoint);
         jobs.add(job);
         Await.until(
                 () -> rest.allRunning(job),
@@ -98,19 +103,30 @@ final class JobRun {
         return job;
     }
 
-    /** Cancels this run's jobs that are still running; for the end of a test, failed or not. */
+    /**
+     * Cancels this run's jobs that are still running; for the end of a test, failed or not. A job
+     * that reaches another terminal state meanwhile (a stop with savepoint) is left as it is.
+     */
     void cancelJobs() {
         FlinkRest rest = E2eEnvironment.flink().rest();
         for (String job : jobs) {
-            String state = rest.jobState(job);
-            if (!state.equals("CANCELED") && !state.equals("FINISHED") && !state.equals("FAILED")) {
-                rest.cancel(job);
-                Await.until(
-                        () -> rest.jobState(job).equals("CANCELED"),
-                        Duration.ofMinutes(1),
-                        () -> "job " + job + " cancelled");
+            if (terminal(rest.jobState(job))) {
+                continue;
             }
+            try {
+                rest.cancel(job);
+            } catch (IllegalStateException e) {
+                // Finished between the look and the cancel: checked below.
+            }
+            Await.until(
+                    () -> terminal(rest.jobState(job)),
+                    Duration.ofMinutes(1),
+                    () -> "job " + job + " cancelled");
         }
+    }
+
+    private static boolean terminal(String state) {
+        return state.equals("CANCELED") || state.equals("FINISHED") || state.equals("FAILED");
     }
 
     /** The same metric events for every run with the same arguments, in the same order. */

@@ -3,6 +3,7 @@ package io.streamlearn.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.state.ModelSnapshots;
@@ -120,13 +121,26 @@ class TaskManagerFailureITCase {
             run.awaitPredictions((long) (c + 1) * chunk, Duration.ofMinutes(2));
         }
         List<ModelSnapshot> models = awaitVersion(run, FINAL_VERSION);
-        assertTrue(
-                E2eEnvironment.flink()
-                                .rest()
-                                .jobMetrics(job, "lastCheckpointSize", "lastCheckpointDuration")
-                                .size()
-                        == 2,
-                "checkpoint size and duration are reachable as job metrics");
+        // Flink's job-level checkpoint metrics, as an operator's dashboard would read them.
+        JsonNode checkpointMetrics =
+                Await.until(
+                        () -> {
+                            JsonNode m =
+                                    E2eEnvironment.flink()
+                                            .rest()
+                                            .jobMetrics(
+                                                    job,
+                                                    "lastCheckpointSize",
+                                                    "lastCheckpointDuration",
+                                                    "numberOfCompletedCheckpoints");
+                            return m.size() == 3 ? m : null;
+                        },
+                        Duration.ofMinutes(1),
+                        () -> "checkpoint metrics of job " + job);
+        for (JsonNode metric : checkpointMetrics) {
+            assertTrue(
+                    metric.get("value").asDouble() > 0, "checkpoint metric is reported: " + metric);
+        }
         run.cancelJobs();
         JobRun.assertExactlyOnceAndMonotonic(run.predictions(), EVENTS);
         JobRun.assertVersionSequence(models, FINAL_VERSION);

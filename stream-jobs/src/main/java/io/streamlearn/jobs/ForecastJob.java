@@ -116,10 +116,14 @@ public final class ForecastJob {
                         .setParallelism(1)
                         .setMaxParallelism(1);
 
+        // Pinned like the trainer (parallelism and max parallelism 1), so it stays chained to it
+        // at any job parallelism: a savepoint taken at one parallelism restores at another.
         promoted.getSideOutput(Trainer.SNAPSHOTS)
                 .sinkTo(models)
                 .uid("models-sink")
-                .name("model store");
+                .name("model store")
+                .setParallelism(1)
+                .setMaxParallelism(1);
 
         DataStream<Prediction> forecasts =
                 windows.keyBy(w -> w.seriesId, Types.STRING)
