@@ -21,6 +21,7 @@ import java.util.stream.IntStream;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.co.CoProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -205,6 +206,46 @@ class TrainerTest {
             ModelState next = harness.extractOutputValues().get(0);
             assertEquals(start.version() + 1, next.version());
             assertEquals(start.step() + PUBLISH_EVERY, next.step());
+        }
+    }
+
+    /**
+     * A checkpoint of the trainer written by an earlier build (committed under {@code
+     * src/test/resources/fixtures/}; regenerate with {@code -Dstreamlearn.write-fixtures=true} only
+     * when the state layout changes on purpose, keeping the old file as another fixture): today's
+     * trainer must restore it, pending examples and serving version included, and continue the
+     * version sequence. This is what keeps checkpoints and savepoints of running jobs usable across
+     * upgrades (ModelState codec, Example's POJO serializer, the guard's losses).
+     */
+    @Test
+    void restoresACheckpointWrittenByTheFirstDurableRelease() throws Exception {
+        String fixture = "src/test/resources/fixtures/trainer-checkpoint-v1.bin";
+        List<Example> stream = examples(BATCH * PUBLISH_EVERY * 3 + 3, 7);
+        if (Boolean.getBoolean("streamlearn.write-fixtures")) {
+            try (var harness = harness()) {
+                harness.open();
+                for (Example e : stream) {
+                    harness.processElement1(e, 0);
+                }
+                OperatorSnapshotUtil.writeStateHandle(harness.snapshot(1, 1), fixture);
+            }
+        }
+        try (var restored = harness()) {
+            restored.initializeState(OperatorSnapshotUtil.readStateHandle(fixture));
+            restored.open();
+            // 3 examples were pending: 1 more makes a batch, and a full round of batches publishes.
+            for (Example e : examples(1 + BATCH * (PUBLISH_EVERY - 1), 8)) {
+                restored.processElement1(e, 0);
+            }
+            List<ModelSnapshot> published = snapshots(restored);
+            assertEquals(1, published.size());
+            ModelSnapshot next = published.get(0);
+            assertEquals(4L, next.getModelVersion(), "the sequence continues after version 3");
+            assertEquals(8L, next.getStep());
+            assertEquals(4L, next.getServingVersion(), "promoted over the restored version 3");
+            assertTrue(
+                    next.getCandidateLoss() != null,
+                    "the serving version and the guard's losses came back: " + next);
         }
     }
 
