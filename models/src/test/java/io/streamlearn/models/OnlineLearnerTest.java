@@ -255,4 +255,18 @@ class OnlineLearnerTest {
         }
         return sum / (to - from);
     }
+
+    @Test
+    void evaluateScoresABatchWithoutLearningFromIt() {
+        ForecasterConfig config = ForecasterConfig.builder().setWindow(4).optHiddenSize(4).build();
+        float[][] windows = {{1, 2, 3, 4}, {2, 3, 4, 5}};
+        float[][] targets = {{5}, {6}};
+        try (OnlineLearner learner = new OnlineLearner(config)) {
+            ModelState before = learner.snapshot();
+            float scored = learner.evaluate(windows, targets);
+            assertEquals(before, learner.snapshot(), "nothing changed, the step included");
+            assertEquals(
+                    scored, learner.train(windows, targets), 1e-6f, "the same loss train sees");
+        }
+    }
 }

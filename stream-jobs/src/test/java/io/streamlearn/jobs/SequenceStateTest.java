@@ -91,4 +91,26 @@ class SequenceStateTest {
             assertEquals(2, harness.extractOutputValues().size(), "a late event is still used");
         }
     }
+
+    @Test
+    void forgetsASeriesThatWentQuietForLongerThanTheTimeToLive() throws Exception {
+        try (var harness =
+                ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                        new SequenceState(3, 1, Duration.ofMillis(100)),
+                        MetricEvent::getSeriesId,
+                        Types.STRING)) {
+            harness.setStateTtlProcessingTime(0);
+            harness.processElement(event("a", 1, 1.0), 1);
+            harness.processElement(event("a", 2, 2.0), 2);
+            harness.setStateTtlProcessingTime(50);
+            harness.processElement(event("a", 3, 3.0), 3);
+            assertEquals(3, harness.extractOutputValues().get(2).filled, "within the TTL");
+
+            harness.setStateTtlProcessingTime(200);
+            harness.processElement(event("a", 4, 4.0), 4);
+            Window after = harness.extractOutputValues().get(3);
+            assertEquals(1, after.filled, "the history expired: the series starts over");
+            assertArrayEquals(new float[] {4, 4, 4}, after.values);
+        }
+    }
 }
