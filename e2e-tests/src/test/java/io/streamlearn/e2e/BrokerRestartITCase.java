@@ -18,11 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class BrokerRestartITCase {
     private static final int PER_SERIES = 200;
     private static final int EVENTS = JobRun.SERIES * PER_SERIES;
-    private static final long FINAL_VERSION =
-            (long) JobRun.SERIES
-                    * (PER_SERIES - JobRun.WINDOW)
-                    / JobRun.BATCH
-                    / JobRun.PUBLISH_EVERY;
+    private static final long FINAL_VERSION = JobRun.finalVersion(PER_SERIES);
 
     @Test
     void theJobRidesOutABrokerRestart() throws Exception {
@@ -42,14 +38,7 @@ class BrokerRestartITCase {
 
             run.produce(input.subList(2 * quarter, EVENTS));
             run.awaitPredictions(EVENTS, Duration.ofMinutes(3));
-            List<ModelSnapshot> models =
-                    Await.until(
-                            () -> {
-                                List<ModelSnapshot> m = run.models();
-                                return m.size() >= FINAL_VERSION ? m : null;
-                            },
-                            Duration.ofMinutes(2),
-                            () -> "version " + FINAL_VERSION);
+            List<ModelSnapshot> models = run.awaitModels(FINAL_VERSION);
             run.cancelJobs();
 
             JobRun.assertExactlyOnceAndMonotonic(run.predictions(), EVENTS);

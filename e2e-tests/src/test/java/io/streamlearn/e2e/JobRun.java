@@ -247,6 +247,24 @@ final class JobRun {
         }
     }
 
+    /**
+     * The last version of a run over {@code perSeries} events per series: every example is used.
+     */
+    static long finalVersion(int perSeries) {
+        return (long) SERIES * (perSeries - WINDOW) / BATCH / PUBLISH_EVERY;
+    }
+
+    /** Waits until the model store holds {@code count} snapshots; returns them. */
+    List<ModelSnapshot> awaitModels(long count) {
+        return Await.until(
+                () -> {
+                    List<ModelSnapshot> m = models();
+                    return m.size() >= count ? m : null;
+                },
+                Duration.ofMinutes(2),
+                () -> count + " model versions of " + name);
+    }
+
     /** Every version once, 1..n in order. */
     static void assertVersionSequence(List<ModelSnapshot> models, long last) {
         List<Long> versions = models.stream().map(ModelSnapshot::getModelVersion).toList();

@@ -1,5 +1,6 @@
 package io.streamlearn.e2e;
 
+import io.streamlearn.jobs.runtime.EmbeddedKafka;
 import java.io.IOException;
 import java.io.Writer;
 import java.net.InetSocketAddress;
@@ -41,27 +42,9 @@ final class KafkaBroker implements AutoCloseable {
         Files.createDirectories(dir);
         int port = Ports.free();
         int controllerPort = Ports.free();
-        Properties props = new Properties();
-        props.put("process.roles", "broker,controller");
-        props.put("node.id", "1");
-        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        props.put(
-                "listeners",
-                "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
-        props.put("controller.listener.names", "CONTROLLER");
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        props.put("log.dirs", dir.resolve("data").toString());
-        props.put("num.partitions", "1");
-        props.put("offsets.topic.replication.factor", "1");
-        props.put("offsets.topic.num.partitions", "1");
-        props.put("transaction.state.log.replication.factor", "1");
-        props.put("transaction.state.log.min.isr", "1");
-        props.put("transaction.state.log.num.partitions", "1");
-        props.put("share.coordinator.state.topic.replication.factor", "1");
-        props.put("share.coordinator.state.topic.min.isr", "1");
-        props.put("group.initial.rebalance.delay.ms", "0");
-        props.put("auto.create.topics.enable", "false");
+        Properties props =
+                EmbeddedKafka.brokerProperties(
+                        port, controllerPort, dir.resolve("data").toString());
         Path file = dir.resolve("server.properties");
         try (Writer out = Files.newBufferedWriter(file)) {
             props.store(out, "streamlearn e2e broker");

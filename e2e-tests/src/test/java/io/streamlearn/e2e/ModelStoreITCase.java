@@ -33,11 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(E2eEnvironment.class)
 class ModelStoreITCase {
     private static final int PER_SERIES = 120;
-    private static final long FIRST_JOB_VERSIONS =
-            (long) JobRun.SERIES
-                    * (PER_SERIES - JobRun.WINDOW)
-                    / JobRun.BATCH
-                    / JobRun.PUBLISH_EVERY;
+    private static final long FIRST_JOB_VERSIONS = JobRun.finalVersion(PER_SERIES);
 
     @Test
     void aFreshJobWarmStartsAndContinuesTheVersionSequence() throws Exception {
@@ -166,13 +162,7 @@ class ModelStoreITCase {
         run.submit(1, null);
         run.produce(input);
         run.awaitPredictions(input.size(), Duration.ofMinutes(2));
-        return Await.until(
-                () -> {
-                    List<ModelSnapshot> m = run.models();
-                    return m.size() >= FIRST_JOB_VERSIONS ? m : null;
-                },
-                Duration.ofMinutes(2),
-                () -> FIRST_JOB_VERSIONS + " versions");
+        return run.awaitModels(FIRST_JOB_VERSIONS);
     }
 
     /** A snapshot whose state no longer matches its checksum, as a bad disk or copy leaves it. */

@@ -20,11 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SavepointRescaleITCase {
     private static final int PER_SERIES = 200;
     private static final int EVENTS = JobRun.SERIES * PER_SERIES;
-    private static final long FINAL_VERSION =
-            (long) JobRun.SERIES
-                    * (PER_SERIES - JobRun.WINDOW)
-                    / JobRun.BATCH
-                    / JobRun.PUBLISH_EVERY;
+    private static final long FINAL_VERSION = JobRun.finalVersion(PER_SERIES);
 
     @Test
     void resumesFromASavepointWithMorePredictors() throws Exception {
@@ -53,14 +49,7 @@ class SavepointRescaleITCase {
 
             run.produce(input.subList(half, EVENTS));
             run.awaitPredictions(EVENTS, Duration.ofMinutes(3));
-            List<ModelSnapshot> models =
-                    Await.until(
-                            () -> {
-                                List<ModelSnapshot> m = run.models();
-                                return m.size() >= FINAL_VERSION ? m : null;
-                            },
-                            Duration.ofMinutes(2),
-                            () -> "version " + FINAL_VERSION);
+            List<ModelSnapshot> models = run.awaitModels(FINAL_VERSION);
             run.cancelJobs();
 
             JobRun.assertExactlyOnceAndMonotonic(run.predictions(), EVENTS);

@@ -27,11 +27,7 @@ class TaskManagerFailureITCase {
     private static final int CHUNKS = 10;
 
     /** Every example is used: one per event after a series' first full window. */
-    private static final long FINAL_VERSION =
-            (long) JobRun.SERIES
-                    * (PER_SERIES - JobRun.WINDOW)
-                    / JobRun.BATCH
-                    / JobRun.PUBLISH_EVERY;
+    private static final long FINAL_VERSION = JobRun.finalVersion(PER_SERIES);
 
     private static final List<byte[]> INPUT = JobRun.input(PER_SERIES, 21L);
     private static ModelState steadyModel;
@@ -82,7 +78,7 @@ class TaskManagerFailureITCase {
         run.awaitPredictions(committed + 1, Duration.ofMinutes(3));
         long outputAgainAt = System.nanoTime();
         run.awaitPredictions(EVENTS, Duration.ofMinutes(2));
-        List<ModelSnapshot> models = awaitVersion(run, FINAL_VERSION);
+        List<ModelSnapshot> models = run.awaitModels(FINAL_VERSION);
         run.cancelJobs();
 
         System.out.printf(
@@ -120,7 +116,7 @@ class TaskManagerFailureITCase {
             run.produce(INPUT.subList(c * chunk, (c + 1) * chunk));
             run.awaitPredictions((long) (c + 1) * chunk, Duration.ofMinutes(2));
         }
-        List<ModelSnapshot> models = awaitVersion(run, FINAL_VERSION);
+        List<ModelSnapshot> models = run.awaitModels(FINAL_VERSION);
         // Flink's job-level checkpoint metrics, as an operator's dashboard would read them.
         JsonNode checkpointMetrics =
                 Await.until(
@@ -145,18 +141,5 @@ class TaskManagerFailureITCase {
         JobRun.assertExactlyOnceAndMonotonic(run.predictions(), EVENTS);
         JobRun.assertVersionSequence(models, FINAL_VERSION);
         return ModelSnapshots.fromSnapshot(models.get(models.size() - 1));
-    }
-
-    private static List<ModelSnapshot> awaitVersion(JobRun run, long version) {
-        return Await.until(
-                () -> {
-                    List<ModelSnapshot> models = run.models();
-                    return !models.isEmpty()
-                                    && models.get(models.size() - 1).getModelVersion() >= version
-                            ? models
-                            : null;
-                },
-                Duration.ofMinutes(2),
-                () -> "model version " + version);
     }
 }
