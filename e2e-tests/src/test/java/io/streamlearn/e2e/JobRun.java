@@ -148,12 +148,21 @@ final class JobRun {
                         E2eEnvironment.kafka().bootstrapServers(),
                         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
                         true);
+        List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
         try (var producer =
                 new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (byte[] value : values) {
-                producer.send(new ProducerRecord<>(topic("metrics"), value));
+                sent.add(producer.send(new ProducerRecord<>(topic("metrics"), value)));
             }
             producer.flush();
+            for (var future : sent) {
+                future.get(); // a failed send fails the test here, not as a missing prediction
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("could not produce to " + topic("metrics"), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 
