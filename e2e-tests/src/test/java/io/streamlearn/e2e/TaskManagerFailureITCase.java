@@ -7,10 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.state.ModelSnapshots;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -138,6 +141,12 @@ class TaskManagerFailureITCase {
                     metric.get("value").asDouble() > 0, "checkpoint metric is reported: " + metric);
         }
         run.cancelJobs();
+        Path retained = run.checkpoints().resolve(job);
+        try (Stream<Path> files = Files.walk(retained)) {
+            assertTrue(
+                    files.anyMatch(f -> f.getFileName().toString().equals("_metadata")),
+                    "the cancelled job's last checkpoint is retained under " + retained);
+        }
         JobRun.assertExactlyOnceAndMonotonic(run.predictions(), EVENTS);
         JobRun.assertVersionSequence(models, FINAL_VERSION);
         return ModelSnapshots.fromSnapshot(models.get(models.size() - 1));

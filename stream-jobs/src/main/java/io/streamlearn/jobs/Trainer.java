@@ -176,7 +176,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
         }
         servingScorer = serving == null ? null : OnlineLearner.restore(serving);
         lastPublishedStep = learner.step();
-        lastPublishedAt = System.currentTimeMillis();
+        lastPublishedAt = Long.MIN_VALUE; // set from the task's clock at the first batch
         candidateVersion = learner.version();
         lastLoss = Double.NaN;
         var metrics = getRuntimeContext().getMetricGroup();
@@ -213,6 +213,9 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
         }
         long step = learner.step();
         long now = ctx.timerService().currentProcessingTime();
+        if (lastPublishedAt == Long.MIN_VALUE) {
+            lastPublishedAt = now;
+        }
         boolean due =
                 step % publishEverySteps == 0
                         || (publishIntervalMillis > 0

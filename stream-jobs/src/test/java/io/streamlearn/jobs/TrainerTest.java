@@ -94,6 +94,33 @@ class TrainerTest {
     }
 
     @Test
+    void alsoPublishesWhenThePublishIntervalHasPassed() throws Exception {
+        Trainer trainer = new Trainer(CONFIG, BATCH, 1000, Duration.ofSeconds(1), 20, 1e9, null);
+        try (var harness =
+                new TwoInputStreamOperatorTestHarness<>(new CoProcessOperator<>(trainer))) {
+            harness.open();
+            harness.setProcessingTime(0);
+            List<Example> stream = examples(BATCH * 3, 9);
+            for (Example e : stream.subList(0, BATCH)) {
+                harness.processElement1(e, 0);
+            }
+            assertTrue(harness.extractOutputValues().isEmpty(), "step 1 at 0 s: not yet");
+            harness.setProcessingTime(500);
+            for (Example e : stream.subList(BATCH, 2 * BATCH)) {
+                harness.processElement1(e, 0);
+            }
+            assertTrue(harness.extractOutputValues().isEmpty(), "step 2 at 0.5 s: not yet");
+            harness.setProcessingTime(1000);
+            for (Example e : stream.subList(2 * BATCH, 3 * BATCH)) {
+                harness.processElement1(e, 0);
+            }
+            List<ModelState> out = harness.extractOutputValues();
+            assertEquals(1, out.size(), "step 3 at 1 s: the interval has passed");
+            assertEquals(3L, out.get(0).step());
+        }
+    }
+
+    @Test
     void aRestoredTrainerContinuesExactlyAsOneThatNeverStopped() throws Exception {
         List<Example> stream = examples(BATCH * PUBLISH_EVERY * 4 + 2, 2);
         // Mid-batch: the pending examples must be restored too.
