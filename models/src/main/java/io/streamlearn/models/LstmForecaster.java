@@ -1,5 +1,6 @@
 package io.streamlearn.models;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.List;
@@ -26,10 +27,10 @@ public final class LstmForecaster implements AutoCloseable {
     private final List<NDArray> parameters;
     private volatile boolean closed;
 
-    private LstmForecaster(ModelState state) {
+    private LstmForecaster(ModelState state, Device device) {
         this.config = state.config();
         this.version = state.version();
-        this.manager = TorchRuntime.newBaseManager();
+        this.manager = TorchRuntime.newBaseManager(device);
         try {
             this.network = new LstmNetwork(config, manager);
             this.parameters = network.createParameters(manager, state.weightsView(), false);
@@ -46,10 +47,21 @@ public final class LstmForecaster implements AutoCloseable {
      * @return the forecaster; close it to release its native memory
      */
     public static LstmForecaster create(ModelState state) {
+        return create(state, Device.cpu());
+    }
+
+    /**
+     * Creates a forecaster whose weights and inference live on {@code device}.
+     *
+     * @param state the model state
+     * @param device where the network math runs, e.g. {@code Device.gpu(0)}
+     * @return the forecaster; close it to release its native memory
+     */
+    public static LstmForecaster create(ModelState state, Device device) {
         if (state == null) {
             throw new IllegalArgumentException("state must not be null");
         }
-        return new LstmForecaster(state);
+        return new LstmForecaster(state, device);
     }
 
     /**

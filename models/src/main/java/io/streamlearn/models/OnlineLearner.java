@@ -1,5 +1,6 @@
 package io.streamlearn.models;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -79,13 +80,26 @@ public final class OnlineLearner implements AutoCloseable {
      * @param config the config
      */
     public OnlineLearner(ForecasterConfig config) {
+        this(config, Device.cpu());
+    }
+
+    /**
+     * Creates a learner with fresh weights, as {@link #OnlineLearner(ForecasterConfig)}, whose
+     * forward and backward passes run on {@code device}. Weights and Adam moments stay Java arrays
+     * either way, so the state does not depend on the device.
+     *
+     * @param config the config
+     * @param device where the network math runs, e.g. {@code Device.gpu(0)}
+     */
+    public OnlineLearner(ForecasterConfig config, Device device) {
         this(
                 config,
                 initialWeights(config),
                 ParameterLayout.zeros(config),
                 ParameterLayout.zeros(config),
                 0L,
-                0L);
+                0L,
+                device);
     }
 
     private OnlineLearner(
@@ -94,14 +108,15 @@ public final class OnlineLearner implements AutoCloseable {
             float[][] adamMean,
             float[][] adamVariance,
             long step,
-            long version) {
+            long version,
+            Device device) {
         this.config = config;
         this.weights = weights;
         this.adamMean = adamMean;
         this.adamVariance = adamVariance;
         this.step = step;
         this.version = version;
-        this.manager = TorchRuntime.newBaseManager();
+        this.manager = TorchRuntime.newBaseManager(device);
         try {
             this.network = new LstmNetwork(config, manager);
         } catch (RuntimeException e) {
@@ -117,13 +132,26 @@ public final class OnlineLearner implements AutoCloseable {
      * @return the learner
      */
     public static OnlineLearner restore(ModelState state) {
+        return restore(state, Device.cpu());
+    }
+
+    /**
+     * Creates a learner that continues exactly where the state's learner stopped, on {@code
+     * device}.
+     *
+     * @param state the state
+     * @param device where the network math runs
+     * @return the learner
+     */
+    public static OnlineLearner restore(ModelState state, Device device) {
         return new OnlineLearner(
                 state.config(),
                 state.weights(),
                 state.adamMean(),
                 state.adamVariance(),
                 state.step(),
-                state.version());
+                state.version(),
+                device);
     }
 
     private static float[][] initialWeights(ForecasterConfig config) {

@@ -28,12 +28,13 @@ final class TorchRuntime {
     private TorchRuntime() {}
 
     /**
-     * Opens a CPU base manager on the PyTorch engine, loading the engine if needed.
+     * Opens a base manager on the PyTorch engine, loading the engine if needed.
      *
+     * @param device where the manager's arrays live
      * @return a new manager the caller owns
      */
-    static NDManager newBaseManager() {
-        return NDManager.newBaseManager(Device.cpu(), ENGINE);
+    static NDManager newBaseManager(Device device) {
+        return NDManager.newBaseManager(device, ENGINE);
     }
 
     /** Sets this thread's intra-op thread count once; needs the engine to be loaded. */

@@ -109,15 +109,19 @@ public final class ForecastJob {
                                         settings.publishInterval(),
                                         settings.promotionWindow(),
                                         settings.promotionMaxLossIncrease(),
-                                        warmStart))
+                                        warmStart,
+                                        settings.devices().trainer()))
                         .returns(ModelStateTypeInfo.INSTANCE)
                         .uid("trainer")
                         .name("trainer")
                         .setParallelism(1)
                         .setMaxParallelism(1);
+        settings.devices().trainerSlotSharingGroup().ifPresent(promoted::slotSharingGroup);
 
-        // Pinned like the trainer (parallelism and max parallelism 1), so it stays chained to it
-        // at any job parallelism: a savepoint taken at one parallelism restores at another.
+        // One model stream, so one snapshot writer, pinned like the trainer (parallelism and max
+        // parallelism 1): it stays chained to the trainer in its slot-sharing group (more would ask
+        // for more, possibly GPU, trainer slots), and a savepoint taken at one job parallelism
+        // restores at another.
         promoted.getSideOutput(Trainer.SNAPSHOTS)
                 .sinkTo(models)
                 .uid("models-sink")
@@ -128,7 +132,13 @@ public final class ForecastJob {
         DataStream<Prediction> forecasts =
                 windows.keyBy(w -> w.seriesId, Types.STRING)
                         .connect(promoted.broadcast(Predictor.MODEL))
-                        .process(new Predictor(features, 200, settings.stateTtl(), warmStart))
+                        .process(
+                                new Predictor(
+                                        features,
+                                        200,
+                                        settings.stateTtl(),
+                                        warmStart,
+                                        settings.devices().predictor()))
                         .returns(new AvroTypeInfo<>(Prediction.class))
                         .uid("predictor")
                         .name("predictor");

@@ -2,6 +2,7 @@ package io.streamlearn.jobs;
 
 import static io.streamlearn.jobs.StreamlearnOptions.*;
 
+import io.streamlearn.jobs.device.DeviceSettings;
 import io.streamlearn.jobs.input.EventDecoder;
 import io.streamlearn.models.ForecasterConfig;
 import java.io.Serializable;
@@ -24,6 +25,7 @@ public record JobSettings(
         Duration maxOutOfOrderness,
         Duration checkpointInterval,
         EventDecoder decoder,
+        DeviceSettings devices,
         Duration stateTtl,
         Duration publishInterval,
         String modelCommandsTopic,
@@ -37,8 +39,8 @@ public record JobSettings(
 
     /**
      * Reads and validates every {@link StreamlearnOptions} key, and the input mapping of {@link
-     * io.streamlearn.jobs.input.InputOptions} (checked against the user's schema here, at
-     * start-up).
+     * io.streamlearn.jobs.input.InputOptions} (checked against the user's schema here, at start-up)
+     * and the devices of {@link io.streamlearn.jobs.device.DeviceOptions}.
      *
      * @throws IllegalArgumentException naming the key and the bad value
      */
@@ -75,6 +77,7 @@ public record JobSettings(
                 nonNegative(conf, MAX_OUT_OF_ORDERNESS),
                 positiveDuration(conf, CHECKPOINT_INTERVAL),
                 EventDecoder.from(conf),
+                DeviceSettings.from(conf),
                 nonNegative(conf, STATE_TTL),
                 nonNegative(conf, PUBLISH_INTERVAL),
                 nonBlank(conf, MODEL_COMMANDS_TOPIC),

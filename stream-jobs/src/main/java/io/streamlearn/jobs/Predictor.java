@@ -1,5 +1,9 @@
 package io.streamlearn.jobs;
 
+import ai.djl.Device;
+import io.streamlearn.jobs.device.DeviceChoice;
+import io.streamlearn.jobs.device.DeviceMode;
+import io.streamlearn.jobs.device.DeviceOptions;
 import io.streamlearn.models.LstmForecaster;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.Prediction;
@@ -21,6 +25,8 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers each series' window with a forecast of its next values, using the newest model the
@@ -31,10 +37,15 @@ import org.apache.flink.util.Collector;
  * processing-time timer per buffering series flushes them in order once a model is there. The model
  * itself lives in broadcast state, so a restored predictor serves the model it had at the
  * checkpoint without waiting for the trainer.
+ *
+ * <p>It runs inference on the device {@code streamlearn.predictor.device} chooses ({@link
+ * DeviceChoice}; the CPU by default), exported as the gauges {@code predictorGpu} and {@code
+ * predictorAssignedGpu}.
  */
 public class Predictor
         extends KeyedBroadcastProcessFunction<String, Window, ModelState, Prediction> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(Predictor.class);
 
     public static final MapStateDescriptor<String, ModelState> MODEL =
             new MapStateDescriptor<>("model", Types.STRING, ModelStateTypeInfo.INSTANCE);
@@ -45,6 +56,8 @@ public class Predictor
     private final Duration ttl;
     private final byte[] initialModel;
     private transient ModelState initial;
+    private final DeviceMode device;
+    private transient Device inferenceDevice;
     private transient ValueState<float[]> lastPrediction;
     private transient ListState<Window> pending;
     private transient LstmForecaster forecaster;
@@ -53,23 +66,29 @@ public class Predictor
     private transient OnlineError modelError;
     private transient OnlineError naiveError;
 
-    /**
-     * @param ttl how long the last prediction of a series that has gone quiet is kept (to score it
-     *     when the series comes back); zero keeps it forever. Buffered windows never expire.
-     */
-    public Predictor(int features, long retryMillis, Duration ttl) {
-        this(features, retryMillis, ttl, null);
+    /** A predictor without a time-to-live or warm-start model, for tests. */
+    public Predictor(int features, long retryMillis, DeviceMode device) {
+        this(features, retryMillis, Duration.ZERO, null, device);
     }
 
     /**
+     * @param ttl how long the last prediction of a series that has gone quiet is kept (to score it
+     *     when the series comes back); zero keeps it forever. Buffered windows never expire.
      * @param initialModel served until the trainer broadcasts a newer version (a warm start); null
      *     to buffer until the first version
+     * @param device where inference runs ({@code streamlearn.predictor.device})
      */
-    public Predictor(int features, long retryMillis, Duration ttl, ModelState initialModel) {
+    public Predictor(
+            int features,
+            long retryMillis,
+            Duration ttl,
+            ModelState initialModel,
+            DeviceMode device) {
         this.features = features;
         this.retryMillis = retryMillis;
         this.ttl = ttl;
         this.initialModel = initialModel == null ? null : initialModel.encode();
+        this.device = device;
     }
 
     @Override
@@ -85,7 +104,17 @@ public class Predictor
                                 new ListStateDescriptor<>(
                                         "pending", TypeInformation.of(Window.class)));
         initial = initialModel == null ? null : ModelState.decode(initialModel);
+        DeviceChoice choice =
+                DeviceChoice.forSubtask(
+                        getRuntimeContext(), DeviceOptions.PREDICTOR_DEVICE.key(), device);
+        inferenceDevice = choice.device();
+        LOG.info(
+                "Predictor subtask {} runs on {}: {}",
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                choice.device(),
+                choice.reason());
         var metrics = getRuntimeContext().getMetricGroup();
+        choice.register(metrics, "predictor");
         buffered = metrics.counter("bufferedBeforeFirstModel");
         metrics.gauge("modelVersion", () -> servingVersion);
         modelError = new OnlineError();
@@ -191,7 +220,7 @@ public class Predictor
             if (forecaster != null) {
                 forecaster.close();
             }
-            forecaster = LstmForecaster.create(model);
+            forecaster = LstmForecaster.create(model, inferenceDevice);
             servingVersion = model.version();
         }
         return forecaster;

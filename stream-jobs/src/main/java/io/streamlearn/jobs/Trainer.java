@@ -1,5 +1,9 @@
 package io.streamlearn.jobs;
 
+import ai.djl.Device;
+import io.streamlearn.jobs.device.DeviceChoice;
+import io.streamlearn.jobs.device.DeviceMode;
+import io.streamlearn.jobs.device.DeviceOptions;
 import io.streamlearn.models.ForecasterConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
@@ -43,6 +47,11 @@ import org.slf4j.LoggerFactory;
  * serving version, the guard's recent losses, the examples of the unfinished batch) is operator
  * state written at every checkpoint, so a restored trainer continues from exactly the step it had.
  * A job that starts without state begins from the warm-start model if it was given one.
+ *
+ * <p>At start it picks its device ({@link DeviceChoice}: a GPU of its TaskManager, or the CPU),
+ * logs which and why, and exports it as the gauges {@code trainerGpu} and {@code
+ * trainerAssignedGpu}. The state does not depend on the device, so a job can move between CPU and
+ * GPU across a restore.
  */
 public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState>
         implements CheckpointedFunction {
@@ -60,6 +69,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
     private final int promotionWindow;
     private final double maxLossIncrease;
     private final byte[] warmStart;
+    private final DeviceMode device;
 
     private transient ListState<ModelState> modelState;
     private transient ListState<ModelState> servingState;
@@ -71,6 +81,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
     private transient PromotionGuard guard;
     private transient OnlineLearner learner;
     private transient OnlineLearner servingScorer;
+    private transient Device learnerDevice;
     private transient long lastPublishedStep;
     private transient long lastPublishedAt;
     private transient volatile long candidateVersion;
@@ -80,8 +91,18 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
     private transient Counter rollbacks;
     private transient Counter refusedCommands;
 
-    public Trainer(ForecasterConfig config, int batchSize, int publishEverySteps) {
-        this(config, batchSize, publishEverySteps, Duration.ZERO, 20, 0.05, null);
+    /** A trainer that publishes on steps only, promotes every finite version, starts fresh. */
+    public Trainer(
+            ForecasterConfig config, int batchSize, int publishEverySteps, DeviceMode device) {
+        this(
+                config,
+                batchSize,
+                publishEverySteps,
+                Duration.ZERO,
+                20,
+                Double.POSITIVE_INFINITY,
+                null,
+                device);
     }
 
     /**
@@ -90,6 +111,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
      * @param promotionWindow most recent batches over which versions are compared
      * @param maxLossIncrease how much worse (relative) than the serving version a candidate may be
      * @param warmStart the model a job without state starts from; null for fresh weights
+     * @param device where it learns ({@code streamlearn.trainer.device})
      */
     public Trainer(
             ForecasterConfig config,
@@ -98,7 +120,8 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
             Duration publishInterval,
             int promotionWindow,
             double maxLossIncrease,
-            ModelState warmStart) {
+            ModelState warmStart,
+            DeviceMode device) {
         this.config = config;
         this.batchSize = batchSize;
         this.publishEverySteps = publishEverySteps;
@@ -106,6 +129,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
         this.promotionWindow = promotionWindow;
         this.maxLossIncrease = maxLossIncrease;
         this.warmStart = warmStart == null ? null : warmStart.encode();
+        this.device = device;
     }
 
     @Override
@@ -148,6 +172,15 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
 
     @Override
     public void open(OpenContext openContext) {
+        DeviceChoice choice =
+                DeviceChoice.forSubtask(
+                        getRuntimeContext(), DeviceOptions.TRAINER_DEVICE.key(), device);
+        LOG.info(
+                "Trainer subtask {} runs on {}: {}",
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                choice.device(),
+                choice.reason());
+        learnerDevice = choice.device();
         if (restored != null) {
             if (!restored.config().equals(config)) {
                 LOG.warn(
@@ -156,7 +189,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
                         restored.config(),
                         config);
             }
-            learner = OnlineLearner.restore(restored);
+            learner = OnlineLearner.restore(restored, learnerDevice);
             LOG.info(
                     "Trainer restored at step {} version {} (serving {}) with {} pending examples",
                     learner.step(),
@@ -165,21 +198,22 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
                     batch.size());
         } else if (warmStart != null) {
             ModelState start = ModelState.decode(warmStart);
-            learner = OnlineLearner.restore(start);
+            learner = OnlineLearner.restore(start, learnerDevice);
             serving = start;
             LOG.info(
                     "Trainer warm-started from model version {} at step {}",
                     start.version(),
                     start.step());
         } else {
-            learner = new OnlineLearner(config);
+            learner = new OnlineLearner(config, learnerDevice);
         }
-        servingScorer = serving == null ? null : OnlineLearner.restore(serving);
+        servingScorer = serving == null ? null : OnlineLearner.restore(serving, learnerDevice);
         lastPublishedStep = learner.step();
         lastPublishedAt = Long.MIN_VALUE; // set from the task's clock at the first batch
         candidateVersion = learner.version();
         lastLoss = Double.NaN;
         var metrics = getRuntimeContext().getMetricGroup();
+        choice.register(metrics, "trainer");
         metrics.gauge("trainerStep", () -> learner.step());
         metrics.gauge("trainerVersion", () -> learner.version());
         metrics.gauge("trainerLoss", () -> lastLoss);
@@ -257,7 +291,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
         if (servingScorer != null) {
             servingScorer.close();
         }
-        servingScorer = OnlineLearner.restore(state);
+        servingScorer = OnlineLearner.restore(state, learnerDevice);
         guard.reset();
     }
 
@@ -286,7 +320,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
         }
         ModelState next = target.withVersion(learner.version() + 1);
         learner.close();
-        learner = OnlineLearner.restore(next);
+        learner = OnlineLearner.restore(next, learnerDevice);
         lastPublishedStep = learner.step();
         lastPublishedAt = ctx.timerService().currentProcessingTime();
         candidateVersion = next.version();

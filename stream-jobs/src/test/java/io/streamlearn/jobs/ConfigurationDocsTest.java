@@ -2,10 +2,7 @@ package io.streamlearn.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamlearn.jobs.feeds.FeedOptions;
-import io.streamlearn.jobs.input.InputOptions;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
+import io.streamlearn.jobs.device.DeviceOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,20 +14,16 @@ class ConfigurationDocsTest {
     @Test
     void everyOptionIsDocumented() throws Exception {
         String docs = Files.readString(Path.of("..", "docs", "configuration.md"));
-        int checked = 0;
-        for (Class<?> options :
-                List.of(StreamlearnOptions.class, FeedOptions.class, InputOptions.class)) {
-            for (Field field : options.getFields()) {
-                if (Modifier.isStatic(field.getModifiers())
-                        && field.getType() == ConfigOption.class) {
-                    String key = ((ConfigOption<?>) field.get(null)).key();
-                    assertTrue(
-                            docs.contains("`" + key + "`"),
-                            key + " is missing from docs/configuration.md");
-                    checked++;
-                }
-            }
+        List<ConfigOption<?>> options = ConfigOptionScan.streamlearn();
+        for (ConfigOption<?> option : options) {
+            assertTrue(
+                    docs.contains("`" + option.key() + "`"),
+                    option.key() + " is missing from docs/configuration.md");
         }
-        assertTrue(checked > 20, "found the options by reflection");
+        assertTrue(
+                options.contains(StreamlearnOptions.BOOTSTRAP_SERVERS)
+                        && options.contains(DeviceOptions.TRAINER_DEVICE)
+                        && options.size() > 25,
+                "found the options classes by scanning: " + options.size());
     }
 }

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamlearn.jobs.device.DeviceMode;
 import io.streamlearn.models.ForecasterConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.schemas.Prediction;
-import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -38,7 +38,7 @@ class PredictorTest {
     private static KeyedBroadcastOperatorTestHarness<String, Window, ModelState, Prediction>
             harness() throws Exception {
         return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                new Predictor(1, 100, Duration.ZERO),
+                new Predictor(1, 100, DeviceMode.CPU),
                 w -> w.seriesId,
                 Types.STRING,
                 Predictor.MODEL);
@@ -118,7 +118,7 @@ class PredictorTest {
         }
         var operator =
                 new CoBroadcastWithKeyedOperator<>(
-                        new Predictor(1, 100, Duration.ZERO), List.of(Predictor.MODEL));
+                        new Predictor(1, 100, DeviceMode.CPU), List.of(Predictor.MODEL));
         try (var restored =
                 new KeyedBroadcastOperatorTestHarness<>(
                         operator, (Window w) -> w.seriesId, Types.STRING, 1, 1, 0)) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamlearn.jobs.device.DeviceMode;
 import io.streamlearn.models.ForecasterConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
@@ -36,7 +37,14 @@ class TrainerTest {
         return new TwoInputStreamOperatorTestHarness<>(
                 new CoProcessOperator<>(
                         new Trainer(
-                                CONFIG, BATCH, PUBLISH_EVERY, Duration.ZERO, 20, 1e9, warmStart)));
+                                CONFIG,
+                                BATCH,
+                                PUBLISH_EVERY,
+                                Duration.ZERO,
+                                20,
+                                1e9,
+                                warmStart,
+                                DeviceMode.AUTO)));
     }
 
     private static TwoInputStreamOperatorTestHarness<Example, ModelCommand, ModelState> harness()
@@ -95,7 +103,9 @@ class TrainerTest {
 
     @Test
     void alsoPublishesWhenThePublishIntervalHasPassed() throws Exception {
-        Trainer trainer = new Trainer(CONFIG, BATCH, 1000, Duration.ofSeconds(1), 20, 1e9, null);
+        Trainer trainer =
+                new Trainer(
+                        CONFIG, BATCH, 1000, Duration.ofSeconds(1), 20, 1e9, null, DeviceMode.AUTO);
         try (var harness =
                 new TwoInputStreamOperatorTestHarness<>(new CoProcessOperator<>(trainer))) {
             harness.open();

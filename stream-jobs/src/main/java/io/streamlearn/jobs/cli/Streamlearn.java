@@ -3,6 +3,7 @@ package io.streamlearn.jobs.cli;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
+import io.streamlearn.jobs.runtime.MetricProducer;
 import io.streamlearn.state.FileModelStore;
 import io.streamlearn.state.KafkaModelStore;
 import io.streamlearn.state.ModelStore;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.util.TimeUtils;
 
@@ -37,6 +39,10 @@ public final class Streamlearn {
                     "  models list|show|rollback --bootstrap-servers <host:port> [--topic models]"
                             + " [--path <dir>] [--version N] [--commands-topic model-commands]",
                     "        the model store's versions; show one (verified); serve one again",
+                    "  generate --bootstrap-servers <host:port> [--topic metrics] [--rate 100]"
+                            + " [--series 8] [--duration 10m]",
+                    "        write generated metric series to your Kafka (until Ctrl-C without"
+                            + " --duration)",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
                             + " [--max 20]",
                     "        print a topic's records as JSON (types: dead-letter, metric, model,"
@@ -62,6 +68,7 @@ public final class Streamlearn {
             case "demo" -> demo(options);
             case "run" -> run(args);
             case "read" -> read(options);
+            case "generate" -> generate(options);
             case "feed" ->
                     fail("feed needs 'recommendations' or 'alerts': feed <name> --config <file>");
             default -> fail("unknown command '" + args[0] + "'");
@@ -73,18 +80,7 @@ public final class Streamlearn {
         int rate = positiveInt(options, "rate", 400);
         int series = positiveInt(options, "series", 8);
         AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook =
-                new Thread(
-                        () -> {
-                            stop.set(true);
-                            try {
-                                finished.await();
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                        });
-        Runtime.getRuntime().addShutdownHook(hook);
+        CountDownLatch finished = stopOnCtrlC(stop);
         try {
             new Demo(duration, rate, series, System.out).run(stop);
         } finally {
@@ -93,12 +89,63 @@ public final class Streamlearn {
         System.exit(0);
     }
 
+    /**
+     * On Ctrl-C, sets {@code stop} and holds the JVM's exit until the returned latch is counted
+     * down, so that the work in progress finishes cleanly (the job is cancelled, records flushed).
+     */
+    private static CountDownLatch stopOnCtrlC(AtomicBoolean stop) {
+        CountDownLatch finished = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    stop.set(true);
+                                    try {
+                                        finished.await();
+                                    } catch (InterruptedException e) {
+                                        Thread.currentThread().interrupt();
+                                    }
+                                }));
+        return finished;
+    }
+
     private static void run(String[] args) throws Exception {
         try {
             RunJob.main(java.util.Arrays.copyOfRange(args, 1, args.length));
         } catch (IllegalArgumentException e) {
             fail(e.getMessage());
         }
+    }
+
+    private static void generate(Map<String, String> options) throws Exception {
+        String bootstrap = options.get("bootstrap-servers");
+        if (bootstrap == null) {
+            fail("generate needs --bootstrap-servers <host:port>");
+        }
+        String topic =
+                options.getOrDefault("topic", StreamlearnOptions.EVENTS_TOPIC.defaultValue());
+        int rate = positiveInt(options, "rate", 100);
+        int series = positiveInt(options, "series", 8);
+        long count = Long.MAX_VALUE;
+        if (options.containsKey("duration")) {
+            count =
+                    Math.max(
+                            1, rate * TimeUtils.parseDuration(options.get("duration")).toSeconds());
+        }
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch finished = stopOnCtrlC(stop);
+        System.out.printf(
+                "Generating %d series at %d events/s into %s at %s%n",
+                series, rate, topic, bootstrap);
+        AtomicLong produced = new AtomicLong();
+        try {
+            MetricProducer.run(bootstrap, topic, series, rate, 0, count, produced, stop);
+        } catch (IllegalStateException e) {
+            finished.countDown();
+            fail(e.getMessage());
+        }
+        System.out.println("streamlearn generate: " + produced.get() + " events written");
+        finished.countDown();
     }
 
     private static void read(Map<String, String> options) {

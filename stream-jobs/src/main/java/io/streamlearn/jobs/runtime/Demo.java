@@ -3,15 +3,11 @@ package io.streamlearn.jobs.runtime;
 import io.streamlearn.jobs.ForecastJob;
 import io.streamlearn.jobs.JobSettings;
 import io.streamlearn.jobs.StreamlearnOptions;
-import io.streamlearn.schemas.AvroSerde;
-import io.streamlearn.schemas.MetricEvent;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.configuration.Configuration;
@@ -21,10 +17,6 @@ import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 
@@ -172,42 +164,10 @@ public final class Demo {
     }
 
     private void generate(String bootstrap, String topic, AtomicLong produced, AtomicBoolean stop) {
-        MetricGenerator generator = new MetricGenerator(series, 7L);
-        AvroSerde<MetricEvent> serde = AvroSerde.of(MetricEvent.class);
-        Map<String, Object> config =
-                Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrap,
-                        ProducerConfig.LINGER_MS_CONFIG,
-                        5,
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-                        true);
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
-            long startNanos = System.nanoTime();
-            long n = 0;
-            while (!stop.get()) {
-                byte[] value;
-                String key;
-                if (n % 500 == 499) {
-                    // The odd malformed record, to show the dead-letter path at work.
-                    key = "garbage";
-                    value = ("not an event #" + n).getBytes(StandardCharsets.UTF_8);
-                } else {
-                    MetricEvent event = generator.next();
-                    key = event.getSeriesId();
-                    value = serde.encode(event);
-                }
-                producer.send(
-                        new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
-                n++;
-                produced.set(n);
-                long due = startNanos + n * 1_000_000_000L / eventsPerSecond;
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                }
-            }
+        try {
+            // The odd malformed record, to show the dead-letter path at work.
+            MetricProducer.run(
+                    bootstrap, topic, series, eventsPerSecond, 500, Long.MAX_VALUE, produced, stop);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
