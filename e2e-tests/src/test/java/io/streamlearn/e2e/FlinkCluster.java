@@ -23,10 +23,11 @@ import org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils;
 /**
  * A Flink session cluster of separate JVMs on 127.0.0.1: one job manager ({@code
  * StandaloneSessionClusterEntrypoint}) and task managers ({@code TaskManagerRunner}), started as
- * Flink's own scripts start them. The classpath is what a Flink distribution's {@code lib/} holds;
- * task managers also get {@code flink-lib/} (DJL and PyTorch), as a real cluster's {@code lib/}
- * would. Memory flags come from the same code as {@code BashJavaUtils GET_JM_RESOURCE_PARAMS} and
- * {@code GET_TM_RESOURCE_PARAMS}.
+ * Flink's own scripts start them. The classpath is what a Flink distribution's {@code lib/} holds,
+ * plus {@code flink-lib/} (DJL and PyTorch), for every process, as one {@code lib/} serves a real
+ * cluster's job manager and task managers alike (the job manager runs the job's {@code main}, which
+ * names DJL's {@code Device}). Memory flags come from the same code as {@code BashJavaUtils
+ * GET_JM_RESOURCE_PARAMS} and {@code GET_TM_RESOURCE_PARAMS}.
  */
 final class FlinkCluster implements AutoCloseable {
     /**
@@ -62,19 +63,16 @@ final class FlinkCluster implements AutoCloseable {
     private final Path dir;
     private final Path confDir;
     private final String classpath;
-    private final String taskManagerClasspath;
     private final Configuration conf;
     private final FlinkRest rest;
     private JavaProcess jobManager;
     private final Map<String, JavaProcess> taskManagers = new LinkedHashMap<>();
     private int taskManagerCount;
 
-    private FlinkCluster(
-            Path dir, Path confDir, String classpath, String tmClasspath, Configuration conf) {
+    private FlinkCluster(Path dir, Path confDir, String classpath, Configuration conf) {
         this.dir = dir;
         this.confDir = confDir;
         this.classpath = classpath;
-        this.taskManagerClasspath = tmClasspath;
         this.conf = conf;
         this.rest = new FlinkRest("http://127.0.0.1:" + conf.getString("rest.port", ""));
     }
@@ -123,8 +121,7 @@ final class FlinkCluster implements AutoCloseable {
                             .map(Path::toString)
                             .collect(Collectors.joining(":"));
         }
-        FlinkCluster cluster =
-                new FlinkCluster(dir, confDir, classpath, classpath + ":" + libJars, conf);
+        FlinkCluster cluster = new FlinkCluster(dir, confDir, classpath + ":" + libJars, conf);
         cluster.startJobManager();
         for (int i = 0; i < taskManagers; i++) {
             cluster.startTaskManager();
@@ -174,7 +171,7 @@ final class FlinkCluster implements AutoCloseable {
                 id,
                 JavaProcess.start(
                         id,
-                        taskManagerClasspath,
+                        classpath,
                         withLog(jvm, id),
                         "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
                         args,
