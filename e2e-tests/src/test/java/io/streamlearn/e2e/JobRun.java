@@ -19,9 +19,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -35,8 +40,7 @@ final class JobRun {
     static final int BATCH = 8;
     static final int PUBLISH_EVERY = 2;
 
-    private static final java.util.concurrent.atomic.AtomicInteger RUNS =
-            new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger RUNS = new AtomicInteger();
 
     private final String name;
     private final Map<String, String> args = new LinkedHashMap<>();
@@ -148,7 +152,7 @@ final class JobRun {
                         E2eEnvironment.kafka().bootstrapServers(),
                         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
                         true);
-        List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+        List<Future<?>> sent = new ArrayList<>();
         try (var producer =
                 new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (byte[] value : values) {
@@ -158,7 +162,7 @@ final class JobRun {
             for (var future : sent) {
                 future.get(); // a failed send fails the test here, not as a missing prediction
             }
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("could not produce to " + topic("metrics"), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -189,13 +193,11 @@ final class JobRun {
                         "org.apache.kafka.common.serialization.ByteArrayDeserializer",
                         "value.deserializer",
                         "org.apache.kafka.common.serialization.ByteArrayDeserializer");
-        var partition = new org.apache.kafka.common.TopicPartition(topic(role), 0);
+        var partition = new TopicPartition(topic(role), 0);
         Map<String, Object> committed = new HashMap<>(base);
         committed.put("isolation.level", "read_committed");
-        try (var all = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(base);
-                var stable =
-                        new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(
-                                committed)) {
+        try (var all = new KafkaConsumer<byte[], byte[]>(base);
+                var stable = new KafkaConsumer<byte[], byte[]>(committed)) {
             return topic(role)
                     + ": log end offset "
                     + all.endOffsets(List.of(partition)).get(partition)

@@ -11,6 +11,7 @@ import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
 import io.streamlearn.state.ModelSnapshots;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -184,7 +185,7 @@ class ModelStoreITCase {
             producer.send(
                             new ProducerRecord<>(
                                     run.topic("models"),
-                                    Long.toString(version).getBytes(),
+                                    Long.toString(version).getBytes(StandardCharsets.UTF_8),
                                     AvroSerde.of(ModelSnapshot.class).encode(corrupt)))
                     .get();
         }

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -33,7 +34,7 @@ public final class RunJob {
         env.configure(conf);
         JobSettings settings = JobSettings.from(conf);
         ForecastJob.buildWithKafka(env, settings);
-        env.execute(conf.getString("pipeline.name", "streamlearn"));
+        env.execute(conf.getOptional(PipelineOptions.NAME).orElse("streamlearn"));
     }
 
     /** The job's configuration from {@code --config file} and {@code --key value} arguments. */

@@ -10,6 +10,7 @@ import io.streamlearn.state.ModelStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -111,7 +112,7 @@ public final class Streamlearn {
 
     private static void run(String[] args) throws Exception {
         try {
-            RunJob.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            RunJob.main(Arrays.copyOfRange(args, 1, args.length));
         } catch (IllegalArgumentException e) {
             fail(e.getMessage());
         }
