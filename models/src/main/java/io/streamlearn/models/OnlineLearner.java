@@ -50,8 +50,13 @@ public final class OnlineLearner implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(OnlineLearner.class);
 
-    /** Serialises gradient collection (and the generator's seed) across the JVM. */
-    private static final Object GRADIENT_LOCK = new Object();
+    /**
+     * Serialises gradient collection (and the generator's seed) across the JVM; see the class
+     * comment. DJL's own class, not a new object: on a Flink cluster DJL loads once from {@code
+     * lib/} while this class loads once per job (each job has its own classloader), so only a DJL
+     * class is one lock for every job on a task manager.
+     */
+    private static final Object GRADIENT_LOCK = GradientCollector.class;
 
     private static final double HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
 

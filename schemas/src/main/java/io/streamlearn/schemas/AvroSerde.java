@@ -31,7 +31,11 @@ public final class AvroSerde<T extends SpecificRecord> implements Serializable {
 
     /** Earlier versions of each type, oldest first; add a line when a schema changes. */
     private static final Map<String, List<String>> HISTORY =
-            Map.of("MetricEvent", List.of("MetricEvent.v1.avsc"));
+            Map.of(
+                    "MetricEvent",
+                    List.of("MetricEvent.v1.avsc"),
+                    "ModelSnapshot",
+                    List.of("ModelSnapshot.v1.avsc"));
 
     private final Class<T> type;
     private transient BinaryMessageEncoder<T> encoder;

@@ -78,6 +78,26 @@ class AvroSerdeTest {
     }
 
     @Test
+    void readsAModelSnapshotWrittenBeforePromotionMetrics() throws Exception {
+        Schema v1 = AvroSerde.previousSchema("ModelSnapshot.v1.avsc");
+        GenericRecord old = new GenericData.Record(v1);
+        old.put("modelVersion", 7L);
+        old.put("step", 35L);
+        old.put("state", java.nio.ByteBuffer.wrap(new byte[] {1, 2}));
+        old.put("sha256", "ab");
+        old.put("createdAt", 99L);
+        byte[] written =
+                new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
+
+        ModelSnapshot read = AvroSerde.of(ModelSnapshot.class).decode(written);
+
+        assertEquals(7L, read.getModelVersion());
+        assertTrue(read.getPromoted(), "every version of the v1 era was served");
+        assertEquals(null, read.getCandidateLoss());
+        assertEquals("", read.getNote());
+    }
+
+    @Test
     void refusesBadBytesWithAReason() {
         InvalidRecordException garbage =
                 assertThrows(

@@ -1,6 +1,5 @@
 package io.streamlearn.state;
 
-import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.InvalidRecordException;
 import io.streamlearn.schemas.ModelSnapshot;
@@ -9,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,12 +18,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the model store: the topic the job publishes {@link ModelSnapshot}s to (one record per
- * version, keyed by version, so a compacted topic keeps every version once). It reads as a {@code
- * read_committed} consumer, so only snapshots of completed checkpoints are seen, and it verifies
- * each snapshot's SHA-256 before handing out a model.
+ * The model store on Kafka, the default: the topic the job publishes {@link ModelSnapshot}s to (one
+ * record per version, keyed by version, so a compacted topic keeps every version once). It reads as
+ * a {@code read_committed} consumer, so only snapshots of completed checkpoints are seen, and it
+ * verifies each snapshot's SHA-256 before handing out a model.
  */
-public final class KafkaModelStore implements AutoCloseable {
+public final class KafkaModelStore implements ModelStore {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaModelStore.class);
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
@@ -54,6 +52,7 @@ public final class KafkaModelStore implements AutoCloseable {
      * Every version in the store, oldest first; where a version was written more than once the last
      * record wins, as compaction would keep it. Unreadable records are skipped and named.
      */
+    @Override
     public List<ModelSnapshot> versions() {
         List<TopicPartition> partitions = new ArrayList<>();
         consumer.partitionsFor(topic, timeout)
@@ -93,41 +92,9 @@ public final class KafkaModelStore implements AutoCloseable {
         return new ArrayList<>(byVersion.values());
     }
 
-    public Optional<ModelSnapshot> latest() {
-        List<ModelSnapshot> all = versions();
-        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
-    }
-
-    /**
-     * The snapshot of one version.
-     *
-     * @throws NoSuchElementException naming the versions the store has
-     */
-    public ModelSnapshot snapshot(long version) {
-        List<ModelSnapshot> all = versions();
-        return all.stream()
-                .filter(s -> s.getModelVersion() == version)
-                .findFirst()
-                .orElseThrow(
-                        () ->
-                                new NoSuchElementException(
-                                        "model version "
-                                                + version
-                                                + " is not in '"
-                                                + topic
-                                                + "'; it has "
-                                                + (all.isEmpty()
-                                                        ? "no versions"
-                                                        : "versions "
-                                                                + all.get(0).getModelVersion()
-                                                                + ".."
-                                                                + all.get(all.size() - 1)
-                                                                        .getModelVersion())));
-    }
-
-    /** The verified model state of one version; a corrupted snapshot is refused. */
-    public ModelState load(long version) {
-        return ModelSnapshots.fromSnapshot(snapshot(version));
+    @Override
+    public String describe() {
+        return "topic '" + topic + "'";
     }
 
     @Override

@@ -16,7 +16,16 @@ import java.util.HexFormat;
 public final class ModelSnapshots {
     private ModelSnapshots() {}
 
+    /** A snapshot of a version that serves, with no promotion metrics. */
     public static ModelSnapshot toSnapshot(ModelState state, Instant createdAt) {
+        return builder(state, createdAt).setServingVersion(state.version()).build();
+    }
+
+    /**
+     * A builder with the state, its checksum, step, version and configuration filled in; the
+     * trainer adds the promotion decision and its metrics.
+     */
+    public static ModelSnapshot.Builder builder(ModelState state, Instant createdAt) {
         byte[] bytes = state.encode();
         return ModelSnapshot.newBuilder()
                 .setModelVersion(state.version())
@@ -24,7 +33,7 @@ public final class ModelSnapshots {
                 .setState(ByteBuffer.wrap(bytes))
                 .setSha256(sha256(bytes))
                 .setCreatedAt(createdAt)
-                .build();
+                .setConfig(state.config().toString());
     }
 
     /**
@@ -33,20 +42,33 @@ public final class ModelSnapshots {
      * @throws IllegalArgumentException naming the version when the checksum does not match
      */
     public static ModelState fromSnapshot(ModelSnapshot snapshot) {
-        ByteBuffer buffer = snapshot.getState().duplicate();
+        return verified(
+                snapshot.getState(),
+                snapshot.getSha256(),
+                "model snapshot version " + snapshot.getModelVersion());
+    }
+
+    /**
+     * Decodes state bytes after checking them against their SHA-256.
+     *
+     * @param what names the snapshot or command in the error
+     * @throws IllegalArgumentException "{what} is corrupt: ..." when the checksum does not match,
+     *     or the bytes do not decode
+     */
+    public static ModelState verified(ByteBuffer state, String sha256, String what) {
+        ByteBuffer buffer = state.duplicate();
         byte[] bytes = new byte[buffer.remaining()];
         buffer.get(bytes);
         String actual = sha256(bytes);
-        if (!actual.equals(snapshot.getSha256())) {
+        if (!actual.equals(sha256)) {
             throw new IllegalArgumentException(
-                    "model snapshot version "
-                            + snapshot.getModelVersion()
-                            + " is corrupt: sha256 is "
-                            + actual
-                            + " but the snapshot says "
-                            + snapshot.getSha256());
+                    what + " is corrupt: sha256 is " + actual + " but it says " + sha256);
         }
-        return ModelState.decode(bytes);
+        try {
+            return ModelState.decode(bytes);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + " is corrupt: " + e.getMessage(), e);
+        }
     }
 
     static String sha256(byte[] bytes) {

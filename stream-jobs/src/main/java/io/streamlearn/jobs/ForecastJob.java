@@ -3,10 +3,10 @@ package io.streamlearn.jobs;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.DeadLetter;
 import io.streamlearn.schemas.MetricEvent;
+import io.streamlearn.schemas.ModelCommand;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
-import io.streamlearn.state.ModelSnapshots;
-import java.time.Instant;
+import io.streamlearn.state.ModelStateTypeInfo;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -17,14 +17,14 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * Wires the forecasting job along the data path of ARCHITECTURE.md. It takes its source and sinks
+ * Wires the forecasting job along the data path of ARCHITECTURE.md. It takes its sources and sinks
  * as arguments, so the same wiring runs against Kafka in production and in tests.
  *
  * <pre>
  * source → decode + validate ──bad──→ dead letters
- *        → watermarks → keyBy(series) → SequenceState ─examples─→ Trainer (p=1) ─models─┐
- *                                           │ windows                                  ├→ model snapshots
- *                                           └→ Predictor ←──── broadcast ──────────────┘
+ *        → watermarks → keyBy(series) → SequenceState ─examples─→ Trainer (p=1) ──every version──→ model store
+ *                                           │ windows            ↑ commands   │ promoted versions
+ *                                           └→ Predictor ←──── broadcast ─────┘
  *                                                → predictions
  * </pre>
  */
@@ -34,13 +34,36 @@ public final class ForecastJob {
 
     private ForecastJob() {}
 
+    /**
+     * The job against the Kafka topics its settings name, with snapshots to the configured model
+     * store and, if asked, warm-started from it: what runs on a cluster.
+     */
+    public static void buildWithKafka(StreamExecutionEnvironment env, JobSettings settings) {
+        build(
+                env,
+                settings,
+                KafkaEndpoints.source(settings),
+                KafkaEndpoints.commands(settings, System.currentTimeMillis()),
+                KafkaEndpoints.predictions(settings),
+                KafkaEndpoints.deadLetters(settings),
+                ModelStores.sink(settings),
+                ModelStores.warmStart(settings).orElse(null));
+    }
+
+    /**
+     * @param commands operators' model commands (rollback) for the trainer
+     * @param warmStart the model a job without checkpointed state starts from; null for fresh
+     *     weights
+     */
     public static void build(
             StreamExecutionEnvironment env,
             JobSettings settings,
             Source<RawRecord, ?, ?> source,
+            Source<ModelCommand, ?, ?> commands,
             Sink<Prediction> predictions,
             Sink<DeadLetter> deadLetters,
-            Sink<ModelSnapshot> models) {
+            Sink<ModelSnapshot> models,
+            ModelState warmStart) {
         env.enableCheckpointing(settings.checkpointInterval().toMillis());
         env.setMaxParallelism(MAX_PARALLELISM);
         int features = settings.model().features();
@@ -70,46 +93,57 @@ public final class ForecastJob {
                                         settings.model().window(),
                                         features,
                                         settings.normalizerHorizon(),
-                                        settings.normalizerWarmUp()))
+                                        settings.normalizerWarmUp(),
+                                        settings.stateTtl()))
                         .uid("sequence-state")
                         .name("sequence state");
 
-        SingleOutputStreamOperator<ModelState> updates =
+        DataStream<ModelCommand> commandStream =
+                env.fromSource(commands, WatermarkStrategy.noWatermarks(), "model commands")
+                        .uid("model-commands-source")
+                        .setParallelism(1);
+        SingleOutputStreamOperator<ModelState> promoted =
                 windows.getSideOutput(SequenceState.EXAMPLES)
+                        .connect(commandStream)
                         .process(
                                 new Trainer(
                                         settings.model(),
                                         settings.batchSize(),
                                         settings.publishEverySteps(),
+                                        settings.publishInterval(),
+                                        settings.promotionWindow(),
+                                        settings.promotionMaxLossIncrease(),
+                                        warmStart,
                                         settings.devices().trainer()))
-                        .returns(io.streamlearn.state.ModelStateTypeInfo.INSTANCE)
+                        .returns(ModelStateTypeInfo.INSTANCE)
                         .uid("trainer")
                         .name("trainer")
                         .setParallelism(1)
                         .setMaxParallelism(1);
-        settings.devices().trainerSlotSharingGroup().ifPresent(updates::slotSharingGroup);
+        settings.devices().trainerSlotSharingGroup().ifPresent(promoted::slotSharingGroup);
 
-        // One model stream, so one snapshot writer. Parallelism 1 also keeps them chained to the
-        // trainer in its slot-sharing group: more would ask for more (GPU) trainer slots.
-        updates.map(state -> ModelSnapshots.toSnapshot(state, Instant.now()))
-                .returns(new AvroTypeInfo<>(ModelSnapshot.class))
-                .uid("model-snapshots")
-                .name("model snapshots")
-                .setParallelism(1)
+        // One model stream, so one snapshot writer, pinned like the trainer (parallelism and max
+        // parallelism 1): it stays chained to the trainer in its slot-sharing group (more would ask
+        // for more, possibly GPU, trainer slots), and a savepoint taken at one job parallelism
+        // restores at another.
+        promoted.getSideOutput(Trainer.SNAPSHOTS)
                 .sinkTo(models)
                 .uid("models-sink")
                 .name("model store")
-                .setParallelism(1);
+                .setParallelism(1)
+                .setMaxParallelism(1);
 
         DataStream<Prediction> forecasts =
                 windows.keyBy(w -> w.seriesId, Types.STRING)
-                        .connect(updates.broadcast(Predictor.MODEL))
+                        .connect(promoted.broadcast(Predictor.MODEL))
                         .process(
                                 new Predictor(
                                         features,
                                         200,
                                         settings.recomputeEvery(),
                                         settings.recomputeOnNewModel(),
+                                        settings.stateTtl(),
+                                        warmStart,
                                         settings.devices().predictor()))
                         .returns(new AvroTypeInfo<>(Prediction.class))
                         .uid("predictor")

@@ -30,7 +30,16 @@ public record JobSettings(
         Duration maxOutOfOrderness,
         Duration checkpointInterval,
         EventDecoder decoder,
-        DeviceSettings devices)
+        DeviceSettings devices,
+        Duration stateTtl,
+        Duration publishInterval,
+        String modelCommandsTopic,
+        double promotionMaxLossIncrease,
+        int promotionWindow,
+        String modelStore,
+        String modelStorePath,
+        long maxSnapshotBytes,
+        String warmStart)
         implements Serializable {
 
     /**
@@ -65,7 +74,68 @@ public record JobSettings(
                 nonNegative(conf, MAX_OUT_OF_ORDERNESS),
                 positiveDuration(conf, CHECKPOINT_INTERVAL),
                 EventDecoder.from(conf),
-                DeviceSettings.from(conf));
+                DeviceSettings.from(conf),
+                nonNegative(conf, STATE_TTL),
+                nonNegative(conf, PUBLISH_INTERVAL),
+                nonBlank(conf, MODEL_COMMANDS_TOPIC),
+                nonNegativeNumber(conf, PROMOTION_MAX_LOSS_INCREASE),
+                atLeast(conf, PROMOTION_WINDOW, 1),
+                oneOf(conf, MODEL_STORE, "kafka", "files"),
+                modelStorePath(conf),
+                conf.get(MAX_SNAPSHOT_SIZE).getBytes(),
+                warmStart(conf));
+    }
+
+    /** Whether the job publishes snapshots to a directory instead of the models topic. */
+    public boolean filesModelStore() {
+        return modelStore.equals("files");
+    }
+
+    private static String modelStorePath(Configuration conf) {
+        String path = conf.get(MODEL_STORE_PATH);
+        if (conf.get(MODEL_STORE).equals("files") && (path == null || path.isBlank())) {
+            throw new IllegalArgumentException(
+                    MODEL_STORE_PATH.key() + " is required when " + MODEL_STORE.key() + "=files");
+        }
+        return path;
+    }
+
+    private static String warmStart(Configuration conf) {
+        String value = conf.get(WARM_START).trim();
+        if (!value.equals("none") && !value.equals("latest") && !value.matches("\\d+")) {
+            throw new IllegalArgumentException(
+                    WARM_START.key()
+                            + " must be 'none', 'latest' or a version number, got '"
+                            + value
+                            + "'");
+        }
+        return value;
+    }
+
+    private static String oneOf(
+            Configuration conf, ConfigOption<String> option, String... allowed) {
+        String value = conf.get(option);
+        for (String a : allowed) {
+            if (a.equals(value)) {
+                return value;
+            }
+        }
+        throw new IllegalArgumentException(
+                option.key()
+                        + " must be one of "
+                        + String.join(", ", allowed)
+                        + ", got '"
+                        + value
+                        + "'");
+    }
+
+    private static double nonNegativeNumber(Configuration conf, ConfigOption<Double> option) {
+        double value = conf.get(option);
+        if (!(value >= 0)) {
+            throw new IllegalArgumentException(
+                    option.key() + " must be a number at least 0, got " + value);
+        }
+        return value;
     }
 
     /**

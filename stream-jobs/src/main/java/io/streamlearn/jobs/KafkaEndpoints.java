@@ -2,6 +2,8 @@ package io.streamlearn.jobs;
 
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.DeadLetter;
+import io.streamlearn.schemas.InvalidRecordException;
+import io.streamlearn.schemas.ModelCommand;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
@@ -43,6 +46,23 @@ public final class KafkaEndpoints {
                 .build();
     }
 
+    /**
+     * Operators' model commands. A job without state reads the commands written from {@code
+     * startMillis} on (when it was built), so an old rollback is never replayed into a new job; a
+     * restored job continues from the offset in its checkpoint.
+     */
+    public static KafkaSource<ModelCommand> commands(JobSettings settings, long startMillis) {
+        return KafkaSource.<ModelCommand>builder()
+                .setBootstrapServers(settings.bootstrapServers())
+                .setTopics(settings.modelCommandsTopic())
+                .setGroupId(settings.groupId() + "-commands")
+                .setStartingOffsets(OffsetsInitializer.timestamp(startMillis))
+                .setProperty("isolation.level", "read_committed")
+                .setProperty("partition.discovery.interval.ms", "10000")
+                .setDeserializer(new Commands())
+                .build();
+    }
+
     public static KafkaSink<Prediction> predictions(JobSettings settings) {
         return sink(
                 settings,
@@ -61,14 +81,36 @@ public final class KafkaEndpoints {
                 new DeadLetterKey());
     }
 
+    /**
+     * Snapshots, one record per version keyed by version. A large model is one large record: the
+     * producer may send up to {@code streamlearn.model-store.max-snapshot-size}, and the topic
+     * needs {@code max.message.bytes} at least that (the broker's default is 1 MiB). One record
+     * keeps compaction, ordering and the transaction simple where chunks would need reassembly.
+     */
     public static KafkaSink<ModelSnapshot> models(JobSettings settings) {
+        Properties producer = new Properties();
+        producer.setProperty("max.request.size", Long.toString(settings.maxSnapshotBytes()));
         return sink(
-                settings, settings.modelsTopic(), "models", ModelSnapshot.class, new ModelKey());
+                settings,
+                settings.modelsTopic(),
+                "models",
+                ModelSnapshot.class,
+                new ModelKey(),
+                producer);
     }
 
     private static <T extends SpecificRecord> KafkaSink<T> sink(
             JobSettings settings, String topic, String role, Class<T> type, Key<T> key) {
-        Properties producer = new Properties();
+        return sink(settings, topic, role, type, key, new Properties());
+    }
+
+    private static <T extends SpecificRecord> KafkaSink<T> sink(
+            JobSettings settings,
+            String topic,
+            String role,
+            Class<T> type,
+            Key<T> key,
+            Properties producer) {
         producer.setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
         return KafkaSink.<T>builder()
                 .setBootstrapServers(settings.bootstrapServers())
@@ -127,6 +169,34 @@ public final class KafkaEndpoints {
                     timestamp,
                     key.of(element).getBytes(StandardCharsets.UTF_8),
                     serde.encode(element));
+        }
+    }
+
+    /** Decodes commands; one that does not decode is logged with its coordinates and skipped. */
+    static final class Commands implements KafkaRecordDeserializationSchema<ModelCommand> {
+        private static final long serialVersionUID = 1L;
+        private static final org.slf4j.Logger LOG =
+                org.slf4j.LoggerFactory.getLogger(Commands.class);
+        private final AvroSerde<ModelCommand> serde = AvroSerde.of(ModelCommand.class);
+
+        @Override
+        public void deserialize(
+                ConsumerRecord<byte[], byte[]> record, Collector<ModelCommand> out) {
+            try {
+                out.collect(serde.decode(record.value()));
+            } catch (InvalidRecordException e) {
+                LOG.error(
+                        "Ignoring unreadable model command {}-{}@{}: {}",
+                        record.topic(),
+                        record.partition(),
+                        record.offset(),
+                        e.getMessage());
+            }
+        }
+
+        @Override
+        public TypeInformation<ModelCommand> getProducedType() {
+            return new AvroTypeInfo<>(ModelCommand.class);
         }
     }
 

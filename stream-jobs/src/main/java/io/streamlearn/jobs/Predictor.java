@@ -10,7 +10,9 @@ import io.streamlearn.models.ModelState;
 import io.streamlearn.models.RecurrentState;
 import io.streamlearn.models.metrics.Ewma;
 import io.streamlearn.schemas.Prediction;
+import io.streamlearn.state.DurableState;
 import io.streamlearn.state.ModelStateTypeInfo;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,6 +67,9 @@ public class Predictor
     private final long retryMillis;
     private final int recomputeEvery;
     private final boolean recomputeOnNewModel;
+    private final Duration ttl;
+    private final byte[] initialModel;
+    private transient ModelState initial;
     private final DeviceMode device;
     private transient Device inferenceDevice;
     private transient ValueState<float[]> lastForecast;
@@ -79,39 +84,74 @@ public class Predictor
     private transient Ewma naiveError;
     private transient Ewma onlineLoss;
 
+    /** A predictor without a time-to-live or warm-start model, for tests. */
     public Predictor(
             int features,
             long retryMillis,
             int recomputeEvery,
             boolean recomputeOnNewModel,
             DeviceMode device) {
+        this(
+                features,
+                retryMillis,
+                recomputeEvery,
+                recomputeOnNewModel,
+                Duration.ZERO,
+                null,
+                device);
+    }
+
+    /**
+     * @param recomputeEvery recurrent families: steps a series' state is advanced before it is
+     *     recomputed from the window; 0 recomputes at every event
+     * @param recomputeOnNewModel recurrent families: also recompute when the serving version
+     *     changes
+     * @param ttl how long the last forecast and recurrent state of a series that has gone quiet are
+     *     kept; zero keeps them forever. Buffered windows never expire.
+     * @param initialModel served until the trainer broadcasts a newer version (a warm start); null
+     *     to buffer until the first version
+     * @param device where inference runs ({@code streamlearn.predictor.device})
+     */
+    public Predictor(
+            int features,
+            long retryMillis,
+            int recomputeEvery,
+            boolean recomputeOnNewModel,
+            Duration ttl,
+            ModelState initialModel,
+            DeviceMode device) {
         this.features = features;
         this.retryMillis = retryMillis;
         this.recomputeEvery = recomputeEvery;
         this.recomputeOnNewModel = recomputeOnNewModel;
+        this.ttl = ttl;
+        this.initialModel = initialModel == null ? null : initialModel.encode();
         this.device = device;
     }
 
     @Override
     public void open(OpenContext openContext) {
         // [predicted (series units), mean z, log-variance z, observed (series units)] per feature.
-        lastForecast =
-                getRuntimeContext()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        "last-forecast",
-                                        PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
-        recurrentState =
-                getRuntimeContext()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        "recurrent-state",
-                                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        ValueStateDescriptor<float[]> last =
+                new ValueStateDescriptor<>(
+                        "last-forecast", PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
+        ValueStateDescriptor<byte[]> recurrent =
+                new ValueStateDescriptor<>(
+                        "recurrent-state", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        DurableState.ttl(ttl)
+                .ifPresent(
+                        config -> {
+                            last.enableTimeToLive(config);
+                            recurrent.enableTimeToLive(config);
+                        });
+        lastForecast = getRuntimeContext().getState(last);
+        recurrentState = getRuntimeContext().getState(recurrent);
         pending =
                 getRuntimeContext()
                         .getListState(
                                 new ListStateDescriptor<>(
                                         "pending", TypeInformation.of(Window.class)));
+        initial = initialModel == null ? null : ModelState.decode(initialModel);
         DeviceChoice choice =
                 DeviceChoice.forSubtask(
                         getRuntimeContext(), DeviceOptions.PREDICTOR_DEVICE.key(), device);
@@ -138,7 +178,7 @@ public class Predictor
     @Override
     public void processElement(Window window, ReadOnlyContext ctx, Collector<Prediction> out)
             throws Exception {
-        ModelState model = ctx.getBroadcastState(MODEL).get(CURRENT);
+        ModelState model = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
         if (model == null) {
             pending.add(window);
             buffered.inc();
@@ -154,7 +194,7 @@ public class Predictor
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Prediction> out)
             throws Exception {
-        ModelState model = ctx.getBroadcastState(MODEL).get(CURRENT);
+        ModelState model = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
         if (model == null) {
             ctx.timerService().registerProcessingTimeTimer(timestamp + retryMillis);
             return;
@@ -165,12 +205,20 @@ public class Predictor
     @Override
     public void processBroadcastElement(ModelState update, Context ctx, Collector<Prediction> out)
             throws Exception {
-        ModelState current = ctx.getBroadcastState(MODEL).get(CURRENT);
+        ModelState current = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
         // Versions only move forward: an update replayed after a restore must not roll back
         // serving.
         if (current == null || update.version() > current.version()) {
             ctx.getBroadcastState(MODEL).put(CURRENT, update);
         }
+    }
+
+    /** The broadcast model, or the warm-start model where that is newer (or there is none). */
+    private ModelState newest(ModelState broadcast) {
+        if (initial == null) {
+            return broadcast;
+        }
+        return broadcast == null || broadcast.version() < initial.version() ? initial : broadcast;
     }
 
     private void flushPending(ModelState model, Collector<Prediction> out) throws Exception {

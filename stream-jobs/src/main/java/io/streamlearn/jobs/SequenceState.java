@@ -2,6 +2,8 @@ package io.streamlearn.jobs;
 
 import io.streamlearn.models.SeriesNormalizer;
 import io.streamlearn.schemas.MetricEvent;
+import io.streamlearn.state.DurableState;
+import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
@@ -34,6 +36,7 @@ public class SequenceState extends KeyedProcessFunction<String, MetricEvent, Win
     private final int features;
     private final int horizon;
     private final int warmUp;
+    private final Duration ttl;
     private transient ValueState<float[]> history;
     private transient ValueState<byte[]> statistics;
     private transient Counter lateEvents;
@@ -44,29 +47,35 @@ public class SequenceState extends KeyedProcessFunction<String, MetricEvent, Win
      * @param horizon memory of the statistics, in events
      * @param warmUp events a series must have had before its first window starts to count for
      *     training
+     * @param ttl how long the history and statistics of a series that has gone quiet are kept; zero
+     *     keeps them forever. A series that comes back after it starts again from scratch.
      */
-    public SequenceState(int window, int features, int horizon, int warmUp) {
+    public SequenceState(int window, int features, int horizon, int warmUp, Duration ttl) {
         this.window = window;
         this.features = features;
         this.horizon = horizon;
         this.warmUp = warmUp;
+        this.ttl = ttl;
     }
 
     @Override
     public void open(OpenContext openContext) {
         // Flink's own array serializers, no Kryo; the statistics carry their own format byte.
-        history =
-                getRuntimeContext()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        "normalised-history",
-                                        PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
-        statistics =
-                getRuntimeContext()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        "series-statistics",
-                                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        ValueStateDescriptor<float[]> historyDescriptor =
+                new ValueStateDescriptor<>(
+                        "normalised-history",
+                        PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
+        ValueStateDescriptor<byte[]> statisticsDescriptor =
+                new ValueStateDescriptor<>(
+                        "series-statistics", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        DurableState.ttl(ttl)
+                .ifPresent(
+                        config -> {
+                            historyDescriptor.enableTimeToLive(config);
+                            statisticsDescriptor.enableTimeToLive(config);
+                        });
+        history = getRuntimeContext().getState(historyDescriptor);
+        statistics = getRuntimeContext().getState(statisticsDescriptor);
         lateEvents = getRuntimeContext().getMetricGroup().counter("lateEvents");
     }
 

@@ -3,6 +3,7 @@ package io.streamlearn.jobs;
 import java.time.Duration;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
 
 /**
  * Every setting of the forecasting job, declared once: key, type, default and description. {@link
@@ -211,4 +212,76 @@ public final class StreamlearnOptions {
                     .withDescription(
                             "Checkpoint interval; predictions become visible to read_committed"
                                     + " consumers at each checkpoint.");
+
+    public static final ConfigOption<Duration> STATE_TTL =
+            ConfigOptions.key("streamlearn.state.ttl")
+                    .durationType()
+                    .defaultValue(Duration.ofDays(7))
+                    .withDescription(
+                            "How long the per-series state (history, last prediction) of a series"
+                                    + " that has gone quiet is kept; 0 keeps it forever.");
+
+    public static final ConfigOption<Duration> PUBLISH_INTERVAL =
+            ConfigOptions.key("streamlearn.trainer.publish-interval")
+                    .durationType()
+                    .defaultValue(Duration.ZERO)
+                    .withDescription(
+                            "Also publish a new model version when this much processing time has"
+                                    + " passed since the last one (and a step was taken); 0 turns"
+                                    + " it off, which keeps runs deterministic.");
+
+    public static final ConfigOption<String> MODEL_COMMANDS_TOPIC =
+            ConfigOptions.key("streamlearn.topic.model-commands")
+                    .stringType()
+                    .defaultValue("model-commands")
+                    .withDescription(
+                            "Topic of ModelCommand records (rollback) that the trainer follows.");
+
+    public static final ConfigOption<Double> PROMOTION_MAX_LOSS_INCREASE =
+            ConfigOptions.key("streamlearn.promotion.max-loss-increase")
+                    .doubleType()
+                    .defaultValue(0.05)
+                    .withDescription(
+                            "A new version serves only if its prequential loss over the recent"
+                                + " batches is at most (1 + this) times the serving version's.");
+
+    public static final ConfigOption<Integer> PROMOTION_WINDOW =
+            ConfigOptions.key("streamlearn.promotion.window")
+                    .intType()
+                    .defaultValue(20)
+                    .withDescription(
+                            "Number of most recent batches over which candidate and serving"
+                                    + " versions are compared.");
+
+    public static final ConfigOption<String> MODEL_STORE =
+            ConfigOptions.key("streamlearn.model-store.type")
+                    .stringType()
+                    .defaultValue("kafka")
+                    .withDescription(
+                            "Where snapshots go: 'kafka' (the models topic) or 'files' (a"
+                                    + " directory, streamlearn.model-store.path).");
+
+    public static final ConfigOption<String> MODEL_STORE_PATH =
+            ConfigOptions.key("streamlearn.model-store.path")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Directory of the 'files' model store; shared by every task manager.");
+
+    public static final ConfigOption<MemorySize> MAX_SNAPSHOT_SIZE =
+            ConfigOptions.key("streamlearn.model-store.max-snapshot-size")
+                    .memoryType()
+                    .defaultValue(MemorySize.parse("16mb"))
+                    .withDescription(
+                            "Largest snapshot the job may write (the producer's max.request.size);"
+                                    + " the models topic needs max.message.bytes at least this.");
+
+    public static final ConfigOption<String> WARM_START =
+            ConfigOptions.key("streamlearn.model.warm-start")
+                    .stringType()
+                    .defaultValue("none")
+                    .withDescription(
+                            "A job that starts without a checkpoint or savepoint begins from the"
+                                    + " model store's 'latest' verified version, from a version"
+                                    + " number, or from fresh weights ('none').");
 }

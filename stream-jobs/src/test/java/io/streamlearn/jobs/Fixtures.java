@@ -44,7 +44,8 @@ final class Fixtures {
                 settings.eventsTopic(),
                 settings.predictionsTopic(),
                 settings.deadLettersTopic(),
-                settings.modelsTopic());
+                settings.modelsTopic(),
+                settings.modelCommandsTopic());
     }
 
     static void produce(EmbeddedKafka kafka, String topic, List<byte[]> values) {

@@ -95,13 +95,7 @@ class ForecastJobITCase {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
         env.setParallelism(2);
-        ForecastJob.build(
-                env,
-                settings,
-                KafkaEndpoints.source(settings),
-                KafkaEndpoints.predictions(settings),
-                KafkaEndpoints.deadLetters(settings),
-                KafkaEndpoints.models(settings));
+        ForecastJob.buildWithKafka(env, settings);
         JobClient job = env.executeAsync("full path");
         try (TopicReader predictions =
                         new TopicReader(kafka.bootstrapServers(), settings.predictionsTopic());

@@ -192,13 +192,7 @@ class ForecastJobRestoreITCase {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
         env.setParallelism(1);
-        ForecastJob.build(
-                env,
-                settings,
-                KafkaEndpoints.source(settings),
-                KafkaEndpoints.predictions(settings),
-                KafkaEndpoints.deadLetters(settings),
-                KafkaEndpoints.models(settings));
+        ForecastJob.buildWithKafka(env, settings);
         return env.getStreamGraph();
     }
 

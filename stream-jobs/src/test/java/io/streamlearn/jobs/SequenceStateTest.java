@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.streamlearn.models.SeriesNormalizer;
 import io.streamlearn.schemas.MetricEvent;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -30,7 +31,9 @@ class SequenceStateTest {
     private static KeyedOneInputStreamOperatorTestHarness<String, MetricEvent, Window> harness(
             int warmUp) throws Exception {
         return ProcessFunctionTestHarnesses.forKeyedProcessFunction(
-                new SequenceState(3, 1, HORIZON, warmUp), MetricEvent::getSeriesId, Types.STRING);
+                new SequenceState(3, 1, HORIZON, warmUp, Duration.ZERO),
+                MetricEvent::getSeriesId,
+                Types.STRING);
     }
 
     /** The z values a series' own normaliser gives, value by value. */
@@ -103,7 +106,8 @@ class SequenceStateTest {
         }
         try (var restored =
                 new KeyedOneInputStreamOperatorTestHarness<>(
-                        new KeyedProcessOperator<>(new SequenceState(3, 1, HORIZON, 0)),
+                        new KeyedProcessOperator<>(
+                                new SequenceState(3, 1, HORIZON, 0, Duration.ZERO)),
                         MetricEvent::getSeriesId,
                         Types.STRING)) {
             restored.initializeState(snapshot);
@@ -122,6 +126,31 @@ class SequenceStateTest {
             harness.processElement(event("a", 50, 1.0), 50);
             harness.processElement(event("a", 150, 2.0), 150);
             assertEquals(2, harness.extractOutputValues().size(), "a late event is still used");
+        }
+    }
+
+    @Test
+    void forgetsASeriesThatWentQuietForLongerThanTheTimeToLive() throws Exception {
+        try (var harness =
+                ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                        new SequenceState(3, 1, HORIZON, 0, Duration.ofMillis(100)),
+                        MetricEvent::getSeriesId,
+                        Types.STRING)) {
+            harness.setStateTtlProcessingTime(0);
+            harness.processElement(event("a", 1, 1.0), 1);
+            harness.processElement(event("a", 2, 2.0), 2);
+            harness.setStateTtlProcessingTime(50);
+            harness.processElement(event("a", 3, 3.0), 3);
+            assertEquals(3, harness.extractOutputValues().get(2).filled, "within the TTL");
+
+            harness.setStateTtlProcessingTime(200);
+            harness.processElement(event("a", 4, 4.0), 4);
+            Window after = harness.extractOutputValues().get(3);
+            assertEquals(1, after.filled, "the history expired: the series starts over");
+            assertArrayEquals(new float[] {4}, after.observed);
+            // A fresh normaliser: the first value's z is 0 and its mean is that value.
+            assertArrayEquals(new float[] {0, 0, 0}, after.values);
+            assertArrayEquals(new float[] {4}, after.mean);
         }
     }
 }

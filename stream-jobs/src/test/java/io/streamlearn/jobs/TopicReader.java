@@ -16,11 +16,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * Reads a topic from the beginning as a {@code read_committed} consumer, keeping every record, so
  * that tests wait on what a real consumer sees instead of sleeping.
  */
-final class TopicReader implements AutoCloseable {
+public final class TopicReader implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
 
-    TopicReader(String bootstrapServers, String topic) {
+    public TopicReader(String bootstrapServers, String topic) {
         consumer =
                 new KafkaConsumer<>(
                         Map.of(
@@ -38,7 +38,7 @@ final class TopicReader implements AutoCloseable {
     }
 
     /** Polls until {@code done} holds for the records read so far; fails after {@code timeout}. */
-    List<ConsumerRecord<byte[], byte[]>> awaitUntil(
+    public List<ConsumerRecord<byte[], byte[]>> awaitUntil(
             Predicate<List<ConsumerRecord<byte[], byte[]>>> done, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!done.test(records)) {
@@ -58,7 +58,7 @@ final class TopicReader implements AutoCloseable {
     }
 
     /** Reads everything committed so far: up to the last stable offset of every partition. */
-    List<ConsumerRecord<byte[], byte[]>> readToEnd(Duration timeout) {
+    public List<ConsumerRecord<byte[], byte[]>> readToEnd(Duration timeout) {
         Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
         return awaitUntil(
                 r ->

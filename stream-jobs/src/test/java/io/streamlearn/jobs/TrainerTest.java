@@ -1,16 +1,29 @@
 package io.streamlearn.jobs;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.device.DeviceMode;
 import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
+import io.streamlearn.models.OnlineLearner;
+import io.streamlearn.schemas.ModelAction;
+import io.streamlearn.schemas.ModelCommand;
+import io.streamlearn.schemas.ModelSnapshot;
+import io.streamlearn.state.ModelSnapshots;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.ProcessOperator;
-import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.api.operators.co.CoProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OperatorSnapshotUtil;
+import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 class TrainerTest {
@@ -19,15 +32,29 @@ class TrainerTest {
     private static final int BATCH = 4;
     private static final int PUBLISH_EVERY = 2;
 
-    private static OneInputStreamOperatorTestHarness<Example, ModelState> harness()
+    private static TwoInputStreamOperatorTestHarness<Example, ModelCommand, ModelState> harness(
+            ModelState warmStart) throws Exception {
+        return new TwoInputStreamOperatorTestHarness<>(
+                new CoProcessOperator<>(
+                        new Trainer(
+                                CONFIG,
+                                BATCH,
+                                PUBLISH_EVERY,
+                                Duration.ZERO,
+                                20,
+                                1e9,
+                                warmStart,
+                                DeviceMode.AUTO)));
+    }
+
+    private static TwoInputStreamOperatorTestHarness<Example, ModelCommand, ModelState> harness()
             throws Exception {
-        return new OneInputStreamOperatorTestHarness<>(
-                new ProcessOperator<>(new Trainer(CONFIG, BATCH, PUBLISH_EVERY, DeviceMode.AUTO)));
+        return harness(null);
     }
 
     private static List<Example> examples(int count, long seed) {
         Random random = new Random(seed);
-        return java.util.stream.IntStream.range(0, count)
+        return IntStream.range(0, count)
                 .mapToObj(
                         i -> {
                             float start = random.nextFloat() * 10;
@@ -37,33 +64,87 @@ class TrainerTest {
                 .toList();
     }
 
+    private static List<ModelSnapshot> snapshots(
+            TwoInputStreamOperatorTestHarness<Example, ModelCommand, ModelState> harness) {
+        List<ModelSnapshot> out = new ArrayList<>();
+        var records = harness.getSideOutput(Trainer.SNAPSHOTS);
+        if (records != null) {
+            for (StreamRecord<ModelSnapshot> r : records) {
+                out.add(r.getValue());
+            }
+        }
+        return out;
+    }
+
     @Test
-    void publishesANewVersionEveryKSteps() throws Exception {
+    void publishesANewVersionEveryKStepsWithItsPromotionMetrics() throws Exception {
         try (var harness = harness()) {
             harness.open();
             for (Example e : examples(BATCH * PUBLISH_EVERY * 3, 1)) {
-                harness.processElement(e, 0);
+                harness.processElement1(e, 0);
             }
             List<ModelState> published = harness.extractOutputValues();
             assertEquals(List.of(1L, 2L, 3L), published.stream().map(ModelState::version).toList());
             assertEquals(List.of(2L, 4L, 6L), published.stream().map(ModelState::step).toList());
+
+            List<ModelSnapshot> snapshots = snapshots(harness);
+            assertEquals(3, snapshots.size(), "every version goes to the model store");
+            assertTrue(snapshots.get(0).getNote().contains("first version"));
+            assertEquals(null, snapshots.get(0).getCandidateLoss());
+            ModelSnapshot second = snapshots.get(1);
+            assertTrue(second.getPromoted());
+            assertEquals(2L, second.getServingVersion());
+            assertTrue(
+                    second.getCandidateLoss() != null && second.getServingLoss() != null,
+                    "compared with version 1 on the batches since: " + second);
+            assertEquals(published.get(1), ModelSnapshots.fromSnapshot(second));
+        }
+    }
+
+    @Test
+    void alsoPublishesWhenThePublishIntervalHasPassed() throws Exception {
+        Trainer trainer =
+                new Trainer(
+                        CONFIG, BATCH, 1000, Duration.ofSeconds(1), 20, 1e9, null, DeviceMode.AUTO);
+        try (var harness =
+                new TwoInputStreamOperatorTestHarness<>(new CoProcessOperator<>(trainer))) {
+            harness.open();
+            harness.setProcessingTime(0);
+            List<Example> stream = examples(BATCH * 3, 9);
+            for (Example e : stream.subList(0, BATCH)) {
+                harness.processElement1(e, 0);
+            }
+            assertTrue(harness.extractOutputValues().isEmpty(), "step 1 at 0 s: not yet");
+            harness.setProcessingTime(500);
+            for (Example e : stream.subList(BATCH, 2 * BATCH)) {
+                harness.processElement1(e, 0);
+            }
+            assertTrue(harness.extractOutputValues().isEmpty(), "step 2 at 0.5 s: not yet");
+            harness.setProcessingTime(1000);
+            for (Example e : stream.subList(2 * BATCH, 3 * BATCH)) {
+                harness.processElement1(e, 0);
+            }
+            List<ModelState> out = harness.extractOutputValues();
+            assertEquals(1, out.size(), "step 3 at 1 s: the interval has passed");
+            assertEquals(3L, out.get(0).step());
         }
     }
 
     @Test
     void aRestoredTrainerContinuesExactlyAsOneThatNeverStopped() throws Exception {
         List<Example> stream = examples(BATCH * PUBLISH_EVERY * 4 + 2, 2);
-        int cut =
-                BATCH * PUBLISH_EVERY * 2
-                        + 3; // mid-batch: the pending examples must be restored too
+        // Mid-batch: the pending examples must be restored too.
+        int cut = BATCH * PUBLISH_EVERY * 2 + 3;
 
         List<ModelState> uninterrupted;
+        List<ModelSnapshot> uninterruptedSnapshots;
         try (var harness = harness()) {
             harness.open();
             for (Example e : stream) {
-                harness.processElement(e, 0);
+                harness.processElement1(e, 0);
             }
             uninterrupted = harness.extractOutputValues();
+            uninterruptedSnapshots = snapshots(harness);
         }
 
         OperatorSubtaskState snapshot;
@@ -71,19 +152,21 @@ class TrainerTest {
         try (var harness = harness()) {
             harness.open();
             for (Example e : stream.subList(0, cut)) {
-                harness.processElement(e, 0);
+                harness.processElement1(e, 0);
             }
             before = harness.extractOutputValues();
             snapshot = harness.snapshot(1, 1);
         }
         List<ModelState> after;
+        List<ModelSnapshot> afterSnapshots;
         try (var restored = harness()) {
             restored.initializeState(snapshot);
             restored.open();
             for (Example e : stream.subList(cut, stream.size())) {
-                restored.processElement(e, 0);
+                restored.processElement1(e, 0);
             }
             after = restored.extractOutputValues();
+            afterSnapshots = snapshots(restored);
         }
 
         assertTrue(!after.isEmpty());
@@ -91,8 +174,126 @@ class TrainerTest {
                 before.get(before.size() - 1).version() + 1,
                 after.get(0).version(),
                 "the version sequence continues");
-        List<ModelState> resumed = new java.util.ArrayList<>(before);
+        List<ModelState> resumed = new ArrayList<>(before);
         resumed.addAll(after);
         assertEquals(uninterrupted, resumed, "weights, moments, steps and versions are bit-exact");
+        ModelSnapshot last = afterSnapshots.get(afterSnapshots.size() - 1);
+        ModelSnapshot expected = uninterruptedSnapshots.get(uninterruptedSnapshots.size() - 1);
+        assertEquals(
+                expected.getCandidateLoss(),
+                last.getCandidateLoss(),
+                "the guard's recent losses were restored too");
+        assertEquals(expected.getServingLoss(), last.getServingLoss());
+    }
+
+    @Test
+    void rollbackServesTheChosenStateAsTheNextVersionAndRefusesACorruptOne() throws Exception {
+        ModelState old;
+        try (OnlineLearner learner = new OnlineLearner(CONFIG)) {
+            learner.nextVersion();
+            old = learner.snapshot();
+        }
+        try (var harness = harness()) {
+            harness.open();
+            for (Example e : examples(BATCH * PUBLISH_EVERY * 2, 3)) {
+                harness.processElement1(e, 0);
+            }
+            assertEquals(2, harness.extractOutputValues().size());
+
+            ModelCommand corrupt = rollback(old);
+            corrupt.getState().put(5, (byte) (corrupt.getState().get(5) ^ 1));
+            harness.processElement2(corrupt, 0);
+            assertEquals(2, harness.extractOutputValues().size(), "a corrupt command is refused");
+
+            harness.processElement2(rollback(old), 0);
+            List<ModelState> out = harness.extractOutputValues();
+            ModelState rolledBack = out.get(out.size() - 1);
+            assertEquals(3L, rolledBack.version(), "published as the next version");
+            assertEquals(old.step(), rolledBack.step());
+            assertArrayEquals(
+                    old.weights()[0], rolledBack.weights()[0], "with version 1's weights");
+            ModelSnapshot note = snapshots(harness).get(snapshots(harness).size() - 1);
+            assertEquals("rollback to version 1", note.getNote());
+
+            for (Example e : examples(BATCH * PUBLISH_EVERY, 4)) {
+                harness.processElement1(e, 0);
+            }
+            out = harness.extractOutputValues();
+            assertEquals(4L, out.get(out.size() - 1).version(), "learning goes on from it");
+            assertEquals(old.step() + PUBLISH_EVERY, out.get(out.size() - 1).step());
+        }
+    }
+
+    @Test
+    void aWarmStartedTrainerContinuesTheVersionSequence() throws Exception {
+        ModelState start;
+        try (var harness = harness()) {
+            harness.open();
+            for (Example e : examples(BATCH * PUBLISH_EVERY * 3, 5)) {
+                harness.processElement1(e, 0);
+            }
+            List<ModelState> out = harness.extractOutputValues();
+            start = out.get(out.size() - 1);
+        }
+        try (var harness = harness(start)) {
+            harness.open();
+            for (Example e : examples(BATCH * PUBLISH_EVERY, 6)) {
+                harness.processElement1(e, 0);
+            }
+            ModelState next = harness.extractOutputValues().get(0);
+            assertEquals(start.version() + 1, next.version());
+            assertEquals(start.step() + PUBLISH_EVERY, next.step());
+        }
+    }
+
+    /**
+     * A checkpoint of the trainer written by an earlier build (committed under {@code
+     * src/test/resources/fixtures/}; regenerate with {@code -Dstreamlearn.write-fixtures=true} only
+     * when the state layout changes on purpose, keeping the old file as another fixture): today's
+     * trainer must restore it, pending examples and serving version included, and continue the
+     * version sequence. This is what keeps checkpoints and savepoints of running jobs usable across
+     * upgrades (ModelState codec, Example's POJO serializer, the guard's losses).
+     */
+    @Test
+    void restoresACheckpointWrittenByTheFirstDurableRelease() throws Exception {
+        String fixture = "src/test/resources/fixtures/trainer-checkpoint-v2.bin";
+        List<Example> stream = examples(BATCH * PUBLISH_EVERY * 3 + 3, 7);
+        if (Boolean.getBoolean("streamlearn.write-fixtures")) {
+            try (var harness = harness()) {
+                harness.open();
+                for (Example e : stream) {
+                    harness.processElement1(e, 0);
+                }
+                OperatorSnapshotUtil.writeStateHandle(harness.snapshot(1, 1), fixture);
+            }
+        }
+        try (var restored = harness()) {
+            restored.initializeState(OperatorSnapshotUtil.readStateHandle(fixture));
+            restored.open();
+            // 3 examples were pending: 1 more makes a batch, and a full round of batches publishes.
+            for (Example e : examples(1 + BATCH * (PUBLISH_EVERY - 1), 8)) {
+                restored.processElement1(e, 0);
+            }
+            List<ModelSnapshot> published = snapshots(restored);
+            assertEquals(1, published.size());
+            ModelSnapshot next = published.get(0);
+            assertEquals(4L, next.getModelVersion(), "the sequence continues after version 3");
+            assertEquals(8L, next.getStep());
+            assertEquals(4L, next.getServingVersion(), "promoted over the restored version 3");
+            assertTrue(
+                    next.getCandidateLoss() != null,
+                    "the serving version and the guard's losses came back: " + next);
+        }
+    }
+
+    private static ModelCommand rollback(ModelState state) {
+        ModelSnapshot snapshot = ModelSnapshots.toSnapshot(state, Instant.EPOCH);
+        return ModelCommand.newBuilder()
+                .setAction(ModelAction.ROLLBACK)
+                .setTargetVersion(state.version())
+                .setState(ByteBuffer.wrap(snapshot.getState().array().clone()))
+                .setSha256(snapshot.getSha256())
+                .setRequestedAt(Instant.EPOCH)
+                .build();
     }
 }

@@ -1,29 +1,24 @@
 package io.streamlearn.jobs.cli;
 
-import io.streamlearn.jobs.ForecastJob;
-import io.streamlearn.jobs.JobSettings;
-import io.streamlearn.jobs.KafkaEndpoints;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
 import io.streamlearn.jobs.runtime.MetricProducer;
 import io.streamlearn.models.bench.ModelBenchmark;
+import io.streamlearn.state.FileModelStore;
 import io.streamlearn.state.KafkaModelStore;
+import io.streamlearn.state.ModelStore;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.TimeUtils;
 
 /**
@@ -41,9 +36,12 @@ public final class Streamlearn {
                     "  demo [--duration 60s] [--rate 400] [--series 8] [--model lstm]",
                     "        embedded Kafka + Flink, generated metric series, live progress;"
                             + " --model: rnn, gru, lstm, attention or mlp",
-                    "  run --config <file.properties>",
+                    "  run --config <file.properties> [--<key> <value> ...]",
                     "        the forecasting job against your Kafka; keys are listed in"
                             + " docs/configuration.md",
+                    "  models list|show|rollback --bootstrap-servers <host:port> [--topic models]"
+                            + " [--path <dir>] [--version N] [--commands-topic model-commands]",
+                    "        the model store's versions; show one (verified); serve one again",
                     "  generate --bootstrap-servers <host:port> [--topic metrics] [--rate 100]"
                             + " [--series 8] [--duration 10m]",
                     "        write generated metric series to your Kafka (until Ctrl-C without"
@@ -82,7 +80,7 @@ public final class Streamlearn {
         Map<String, String> options = options(args, 1);
         switch (args[0]) {
             case "demo" -> demo(options);
-            case "run" -> run(options);
+            case "run" -> run(args);
             case "read" -> read(options);
             case "generate" -> generate(options);
             case "feed" ->
@@ -132,22 +130,12 @@ public final class Streamlearn {
         return finished;
     }
 
-    private static void run(Map<String, String> options) throws Exception {
-        String file = options.get("config");
-        if (file == null) {
-            fail("run needs --config <file.properties>");
+    private static void run(String[] args) throws Exception {
+        try {
+            RunJob.main(Arrays.copyOfRange(args, 1, args.length));
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
         }
-        Configuration conf = load(file);
-        JobSettings settings = JobSettings.from(conf);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        ForecastJob.build(
-                env,
-                settings,
-                KafkaEndpoints.source(settings),
-                KafkaEndpoints.predictions(settings),
-                KafkaEndpoints.deadLetters(settings),
-                KafkaEndpoints.models(settings));
-        env.execute("streamlearn");
     }
 
     private static void generate(Map<String, String> options) throws Exception {
@@ -202,13 +190,7 @@ public final class Streamlearn {
 
     /** A properties file of streamlearn.* (and Flink or Kafka Streams) keys. */
     private static Configuration load(String file) throws IOException {
-        Properties properties = new Properties();
-        try (InputStream in = Files.newInputStream(Path.of(file))) {
-            properties.load(in);
-        }
-        Map<String, String> map = new HashMap<>();
-        properties.forEach((k, v) -> map.put(k.toString(), v.toString()));
-        return Configuration.fromMap(map);
+        return Configuration.fromMap(RunJob.load(Path.of(file)));
     }
 
     private static void feed(String name, Map<String, String> options) throws Exception {
@@ -239,27 +221,47 @@ public final class Streamlearn {
 
     private static void models(String action, Map<String, String> options) {
         String bootstrap = options.get("bootstrap-servers");
-        if (bootstrap == null) {
-            fail("models " + action + " needs --bootstrap-servers <host:port>");
+        String path = options.get("path");
+        if (bootstrap == null && (path == null || action.equals("rollback"))) {
+            fail(
+                    "models "
+                            + action
+                            + " needs --bootstrap-servers <host:port>"
+                            + (action.equals("rollback")
+                                    ? ""
+                                    : " (or --path <dir> of a files store)"));
         }
         String topic =
                 options.getOrDefault("topic", StreamlearnOptions.MODELS_TOPIC.defaultValue());
-        try (KafkaModelStore store =
-                new KafkaModelStore(bootstrap, topic, Duration.ofSeconds(30))) {
+        try (ModelStore store =
+                path != null
+                        ? new FileModelStore(Path.of(path))
+                        : new KafkaModelStore(bootstrap, topic, Duration.ofSeconds(30))) {
             switch (action) {
                 case "list" -> ModelCommands.list(store, System.out);
-                case "show" -> {
-                    String version = options.get("version");
-                    if (version == null || !version.matches("\\d+")) {
-                        fail("models show needs --version <number>, got '" + version + "'");
-                    }
-                    ModelCommands.show(store, Long.parseLong(version), System.out);
-                }
-                default -> fail("models needs 'list' or 'show', got '" + action + "'");
+                case "show" -> ModelCommands.show(store, version(options, action), System.out);
+                case "rollback" ->
+                        ModelCommands.rollback(
+                                store,
+                                version(options, action),
+                                bootstrap,
+                                options.getOrDefault(
+                                        "commands-topic",
+                                        StreamlearnOptions.MODEL_COMMANDS_TOPIC.defaultValue()),
+                                System.out);
+                default -> fail("models needs 'list', 'show' or 'rollback', got '" + action + "'");
             }
         } catch (NoSuchElementException | IllegalArgumentException | IllegalStateException e) {
             fail(e.getMessage());
         }
+    }
+
+    private static long version(Map<String, String> options, String action) {
+        String version = options.get("version");
+        if (version == null || !version.matches("\\d+")) {
+            fail("models " + action + " needs --version <number>, got '" + version + "'");
+        }
+        return Long.parseLong(version);
     }
 
     private static Map<String, String> options(String[] args, int from) {

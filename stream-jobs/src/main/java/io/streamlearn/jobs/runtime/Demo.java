@@ -2,7 +2,6 @@ package io.streamlearn.jobs.runtime;
 
 import io.streamlearn.jobs.ForecastJob;
 import io.streamlearn.jobs.JobSettings;
-import io.streamlearn.jobs.KafkaEndpoints;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.models.ModelConfig;
 import java.io.PrintStream;
@@ -80,7 +79,8 @@ public final class Demo {
                     settings.eventsTopic(),
                     settings.predictionsTopic(),
                     settings.deadLettersTopic(),
-                    settings.modelsTopic());
+                    settings.modelsTopic(),
+                    settings.modelCommandsTopic());
             out.println(
                     "Kafka:       "
                             + kafka.bootstrapServers()
@@ -96,13 +96,7 @@ public final class Demo {
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
             env.setParallelism(1);
-            ForecastJob.build(
-                    env,
-                    settings,
-                    KafkaEndpoints.source(settings),
-                    KafkaEndpoints.predictions(settings),
-                    KafkaEndpoints.deadLetters(settings),
-                    KafkaEndpoints.models(settings));
+            ForecastJob.buildWithKafka(env, settings);
             JobClient job = env.executeAsync("streamlearn demo");
             out.println(
                     "Flink web UI: http://127.0.0.1:"

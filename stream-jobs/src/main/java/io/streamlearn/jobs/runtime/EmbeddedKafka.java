@@ -50,6 +50,31 @@ public final class EmbeddedKafka implements AutoCloseable {
         int brokerPort = freePort();
         int controllerPort = freePort();
         String logDir = directory.resolve("logs").toString();
+        KafkaConfig config =
+                KafkaConfig.fromProps(brokerProperties(brokerPort, controllerPort, logDir));
+
+        ByteArrayOutputStream formatOutput = new ByteArrayOutputStream();
+        new Formatter()
+                .setPrintStream(new PrintStream(formatOutput, true))
+                .setNodeId(1)
+                .setClusterId(Uuid.randomUuid().toString())
+                .setControllerListenerName("CONTROLLER")
+                .setMetadataLogDirectory(logDir)
+                .addDirectory(logDir)
+                .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+                .setHasDynamicQuorum(false)
+                .run();
+
+        KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
+        server.startup();
+        return new EmbeddedKafka(directory, ownsDirectory, brokerPort, server);
+    }
+
+    /**
+     * The configuration of a single-node KRaft broker on 127.0.0.1: broker and controller in one
+     * process, replication 1, no automatic topics. Shared with the e2e tests' broker process.
+     */
+    public static Properties brokerProperties(int brokerPort, int controllerPort, String logDir) {
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
@@ -75,23 +100,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("share.coordinator.state.topic.min.isr", "1");
         props.put("group.initial.rebalance.delay.ms", "0");
         props.put("auto.create.topics.enable", "false");
-        KafkaConfig config = KafkaConfig.fromProps(props);
-
-        ByteArrayOutputStream formatOutput = new ByteArrayOutputStream();
-        new Formatter()
-                .setPrintStream(new PrintStream(formatOutput, true))
-                .setNodeId(1)
-                .setClusterId(Uuid.randomUuid().toString())
-                .setControllerListenerName("CONTROLLER")
-                .setMetadataLogDirectory(logDir)
-                .addDirectory(logDir)
-                .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-                .setHasDynamicQuorum(false)
-                .run();
-
-        KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
-        server.startup();
-        return new EmbeddedKafka(directory, ownsDirectory, brokerPort, server);
+        return props;
     }
 
     public String bootstrapServers() {

@@ -8,8 +8,12 @@ import io.streamlearn.jobs.Example;
 import io.streamlearn.jobs.Trainer;
 import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
+import io.streamlearn.schemas.ModelAction;
+import io.streamlearn.schemas.ModelCommand;
 import io.streamlearn.state.ModelStateTypeInfo;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,10 +26,12 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -77,6 +83,7 @@ class GpuSlotsITCase {
         }
         SingleOutputStreamOperator<ModelState> trainer =
                 env.fromData(examples, TypeInformation.of(Example.class))
+                        .connect(noCommands(env))
                         .process(new Trainer(MODEL, 4, 1, mode))
                         .returns(ModelStateTypeInfo.INSTANCE)
                         .name("trainer")
@@ -84,6 +91,19 @@ class GpuSlotsITCase {
         devices.trainerSlotSharingGroup().ifPresent(trainer::slotSharingGroup);
         trainer.sinkTo(new DiscardingSink<>()).setParallelism(trainers);
         return env.executeAsync("trainer on " + mode);
+    }
+
+    /** The trainer's second input, with no command on it (a source needs one element). */
+    private static DataStream<ModelCommand> noCommands(StreamExecutionEnvironment env) {
+        ModelCommand unused =
+                ModelCommand.newBuilder()
+                        .setAction(ModelAction.ROLLBACK)
+                        .setTargetVersion(0)
+                        .setState(ByteBuffer.allocate(0))
+                        .setSha256("")
+                        .setRequestedAt(Instant.EPOCH)
+                        .build();
+        return env.fromData(new AvroTypeInfo<>(ModelCommand.class), unused).filter(c -> false);
     }
 
     @Test

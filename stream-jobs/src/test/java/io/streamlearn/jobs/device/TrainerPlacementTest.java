@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.ForecastJob;
 import io.streamlearn.jobs.JobSettings;
-import io.streamlearn.jobs.KafkaEndpoints;
 import io.streamlearn.jobs.StreamlearnOptions;
 import java.util.Map;
 import java.util.TreeMap;
@@ -29,13 +28,7 @@ class TrainerPlacementTest {
         JobSettings settings = JobSettings.from(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(4);
-        ForecastJob.build(
-                env,
-                settings,
-                KafkaEndpoints.source(settings),
-                KafkaEndpoints.predictions(settings),
-                KafkaEndpoints.deadLetters(settings),
-                KafkaEndpoints.models(settings));
+        ForecastJob.buildWithKafka(env, settings);
         return env.getStreamGraph();
     }
 

@@ -1,0 +1,78 @@
+package io.streamlearn.jobs.cli;
+
+import io.streamlearn.jobs.ForecastJob;
+import io.streamlearn.jobs.JobSettings;
+import io.streamlearn.state.DurableState;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The entry point of {@code streamlearn-job.jar}: what {@code flink run} or the REST API ({@code
+ * /jars/{id}/run}) calls on a cluster, and what {@code streamlearn run} calls locally.
+ *
+ * <p>Arguments: {@code --config job.properties} and any number of {@code --<key> <value>} pairs
+ * whose key holds a dot ({@code --streamlearn.kafka.bootstrap-servers 10.0.0.5:9092}); a pair
+ * overrides the file. The job keeps its state durably by default ({@link DurableState}). Errors are
+ * exceptions naming the argument, never {@code System.exit}: on a cluster this runs inside the job
+ * manager.
+ */
+public final class RunJob {
+    private RunJob() {}
+
+    public static void main(String[] args) throws Exception {
+        Configuration job = configuration(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(job);
+        Configuration conf = DurableState.withDefaults(job, env.getConfiguration());
+        env.configure(conf);
+        JobSettings settings = JobSettings.from(conf);
+        ForecastJob.buildWithKafka(env, settings);
+        env.execute(conf.getOptional(PipelineOptions.NAME).orElse("streamlearn"));
+    }
+
+    /** The job's configuration from {@code --config file} and {@code --key value} arguments. */
+    static Configuration configuration(String[] args) throws IOException {
+        Map<String, String> map = new HashMap<>();
+        Map<String, String> overrides = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException(
+                        "expected --config <file> or --<key> <value>, got '" + arg + "'");
+            }
+            String name = arg.substring(2);
+            String value = args[++i];
+            if (name.equals("config")) {
+                map.putAll(load(Path.of(value)));
+            } else if (name.contains(".")) {
+                overrides.put(name, value);
+            } else {
+                throw new IllegalArgumentException(
+                        "unknown argument '"
+                                + arg
+                                + "': give --config <file> or a configuration key such as"
+                                + " --streamlearn.kafka.bootstrap-servers");
+            }
+        }
+        map.putAll(overrides);
+        return Configuration.fromMap(map);
+    }
+
+    /** A properties file of streamlearn.* (and Flink) keys. */
+    static Map<String, String> load(Path file) throws IOException {
+        Properties properties = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            properties.load(in);
+        }
+        Map<String, String> map = new HashMap<>();
+        properties.forEach((k, v) -> map.put(k.toString(), v.toString()));
+        return map;
+    }
+}
