@@ -176,12 +176,12 @@ class ForecastJobITCase {
     }
 
     private static long goodCount(List<byte[]> records, AvroSerde<MetricEvent> serde) {
-        DecodeAndValidate check = new DecodeAndValidate(1);
         return records.stream()
                 .filter(
                         bytes -> {
                             try {
-                                return check.problemWith(serde.decode(bytes)) == null;
+                                return DecodeAndValidate.problemWith(serde.decode(bytes), 1)
+                                        == null;
                             } catch (RuntimeException e) {
                                 return false;
                             }
