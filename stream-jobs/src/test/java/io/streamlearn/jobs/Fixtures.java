@@ -1,5 +1,6 @@
 package io.streamlearn.jobs;
 
+import io.streamlearn.jobs.feeds.FeedOptions;
 import io.streamlearn.jobs.runtime.EmbeddedKafka;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +33,9 @@ final class Fixtures {
         conf.set(StreamlearnOptions.PREDICTIONS_TOPIC, run + "-predictions");
         conf.set(StreamlearnOptions.DEAD_LETTERS_TOPIC, run + "-dead-letters");
         conf.set(StreamlearnOptions.MODELS_TOPIC, run + "-models");
+        conf.set(StreamlearnOptions.INTERACTIONS_TOPIC, run + "-interactions");
+        conf.set(FeedOptions.RECOMMENDATIONS_TOPIC, run + "-recommendations");
+        conf.set(FeedOptions.ANOMALY_SCORES_TOPIC, run + "-anomaly-scores");
         conf.set(StreamlearnOptions.GROUP_ID, run);
         conf.set(StreamlearnOptions.TRANSACTIONAL_ID_PREFIX, run);
         conf.set(StreamlearnOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
@@ -42,7 +46,10 @@ final class Fixtures {
         kafka.createTopics(
                 1,
                 settings.eventsTopic(),
+                settings.interactionsTopic(),
                 settings.predictionsTopic(),
+                settings.recommendationsTopic(),
+                settings.anomalyScoresTopic(),
                 settings.deadLettersTopic(),
                 settings.modelsTopic(),
                 settings.modelCommandsTopic());
