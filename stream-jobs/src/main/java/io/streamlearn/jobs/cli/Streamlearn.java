@@ -50,6 +50,8 @@ public final class Streamlearn {
                             + " [--seconds 1] [--recurrent-state]",
                     "        measure the model families: training, inference and one-step"
                             + " events/s (docs/benchmarks.md)",
+                    "  replay <subcommand> [options]",
+                    "        backtests on files: 'streamlearn replay --help' lists them",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
                             + " [--max 20]",
                     "        print a topic's records as JSON (types: dead-letter, metric, model,"
@@ -71,6 +73,12 @@ public final class Streamlearn {
                     ModelBenchmark.run(
                             Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
             System.exit(code);
+            return;
+        }
+        if (args[0].equals("replay")) {
+            System.exit(
+                    ReplayCommands.run(
+                            Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
             return;
         }
         if (args[0].equals("models")) {
