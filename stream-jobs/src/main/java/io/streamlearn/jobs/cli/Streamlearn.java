@@ -3,7 +3,7 @@ package io.streamlearn.jobs.cli;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
-import io.streamlearn.jobs.runtime.MetricProducer;
+import io.streamlearn.jobs.runtime.EventProducer;
 import io.streamlearn.models.bench.ModelBenchmark;
 import io.streamlearn.state.FileModelStore;
 import io.streamlearn.state.KafkaModelStore;
@@ -168,7 +168,15 @@ public final class Streamlearn {
                 series, rate, topic, bootstrap);
         AtomicLong produced = new AtomicLong();
         try {
-            MetricProducer.run(bootstrap, topic, series, rate, 0, count, produced, stop);
+            EventProducer.run(
+                    bootstrap,
+                    topic,
+                    EventProducer.metrics(series, 7L),
+                    rate,
+                    0,
+                    count,
+                    produced,
+                    stop);
         } catch (IllegalStateException e) {
             finished.countDown();
             fail(e.getMessage());
