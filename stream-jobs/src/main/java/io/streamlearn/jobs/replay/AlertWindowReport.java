@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 
 /**
  * Backtests the alert rule on scored files against labelled anomaly windows, as NAB counts it: for
@@ -134,16 +133,7 @@ public final class AlertWindowReport {
             throw new IllegalArgumentException("--scores " + scores + " is not a folder");
         }
         Map<String, List<Window>> windows = readWindows(windowsJson);
-        List<Path> files;
-        try (Stream<Path> walk = Files.walk(scores)) {
-            files =
-                    walk.filter(p -> Files.isRegularFile(p) && p.toString().endsWith(".csv"))
-                            .sorted()
-                            .toList();
-        }
-        if (files.isEmpty()) {
-            throw new IllegalArgumentException("--scores " + scores + " holds no .csv files");
-        }
+        List<Path> files = SeriesFiles.csvFiles(scores, "--scores");
         TreeSet<String> unscored = new TreeSet<>(windows.keySet());
         List<FileResult> results = new ArrayList<>();
         for (Path file : files) {

@@ -8,7 +8,6 @@ import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.InteractionEvent;
 import io.streamlearn.schemas.InvalidRecordException;
 import io.streamlearn.schemas.MetricEvent;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,11 +15,7 @@ import java.time.Instant;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -114,10 +109,7 @@ class InteractionDecoderTest {
     void readsAUsersSingleObjectEncodedClicksThroughTheFieldMapping(@TempDir Path dir)
             throws Exception {
         InteractionDecoder decoder = InteractionDecoder.from(clicks(dir, "single-object"));
-        byte[] bytes =
-                new BinaryMessageEncoder<GenericRecord>(GenericData.get(), schema)
-                        .encode(click(9_000_000_001L, 42))
-                        .array();
+        byte[] bytes = AvroBytes.singleObject(schema, click(9_000_000_001L, 42));
 
         InteractionEvent event = decoder.decode(bytes);
 
@@ -134,17 +126,18 @@ class InteractionDecoderTest {
     void aRecordLackingAFieldOrWithAWrongTypeFailsAloneNamingTheField(@TempDir Path dir)
             throws Exception {
         InteractionDecoder decoder = InteractionDecoder.from(clicks(dir, "binary"));
-        assertEquals("7", decoder.decode(binary(click(7L, 3))).getUserId());
+        assertEquals("7", decoder.decode(AvroBytes.binary(schema, click(7L, 3))).getUserId());
 
         InvalidRecordException noUser =
                 assertThrows(
-                        InvalidRecordException.class, () -> decoder.decode(binary(click(null, 3))));
+                        InvalidRecordException.class,
+                        () -> decoder.decode(AvroBytes.binary(schema, click(null, 3))));
         assertTrue(
                 noUser.getMessage().contains("field visitor.id is missing"), noUser.getMessage());
         InvalidRecordException badItem =
                 assertThrows(
                         InvalidRecordException.class,
-                        () -> decoder.decode(binary(click(7L, true))));
+                        () -> decoder.decode(AvroBytes.binary(schema, click(7L, true))));
         assertTrue(
                 badItem.getMessage().contains("field product is 'true'")
                         && badItem.getMessage().contains("expected a string, int or long"),
@@ -199,7 +192,7 @@ class InteractionDecoderTest {
         r.put("itemId", 5L);
         r.put("eventTime", "2026-03-01T12:00:00+01:00");
 
-        InteractionEvent event = decoder.decode(binary(play, r));
+        InteractionEvent event = decoder.decode(AvroBytes.binary(play, r));
 
         assertEquals("ana", event.getUserId());
         assertEquals("5", event.getItemId());
@@ -212,17 +205,5 @@ class InteractionDecoderTest {
         assertTrue(
                 metrics.getMessage().contains("'seriesId'"),
                 "metric events default to seriesId: " + metrics.getMessage());
-    }
-
-    private byte[] binary(GenericRecord record) throws Exception {
-        return binary(schema, record);
-    }
-
-    private static byte[] binary(Schema schema, GenericRecord record) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-        new GenericDatumWriter<GenericRecord>(schema).write(record, encoder);
-        encoder.flush();
-        return out.toByteArray();
     }
 }
