@@ -3,7 +3,7 @@ package io.streamlearn.jobs.cli;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
-import io.streamlearn.jobs.runtime.MetricProducer;
+import io.streamlearn.jobs.runtime.EventProducer;
 import io.streamlearn.models.bench.ModelBenchmark;
 import io.streamlearn.state.FileModelStore;
 import io.streamlearn.state.KafkaModelStore;
@@ -50,6 +50,8 @@ public final class Streamlearn {
                             + " [--seconds 1] [--recurrent-state]",
                     "        measure the model families: training, inference and one-step"
                             + " events/s (docs/benchmarks.md)",
+                    "  replay <subcommand> [options]",
+                    "        backtests on files: 'streamlearn replay --help' lists them",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
                             + " [--max 20]",
                     "        print a topic's records as JSON (types: dead-letter, metric, model,"
@@ -71,6 +73,12 @@ public final class Streamlearn {
                     ModelBenchmark.run(
                             Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
             System.exit(code);
+            return;
+        }
+        if (args[0].equals("replay")) {
+            System.exit(
+                    ReplayCommands.run(
+                            Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
             return;
         }
         if (args[0].equals("models")) {
@@ -160,7 +168,15 @@ public final class Streamlearn {
                 series, rate, topic, bootstrap);
         AtomicLong produced = new AtomicLong();
         try {
-            MetricProducer.run(bootstrap, topic, series, rate, 0, count, produced, stop);
+            EventProducer.run(
+                    bootstrap,
+                    topic,
+                    EventProducer.metrics(series, 7L),
+                    rate,
+                    0,
+                    count,
+                    produced,
+                    stop);
         } catch (IllegalStateException e) {
             finished.countDown();
             fail(e.getMessage());

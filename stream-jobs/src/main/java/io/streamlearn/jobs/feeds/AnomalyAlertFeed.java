@@ -4,6 +4,7 @@ import io.streamlearn.schemas.AlertHistory;
 import io.streamlearn.schemas.AnomalyAlert;
 import io.streamlearn.schemas.AnomalyScore;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
@@ -18,10 +19,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * Turns anomaly scores into alerts: a series alerts when its likelihood reaches the threshold,
- * unless it alerted less than the suppression window ago (in event time), so one incident pages
- * once rather than on every point. The most recent alerts of each series are kept in a persistent,
- * changelogged store that {@link FeedServer} answers {@code GET /series/{id}/alerts} from.
+ * Turns anomaly scores into alerts by the {@link AlertRule}: a series alerts when its likelihood
+ * reaches the threshold, unless it alerted less than the suppression window ago (in event time), so
+ * one incident pages once rather than on every point. The most recent alerts of each series are
+ * kept in a persistent, changelogged store that {@link FeedServer} answers {@code GET
+ * /series/{id}/alerts} from.
  *
  * <p>The scores topic is keyed by series id, so each series' suppression state lives in one task.
  */
@@ -45,7 +47,7 @@ public final class AnomalyAlertFeed {
         builder.stream(
                         scoresTopic,
                         Consumed.with(Serdes.String(), AvroStreamsSerde.of(AnomalyScore.class)))
-                .process(() -> new Alerting(threshold, suppression, keep), STORE)
+                .process(() -> new Alerting(new AlertRule(threshold, suppression), keep), STORE)
                 .to(
                         alertsTopic,
                         Produced.with(Serdes.String(), AvroStreamsSerde.of(AnomalyAlert.class)));
@@ -53,15 +55,13 @@ public final class AnomalyAlertFeed {
     }
 
     static final class Alerting implements Processor<String, AnomalyScore, String, AnomalyAlert> {
-        private final double threshold;
-        private final long suppressionMillis;
+        private final AlertRule rule;
         private final int keep;
         private ProcessorContext<String, AnomalyAlert> context;
         private KeyValueStore<String, AlertHistory> alerts;
 
-        Alerting(double threshold, Duration suppression, int keep) {
-            this.threshold = threshold;
-            this.suppressionMillis = suppression.toMillis();
+        Alerting(AlertRule rule, int keep) {
+            this.rule = rule;
             this.keep = keep;
         }
 
@@ -74,26 +74,24 @@ public final class AnomalyAlertFeed {
         @Override
         public void process(Record<String, AnomalyScore> record) {
             AnomalyScore score = record.value();
-            if (score == null || score.getLikelihood() < threshold) {
+            // Most scores are below the threshold: they need no read of the store.
+            if (score == null || !(score.getLikelihood() >= rule.threshold())) {
                 return;
             }
             String series = score.getSeriesId();
             AlertHistory history = alerts.get(series);
             List<AnomalyAlert> recent =
                     history == null ? new ArrayList<>() : new ArrayList<>(history.getAlerts());
-            long time = score.getEventTime().toEpochMilli();
-            if (!recent.isEmpty()) {
-                long last = recent.get(recent.size() - 1).getEventTime().toEpochMilli();
-                if (time - last < suppressionMillis) {
-                    return;
-                }
+            Instant last = recent.isEmpty() ? null : recent.get(recent.size() - 1).getEventTime();
+            if (!rule.alerts(score.getLikelihood(), score.getEventTime(), last)) {
+                return;
             }
             AnomalyAlert alert =
                     AnomalyAlert.newBuilder()
                             .setSeriesId(series)
                             .setEventTime(score.getEventTime())
                             .setLikelihood(score.getLikelihood())
-                            .setThreshold(threshold)
+                            .setThreshold(rule.threshold())
                             .setValues(score.getValues())
                             .setModelVersion(score.getModelVersion())
                             .build();

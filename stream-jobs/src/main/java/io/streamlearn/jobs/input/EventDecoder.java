@@ -3,26 +3,11 @@ package io.streamlearn.jobs.input;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.InvalidRecordException;
 import io.streamlearn.schemas.MetricEvent;
-import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import org.apache.avro.LogicalType;
-import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.message.BadHeaderException;
-import org.apache.avro.message.BinaryMessageDecoder;
-import org.apache.avro.message.MissingSchemaException;
 import org.apache.flink.configuration.Configuration;
 
 /**
@@ -35,6 +20,9 @@ import org.apache.flink.configuration.Configuration;
 public abstract class EventDecoder implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /** The entity field of a metric event when {@link InputOptions#ENTITY_FIELD} is unset. */
+    public static final String DEFAULT_ENTITY_FIELD = "seriesId";
+
     /** Decodes one record; the message of the exception is the dead-letter reason. */
     public abstract MetricEvent decode(byte[] bytes) throws InvalidRecordException;
 
@@ -45,45 +33,26 @@ public abstract class EventDecoder implements Serializable {
 
     /** The decoder the configuration asks for, validated against the schema. */
     public static EventDecoder from(Configuration conf) {
-        String file = conf.get(InputOptions.SCHEMA_FILE);
-        if (file == null || file.isBlank()) {
-            return builtIn();
-        }
-        Schema schema;
-        try {
-            schema = new Schema.Parser().parse(Files.readString(Path.of(file)));
-        } catch (IOException e) {
-            throw new UncheckedIOException(
-                    InputOptions.SCHEMA_FILE.key() + ": cannot read '" + file + "'", e);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(
-                    InputOptions.SCHEMA_FILE.key()
-                            + ": '"
-                            + file
-                            + "' is not a valid Avro schema: "
-                            + e.getMessage(),
-                    e);
-        }
-        String encoding = conf.get(InputOptions.ENCODING);
-        if (!encoding.equals("single-object") && !encoding.equals("binary")) {
-            throw new IllegalArgumentException(
-                    InputOptions.ENCODING.key()
-                            + " must be single-object or binary, got '"
-                            + encoding
-                            + "'");
-        }
-        List<String> values = new ArrayList<>();
-        for (String field : conf.get(InputOptions.VALUES_FIELDS).split(",")) {
+        return UserSchema.configured(conf)
+                .<EventDecoder>map(
+                        schema ->
+                                new Mapped(
+                                        schema,
+                                        conf.getOptional(InputOptions.ENTITY_FIELD)
+                                                .orElse(DEFAULT_ENTITY_FIELD),
+                                        conf.get(InputOptions.TIME_FIELD),
+                                        fields(conf.get(InputOptions.VALUES_FIELDS))))
+                .orElseGet(EventDecoder::builtIn);
+    }
+
+    private static List<String> fields(String commaSeparated) {
+        List<String> fields = new ArrayList<>();
+        for (String field : commaSeparated.split(",")) {
             if (!field.isBlank()) {
-                values.add(field.trim());
+                fields.add(field.trim());
             }
         }
-        return new Mapped(
-                schema.toString(),
-                encoding.equals("binary"),
-                conf.get(InputOptions.ENTITY_FIELD),
-                conf.get(InputOptions.TIME_FIELD),
-                values);
+        return fields;
     }
 
     /** The built-in {@link MetricEvent}, single-object encoded. */
@@ -100,69 +69,45 @@ public abstract class EventDecoder implements Serializable {
     /** A user's schema and field mapping. */
     static final class Mapped extends EventDecoder {
         private static final long serialVersionUID = 1L;
-        private final String schemaJson;
-        private final boolean plainBinary;
+        private final UserSchema schema;
         private final String entityField;
         private final String timeField;
         private final List<String> valueFields;
-        private transient Schema schema;
-        private transient BinaryMessageDecoder<GenericRecord> singleObject;
-        private transient GenericDatumReader<GenericRecord> binary;
 
-        Mapped(
-                String schemaJson,
-                boolean plainBinary,
-                String entityField,
-                String timeField,
-                List<String> valueFields) {
-            this.schemaJson = schemaJson;
-            this.plainBinary = plainBinary;
+        Mapped(UserSchema schema, String entityField, String timeField, List<String> valueFields) {
+            this.schema = schema;
             this.entityField = entityField;
             this.timeField = timeField;
             this.valueFields = List.copyOf(valueFields);
-            check();
+            schema.expectId(InputOptions.ENTITY_FIELD.key(), entityField);
+            schema.expectTime(InputOptions.TIME_FIELD.key(), timeField);
+            checkValues();
         }
 
-        /** Start-up check of the mapping against the schema. */
-        private void check() {
-            Schema schema = schema();
-            if (schema.getType() != Schema.Type.RECORD) {
-                throw new IllegalArgumentException(
-                        InputOptions.SCHEMA_FILE.key()
-                                + " must hold a record schema, got "
-                                + schema.getType());
-            }
-            expect(
-                    InputOptions.ENTITY_FIELD.key(),
-                    entityField,
-                    "a string, int or long",
-                    Schema.Type.STRING,
-                    Schema.Type.INT,
-                    Schema.Type.LONG,
-                    Schema.Type.ENUM);
-            expect(
-                    InputOptions.TIME_FIELD.key(),
-                    timeField,
-                    "epoch millis (long), timestamp-millis/micros or an ISO-8601 string",
-                    Schema.Type.LONG,
-                    Schema.Type.STRING);
+        /** Start-up check of the values: several number fields, or one array of numbers. */
+        private void checkValues() {
+            String key = InputOptions.VALUES_FIELDS.key();
             if (valueFields.isEmpty()) {
-                throw new IllegalArgumentException(
-                        InputOptions.VALUES_FIELDS.key() + " names no field");
+                throw new IllegalArgumentException(key + " names no field");
             }
             for (String field : valueFields) {
-                Schema type = nonNull(fieldSchema(InputOptions.VALUES_FIELDS.key(), field));
-                boolean array = type.getType() == Schema.Type.ARRAY;
+                Schema type = schema.field(key, field);
+                boolean array =
+                        UserSchema.branches(type).stream()
+                                .anyMatch(s -> s.getType() == Schema.Type.ARRAY);
                 if (array && valueFields.size() > 1) {
                     throw new IllegalArgumentException(
-                            InputOptions.VALUES_FIELDS.key()
+                            key
                                     + ": field '"
                                     + field
                                     + "' is an array; name it alone or name several number fields");
                 }
-                if (!isNumber(array ? nonNull(type.getElementType()) : type)) {
+                boolean numbers =
+                        UserSchema.branches(type).stream()
+                                .anyMatch(Mapped::isNumberOrArrayOfNumbers);
+                if (!numbers) {
                     throw new IllegalArgumentException(
-                            InputOptions.VALUES_FIELDS.key()
+                            key
                                     + ": field '"
                                     + field
                                     + "' is "
@@ -172,38 +117,11 @@ public abstract class EventDecoder implements Serializable {
             }
         }
 
-        private void expect(String key, String field, String what, Schema.Type... allowed) {
-            Schema type = nonNull(fieldSchema(key, field));
-            if (!Arrays.asList(allowed).contains(type.getType())) {
-                throw new IllegalArgumentException(
-                        key + ": field '" + field + "' is " + type + ", expected " + what);
-            }
-        }
-
-        private Schema fieldSchema(String key, String path) {
-            Schema current = schema();
-            for (String part : path.split("\\.")) {
-                current = nonNull(current);
-                Schema.Field field =
-                        current.getType() == Schema.Type.RECORD ? current.getField(part) : null;
-                if (field == null) {
-                    throw new IllegalArgumentException(
-                            key + ": the schema has no field '" + path + "' (at '" + part + "')");
-                }
-                current = field.schema();
-            }
-            return current;
-        }
-
-        private static Schema nonNull(Schema schema) {
-            if (schema.getType() != Schema.Type.UNION) {
-                return schema;
-            }
-            List<Schema> types =
-                    schema.getTypes().stream()
-                            .filter(s -> s.getType() != Schema.Type.NULL)
-                            .toList();
-            return types.size() == 1 ? types.get(0) : schema;
+        private static boolean isNumberOrArrayOfNumbers(Schema schema) {
+            return isNumber(schema)
+                    || schema.getType() == Schema.Type.ARRAY
+                            && UserSchema.branches(schema.getElementType()).stream()
+                                    .anyMatch(Mapped::isNumber);
         }
 
         private static boolean isNumber(Schema schema) {
@@ -213,26 +131,13 @@ public abstract class EventDecoder implements Serializable {
             };
         }
 
-        private Schema schema() {
-            if (schema == null) {
-                schema = new Schema.Parser().parse(schemaJson);
-            }
-            return schema;
-        }
-
         @Override
         public MetricEvent decode(byte[] bytes) {
-            if (bytes == null) {
-                throw new InvalidRecordException("record value is null (tombstone)");
-            }
-            GenericRecord record = read(bytes);
-            Object entity = value(record, entityField);
-            if (entity == null || entity.toString().isBlank()) {
-                throw new InvalidRecordException("field " + entityField + " is missing or empty");
-            }
+            GenericRecord record = schema.read(bytes);
+            String entity = UserSchema.id(record, entityField);
             List<Double> values = new ArrayList<>();
             for (String field : valueFields) {
-                Object v = value(record, field);
+                Object v = UserSchema.value(record, field);
                 if (v instanceof List<?> list) {
                     for (int i = 0; i < list.size(); i++) {
                         values.add(number(list.get(i), field + "[" + i + "]"));
@@ -242,44 +147,10 @@ public abstract class EventDecoder implements Serializable {
                 }
             }
             return MetricEvent.newBuilder()
-                    .setSeriesId(entity.toString())
-                    .setEventTime(time(record))
+                    .setSeriesId(entity)
+                    .setEventTime(schema.time(record, timeField))
                     .setValues(values)
                     .build();
-        }
-
-        private GenericRecord read(byte[] bytes) {
-            try {
-                if (plainBinary) {
-                    if (binary == null) {
-                        binary = new GenericDatumReader<>(schema());
-                    }
-                    return binary.read(null, DecoderFactory.get().binaryDecoder(bytes, null));
-                }
-                if (singleObject == null) {
-                    singleObject = new BinaryMessageDecoder<>(GenericData.get(), schema());
-                }
-                return singleObject.decode(bytes);
-            } catch (BadHeaderException e) {
-                throw new InvalidRecordException(
-                        "not Avro single-object encoding (" + e.getMessage() + ")");
-            } catch (MissingSchemaException e) {
-                throw new InvalidRecordException(
-                        "written with a schema unknown to this job (" + e.getMessage() + ")");
-            } catch (IOException | RuntimeException e) {
-                throw new InvalidRecordException("corrupt or truncated record: " + e);
-            }
-        }
-
-        private static Object value(GenericRecord record, String path) {
-            Object current = record;
-            for (String part : path.split("\\.")) {
-                if (!(current instanceof GenericRecord r)) {
-                    return null;
-                }
-                current = r.get(part);
-            }
-            return current;
         }
 
         private static double number(Object value, String field) {
@@ -288,7 +159,7 @@ public abstract class EventDecoder implements Serializable {
                         "field "
                                 + field
                                 + " is "
-                                + (value == null ? "missing" : value)
+                                + (value == null ? "missing" : UserSchema.describe(value))
                                 + ", expected a number");
             }
             double d = n.doubleValue();
@@ -297,28 +168,6 @@ public abstract class EventDecoder implements Serializable {
                         "field " + field + " is " + d + "; values must be finite");
             }
             return d;
-        }
-
-        private Instant time(GenericRecord record) {
-            Object value = value(record, timeField);
-            if (value == null) {
-                throw new InvalidRecordException("field " + timeField + " is missing");
-            }
-            if (value instanceof Long millis) {
-                LogicalType logical =
-                        nonNull(fieldSchema(InputOptions.TIME_FIELD.key(), timeField))
-                                .getLogicalType();
-                if (logical instanceof LogicalTypes.TimestampMicros) {
-                    return Instant.ofEpochSecond(0, millis * 1000);
-                }
-                return Instant.ofEpochMilli(millis);
-            }
-            try {
-                return Instant.parse(value.toString());
-            } catch (DateTimeParseException e) {
-                throw new InvalidRecordException(
-                        "field " + timeField + " is '" + value + "', not an ISO-8601 instant");
-            }
         }
     }
 }

@@ -5,8 +5,9 @@ import org.apache.flink.configuration.ConfigOptions;
 
 /**
  * How the job reads a user's own event topic: the writer's Avro schema and which fields hold the
- * entity, the event time and the values. Without a schema file the job reads its built-in {@code
- * MetricEvent}.
+ * entity, the event time and the values (metrics) or the item (interactions). Without a schema file
+ * the job reads its built-in {@code MetricEvent} or {@code InteractionEvent}. The field defaults
+ * are the built-in schemas' names, so a schema that uses them needs no field keys.
  */
 public final class InputOptions {
     private InputOptions() {}
@@ -31,9 +32,27 @@ public final class InputOptions {
     public static final ConfigOption<String> ENTITY_FIELD =
             ConfigOptions.key("streamlearn.input.entity-field")
                     .stringType()
-                    .defaultValue("seriesId")
+                    .noDefaultValue()
                     .withDescription(
-                            "Field (dot path) holding the entity id: a string, int or long.");
+                            "Field (dot path) holding the entity id: a string, int or long. Unset:"
+                                    + " seriesId for metric events, userId for interactions.");
+
+    public static final ConfigOption<String> ITEM_FIELD =
+            ConfigOptions.key("streamlearn.input.item-field")
+                    .stringType()
+                    .defaultValue("itemId")
+                    .withDescription(
+                            "Interactions: field (dot path) holding the item id: a string, int or"
+                                    + " long (numbers become their decimal string).");
+
+    public static final ConfigOption<String> KIND_FIELD =
+            ConfigOptions.key("streamlearn.input.kind-field")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Interactions: field (dot path) holding the kind of interaction (a"
+                                    + " string or enum, carried, not modelled); unset: every"
+                                    + " interaction is a view.");
 
     public static final ConfigOption<String> TIME_FIELD =
             ConfigOptions.key("streamlearn.input.time-field")

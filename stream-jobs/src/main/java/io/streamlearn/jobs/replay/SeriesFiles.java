@@ -42,15 +42,7 @@ public final class SeriesFiles {
         Path root;
         if (Files.isDirectory(input)) {
             root = input;
-            try (Stream<Path> walk = Files.walk(input)) {
-                files =
-                        walk.filter(p -> Files.isRegularFile(p) && p.toString().endsWith(".csv"))
-                                .sorted()
-                                .toList();
-            }
-            if (files.isEmpty()) {
-                throw new IllegalArgumentException("--input " + input + " holds no .csv files");
-            }
+            files = csvFiles(input, "--input");
         } else {
             root = input.toAbsolutePath().getParent();
             files = List.of(input.toAbsolutePath());
@@ -65,6 +57,23 @@ public final class SeriesFiles {
             series.add(new Series(id, readFile(file)));
         }
         return series;
+    }
+
+    /**
+     * Every {@code *.csv} file below a folder, sorted by path; none is an error naming the option.
+     */
+    static List<Path> csvFiles(Path folder, String option) throws IOException {
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(folder)) {
+            files =
+                    walk.filter(p -> Files.isRegularFile(p) && p.toString().endsWith(".csv"))
+                            .sorted()
+                            .toList();
+        }
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException(option + " " + folder + " holds no .csv files");
+        }
+        return files;
     }
 
     private static List<Row> readFile(Path file) throws IOException {

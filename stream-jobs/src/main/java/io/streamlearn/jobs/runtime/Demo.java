@@ -189,8 +189,15 @@ public final class Demo {
     private void generate(String bootstrap, String topic, AtomicLong produced, AtomicBoolean stop) {
         try {
             // The odd malformed record, to show the dead-letter path at work.
-            MetricProducer.run(
-                    bootstrap, topic, series, eventsPerSecond, 500, Long.MAX_VALUE, produced, stop);
+            EventProducer.run(
+                    bootstrap,
+                    topic,
+                    EventProducer.metrics(series, 7L),
+                    eventsPerSecond,
+                    500,
+                    Long.MAX_VALUE,
+                    produced,
+                    stop);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -6,18 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.schemas.InvalidRecordException;
 import io.streamlearn.schemas.MetricEvent;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,10 +62,7 @@ class EventDecoderTest {
     void readsAUsersSingleObjectEncodedRecordsThroughTheFieldMapping(@TempDir Path dir)
             throws Exception {
         EventDecoder decoder = EventDecoder.from(conf(dir, "single-object"));
-        byte[] bytes =
-                new BinaryMessageEncoder<GenericRecord>(GenericData.get(), schema)
-                        .encode(record("web-1", 0.5f))
-                        .array();
+        byte[] bytes = AvroBytes.singleObject(schema, record("web-1", 0.5f));
 
         MetricEvent event = decoder.decode(bytes);
 
@@ -83,17 +75,19 @@ class EventDecoderTest {
     void readsPlainBinaryAndNamesTheFieldThatIsMissingInARecord(@TempDir Path dir)
             throws Exception {
         EventDecoder decoder = EventDecoder.from(conf(dir, "binary"));
-        assertEquals("web-2", decoder.decode(binary(record("web-2", 1f))).getSeriesId());
+        assertEquals(
+                "web-2",
+                decoder.decode(AvroBytes.binary(schema, record("web-2", 1f))).getSeriesId());
 
         InvalidRecordException noMem =
                 assertThrows(
                         InvalidRecordException.class,
-                        () -> decoder.decode(binary(record("web-2", null))));
+                        () -> decoder.decode(AvroBytes.binary(schema, record("web-2", null))));
         assertTrue(noMem.getMessage().contains("field mem is missing"), noMem.getMessage());
         InvalidRecordException noHost =
                 assertThrows(
                         InvalidRecordException.class,
-                        () -> decoder.decode(binary(record(null, 1f))));
+                        () -> decoder.decode(AvroBytes.binary(schema, record(null, 1f))));
         assertTrue(noHost.getMessage().contains("field source.host"), noHost.getMessage());
     }
 
@@ -126,13 +120,5 @@ class EventDecoderTest {
     @Test
     void withoutASchemaFileReadsTheBuiltInEvent() {
         assertTrue(EventDecoder.from(new Configuration()) instanceof EventDecoder.BuiltIn);
-    }
-
-    private byte[] binary(GenericRecord record) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-        new GenericDatumWriter<GenericRecord>(schema).write(record, encoder);
-        encoder.flush();
-        return out.toByteArray();
     }
 }

@@ -1,28 +1,54 @@
 package io.streamlearn.jobs.runtime;
 
 import io.streamlearn.schemas.AvroSerde;
+import io.streamlearn.schemas.InteractionEvent;
 import io.streamlearn.schemas.MetricEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Writes {@link MetricGenerator} events to a Kafka topic at a steady rate, keyed by series, in Avro
- * single-object encoding: the demo's input, and {@code streamlearn generate}'s against a real
- * Kafka.
+ * Writes generated events to a Kafka topic at a steady rate, in Avro single-object encoding: the
+ * demo's input, and {@code streamlearn generate}'s against a real Kafka. {@link #metrics} keys
+ * {@link MetricGenerator} events by series, {@link #interactions} keys {@link ClickstreamGenerator}
+ * events by user, so each entity's events stay in order in one partition.
  */
-public final class MetricProducer {
-    private MetricProducer() {}
+public final class EventProducer {
+    private EventProducer() {}
+
+    /** One record to send. */
+    public record Message(String key, byte[] value) {}
+
+    /** Metric series from a {@link MetricGenerator} of {@code series} series and this seed. */
+    public static Supplier<Message> metrics(int series, long seed) {
+        MetricGenerator generator = new MetricGenerator(series, seed);
+        AvroSerde<MetricEvent> serde = AvroSerde.of(MetricEvent.class);
+        return () -> {
+            MetricEvent event = generator.next();
+            return new Message(event.getSeriesId(), serde.encode(event));
+        };
+    }
+
+    /** The clickstream of a {@link ClickstreamGenerator}, keyed by user. */
+    public static Supplier<Message> interactions(ClickstreamGenerator generator) {
+        AvroSerde<InteractionEvent> serde = AvroSerde.of(InteractionEvent.class);
+        return () -> {
+            InteractionEvent event = generator.next();
+            return new Message(event.getUserId(), serde.encode(event));
+        };
+    }
 
     /**
      * Produces {@code count} records, or until {@code stop} turns true.
      *
+     * @param events the records to send, one per call
      * @param malformedEvery every this many records one is not an event at all (to show the
      *     dead-letter path); 0 for none
      * @param produced updated with the number of records sent so far
@@ -32,15 +58,13 @@ public final class MetricProducer {
     public static void run(
             String bootstrapServers,
             String topic,
-            int series,
+            Supplier<Message> events,
             int eventsPerSecond,
             int malformedEvery,
             long count,
             AtomicLong produced,
             AtomicBoolean stop)
             throws InterruptedException {
-        MetricGenerator generator = new MetricGenerator(series, 7L);
-        AvroSerde<MetricEvent> serde = AvroSerde.of(MetricEvent.class);
         Map<String, Object> config =
                 Map.of(
                         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -55,18 +79,17 @@ public final class MetricProducer {
             long startNanos = System.nanoTime();
             long n = 0;
             while (n < count && !stop.get() && failure.get() == null) {
-                byte[] value;
-                String key;
-                if (malformedEvery > 0 && n % malformedEvery == malformedEvery - 1) {
-                    key = "garbage";
-                    value = ("not an event #" + n).getBytes(StandardCharsets.UTF_8);
-                } else {
-                    MetricEvent event = generator.next();
-                    key = event.getSeriesId();
-                    value = serde.encode(event);
-                }
+                Message message =
+                        malformedEvery > 0 && n % malformedEvery == malformedEvery - 1
+                                ? new Message(
+                                        "garbage",
+                                        ("not an event #" + n).getBytes(StandardCharsets.UTF_8))
+                                : events.get();
                 producer.send(
-                        new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value),
+                        new ProducerRecord<>(
+                                topic,
+                                message.key().getBytes(StandardCharsets.UTF_8),
+                                message.value()),
                         (metadata, e) -> {
                             if (e != null) {
                                 failure.compareAndSet(null, e);

@@ -1,0 +1,139 @@
+package io.streamlearn.jobs.cli;
+
+import io.streamlearn.jobs.feeds.AlertRule;
+import io.streamlearn.jobs.feeds.FeedOptions;
+import io.streamlearn.jobs.replay.AlertWindowReport;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.util.TimeUtils;
+
+/**
+ * {@code streamlearn replay <subcommand>}: backtests on files. {@code report} applies the alert
+ * rule to scored files and counts the alerts against labelled anomaly windows ({@link
+ * AlertWindowReport}).
+ */
+public final class ReplayCommands {
+    static final String USAGE =
+            String.join(
+                    "\n",
+                    "usage: streamlearn replay <subcommand> [options]",
+                    "",
+                    "  report --scores <folder> --windows <windows.json> [--threshold 0.99]"
+                            + " [--suppression 10m] [--probation 0.15]",
+                    "        the alert rule on scored CSVs (timestamp,value,anomaly_score) against"
+                            + " labelled windows:",
+                    "        per file, the first alert in each window or 'missed', and the alerts"
+                            + " outside windows (Markdown)");
+
+    private ReplayCommands() {}
+
+    /**
+     * Runs one subcommand.
+     *
+     * @return the exit code: 0 done, 2 for a usage or input error (the message on {@code err})
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            out.println(USAGE);
+            return 0;
+        }
+        try {
+            Map<String, String> options = options(args);
+            switch (args[0]) {
+                case "report" -> report(options, out);
+                default ->
+                        throw new IllegalArgumentException(
+                                "unknown replay subcommand '" + args[0] + "'");
+            }
+            return 0;
+        } catch (IllegalArgumentException e) {
+            err.println("streamlearn replay: " + e.getMessage());
+            err.println(USAGE);
+            return 2;
+        } catch (IOException e) {
+            err.println("streamlearn replay: " + e);
+            return 2;
+        } catch (UncheckedIOException e) {
+            err.println("streamlearn replay: " + e.getCause());
+            return 2;
+        }
+    }
+
+    private static void report(Map<String, String> options, PrintStream out) throws IOException {
+        known(options, Set.of("scores", "windows", "threshold", "suppression", "probation"));
+        AlertRule rule =
+                new AlertRule(
+                        number(options, "threshold", FeedOptions.ALERT_THRESHOLD.defaultValue()),
+                        duration(
+                                options,
+                                "suppression",
+                                FeedOptions.ALERT_SUPPRESSION.defaultValue()));
+        out.print(
+                AlertWindowReport.markdown(
+                        AlertWindowReport.run(
+                                Path.of(required(options, "scores")),
+                                Path.of(required(options, "windows")),
+                                rule,
+                                number(options, "probation", 0.15))));
+    }
+
+    /** {@code --name value} pairs after the subcommand. */
+    static Map<String, String> options(String[] args) {
+        Map<String, String> options = new HashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("expected --name value, got '" + args[i] + "'");
+            }
+            options.put(args[i].substring(2), args[++i]);
+        }
+        return options;
+    }
+
+    static void known(Map<String, String> options, Set<String> names) {
+        for (String name : options.keySet()) {
+            if (!names.contains(name)) {
+                throw new IllegalArgumentException("unknown option --" + name);
+            }
+        }
+    }
+
+    static String required(Map<String, String> options, String name) {
+        String value = options.get(name);
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("--" + name + " is required");
+        }
+        return value;
+    }
+
+    static double number(Map<String, String> options, String name, double fallback) {
+        String value = options.get(name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "--" + name + " must be a number, got '" + value + "'");
+        }
+    }
+
+    static Duration duration(Map<String, String> options, String name, Duration fallback) {
+        String value = options.get(name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return TimeUtils.parseDuration(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "--" + name + " must be a duration (10m, 30s, 1h), got '" + value + "'");
+        }
+    }
+}
