@@ -133,7 +133,7 @@ public record JobSettings(
                 nonBlank(conf, INTERACTIONS_TOPIC),
                 nonBlank(conf, FeedOptions.RECOMMENDATIONS_TOPIC),
                 nonBlank(conf, FeedOptions.ANOMALY_SCORES_TOPIC),
-                items ? InteractionDecoder.builtIn() : null,
+                items ? InteractionDecoder.from(conf) : null,
                 new Recommend(
                         atLeast(conf, RECOMMEND_K, 1),
                         conf.get(EXCLUDE_SEEN),

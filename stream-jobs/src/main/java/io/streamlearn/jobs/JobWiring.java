@@ -72,8 +72,14 @@ final class JobWiring {
                 .sinkTo(deadLetters)
                 .uid(pipeline.uid("dead-letters-sink"))
                 .name(pipeline.name("dead letters"));
+        // A bound of zero means the input is in time order (a replay): the watermark then
+        // follows every new newest event, so the trainer learns, and the predictors answer, as
+        // the input goes by instead of in one burst when a periodic watermark jumps over a backlog.
         WatermarkStrategy<T> watermarks =
-                WatermarkStrategy.<T>forBoundedOutOfOrderness(settings.maxOutOfOrderness())
+                (settings.maxOutOfOrderness().isZero()
+                                ? WatermarkStrategy.<T>forGenerator(context -> new EveryNewest<>())
+                                : WatermarkStrategy.<T>forBoundedOutOfOrderness(
+                                        settings.maxOutOfOrderness()))
                         .withTimestampAssigner(eventTime);
         if (!settings.idleness().isZero()) {
             watermarks = watermarks.withIdleness(settings.idleness());
@@ -137,6 +143,22 @@ final class JobWiring {
      */
     static <T> WatermarkStrategy<T> endOfTime() {
         return WatermarkStrategy.forGenerator(context -> new EndOfTime<>());
+    }
+
+    /** Events in time order: after each new newest event, the watermark is just before it. */
+    private static final class EveryNewest<T> implements WatermarkGenerator<T> {
+        private long newest = Long.MIN_VALUE;
+
+        @Override
+        public void onEvent(T event, long eventTimestamp, WatermarkOutput output) {
+            if (eventTimestamp > newest) {
+                newest = eventTimestamp;
+                output.emitWatermark(new Watermark(newest - 1));
+            }
+        }
+
+        @Override
+        public void onPeriodicEmit(WatermarkOutput output) {}
     }
 
     private static final class EndOfTime<T> implements WatermarkGenerator<T> {

@@ -18,11 +18,11 @@ import org.apache.flink.configuration.Configuration;
 
 /**
  * {@code streamlearn replay recommend}: the recommendation job backtested on a history file ({@link
- * InteractionFiles}). Interactions go in in time order; with event-time alignment every
- * interaction is first answered (the user's next items, by a model that has learned only from
- * earlier interactions) and then learned from: prequential. Each list is scored against the
- * user's next interaction next to the popularity and transition baselines on the same events
- * ({@link RankingEvaluation}), written as {@code metrics.json} and {@code curve.csv}.
+ * InteractionFiles}). Interactions go in in time order; with event-time alignment every interaction
+ * is first answered (the user's next items, by a model that has learned only from earlier
+ * interactions) and then learned from: prequential. Each list is scored against the user's next
+ * interaction next to the popularity and transition baselines on the same events ({@link
+ * RankingEvaluation}), written as {@code metrics.json} and {@code curve.csv}.
  */
 public final class RecommendReplay {
     private RecommendReplay() {}

@@ -38,9 +38,9 @@ final class ReplayRun {
     private ReplayRun() {}
 
     /**
-     * The job's configuration: the runtime's, the user's keys, then what makes a replay a
-     * backtest: event-time alignment, with the watermark right behind the newest event (the input
-     * is in time order) and no idleness (the input ends instead).
+     * The job's configuration: the runtime's, the user's keys, then what makes a replay a backtest:
+     * event-time alignment, with the watermark right behind the newest event (the input is in time
+     * order) and no idleness (the input ends instead).
      */
     static Configuration configuration(EmbeddedRuntime runtime, Map<String, String> keys) {
         Configuration conf = runtime.configuration();
@@ -66,7 +66,8 @@ final class ReplayRun {
             PrintStream out)
             throws Exception {
         runtime.createTopics(settings);
-        String inputTopic = settings.recommends() ? settings.interactionsTopic() : settings.eventsTopic();
+        String inputTopic =
+                settings.recommends() ? settings.interactionsTopic() : settings.eventsTopic();
         Iterator<EventProducer.Message> messages = input.iterator();
         EventProducer.run(
                 runtime.bootstrapServers(),
@@ -100,7 +101,8 @@ final class ReplayRun {
         long lastDone = 0;
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(runtime, outputTopic)) {
             while (done < total) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(300))) {
+                for (ConsumerRecord<byte[], byte[]> record :
+                        consumer.poll(Duration.ofMillis(300))) {
                     onOutput.accept(record.value());
                     done++;
                 }
