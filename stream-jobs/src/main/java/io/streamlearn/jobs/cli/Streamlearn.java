@@ -33,9 +33,13 @@ public final class Streamlearn {
                     "usage: streamlearn <command> [options]",
                     "",
                     "commands:",
-                    "  demo [--duration 60s] [--rate 400] [--series 8] [--model lstm]",
-                    "        embedded Kafka + Flink, generated metric series, live progress;"
-                            + " --model: rnn, gru, lstm, attention or mlp",
+                    "  demo [--duration 60s] [--rate 400] [--series 8] [--model lstm]"
+                            + " [--recommender gru]",
+                    "        embedded Kafka + Flink, both feeds: generated metric series"
+                            + " (forecasts, anomaly scores,",
+                    "        alerts) and a generated clickstream (recommendations), live"
+                            + " progress; --model, --recommender:",
+                    "        rnn, gru, lstm, attention or mlp",
                     "  run --config <file.properties> [--<key> <value> ...]",
                     "        the forecasting job against your Kafka; keys are listed in"
                             + " docs/configuration.md",
@@ -102,9 +106,10 @@ public final class Streamlearn {
         int rate = positiveInt(options, "rate", 400);
         int series = positiveInt(options, "series", 8);
         String family = options.getOrDefault("model", StreamlearnOptions.FAMILY.defaultValue());
+        String recommender = options.getOrDefault("recommender", "gru");
         Demo demo = null;
         try {
-            demo = new Demo(duration, rate, series, family, System.out);
+            demo = new Demo(duration, rate, series, family, recommender, System.out);
         } catch (IllegalArgumentException e) {
             fail(e.getMessage());
         }
