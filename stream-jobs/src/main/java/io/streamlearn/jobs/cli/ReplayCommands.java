@@ -60,13 +60,6 @@ public final class ReplayCommands {
      * @return the exit code: 0 done, 2 for a usage or input error (the message on {@code err})
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        return run(args, out, err, Map.of());
-    }
-
-    /**
-     * @param keys job keys under the options' (a test's topics or sizes)
-     */
-    static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> keys) {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
             out.println(USAGE);
             return 0;
@@ -75,8 +68,8 @@ public final class ReplayCommands {
             Map<String, String> options = options(args);
             switch (args[0]) {
                 case "report" -> report(options, out);
-                case "anomaly" -> anomaly(options, keys, out);
-                case "recommend" -> recommend(options, keys, out);
+                case "anomaly" -> anomaly(options, out);
+                case "recommend" -> recommend(options, out);
                 default ->
                         throw new IllegalArgumentException(
                                 "unknown replay subcommand '" + args[0] + "'");
@@ -98,24 +91,20 @@ public final class ReplayCommands {
         }
     }
 
-    private static void anomaly(
-            Map<String, String> options, Map<String, String> keys, PrintStream out)
-            throws Exception {
+    private static void anomaly(Map<String, String> options, PrintStream out) throws Exception {
         known(options, Set.of("input", "output", "model", "config"));
         AnomalyReplay.run(
                 Path.of(required(options, "input")),
                 Path.of(required(options, "output")),
-                jobKeys(options, keys),
+                jobKeys(options),
                 out);
     }
 
-    private static void recommend(
-            Map<String, String> options, Map<String, String> keys, PrintStream out)
-            throws Exception {
+    private static void recommend(Map<String, String> options, PrintStream out) throws Exception {
         Set<String> names = new HashSet<>(InteractionFiles.Options.NAMES);
         names.addAll(Set.of("input", "output", "model", "k", "exclude-seen", "config"));
         known(options, names);
-        Map<String, String> job = jobKeys(options, keys);
+        Map<String, String> job = jobKeys(options);
         job.putIfAbsent(StreamlearnOptions.FAMILY.key(), "gru");
         if (options.containsKey("k")) {
             job.put(StreamlearnOptions.RECOMMEND_K.key(), options.get("k"));
@@ -131,10 +120,9 @@ public final class ReplayCommands {
                 out);
     }
 
-    /** The job's keys: the given ones, then {@code --config}'s, then {@code --model}. */
-    private static Map<String, String> jobKeys(
-            Map<String, String> options, Map<String, String> keys) throws IOException {
-        Map<String, String> job = new HashMap<>(keys);
+    /** The job's keys: {@code --config}'s, then {@code --model}. */
+    private static Map<String, String> jobKeys(Map<String, String> options) throws IOException {
+        Map<String, String> job = new HashMap<>();
         if (options.containsKey("config")) {
             job.putAll(RunJob.load(Path.of(options.get("config"))));
         }
