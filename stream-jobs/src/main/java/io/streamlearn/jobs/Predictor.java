@@ -32,16 +32,20 @@ import org.apache.flink.util.OutputTag;
  * and judges how unusual the event was.
  *
  * <p>Next-value models: prequential, it first scores this series' previous forecast (and the naive
- * last-value forecast) against the values that just arrived: absolute error, and the surprise (the
+ * last-value forecast) against the values that just arrived: absolute error, and the loss (the
  * Gaussian negative log-likelihood, {@link Forecasts#surprise}). Then it forecasts the next values
- * (mean and standard deviation, in the series' units) as a {@link Prediction}. Reconstruction
- * models (the LSTM autoencoder) have no forecast: they reconstruct the window that ends at the
- * event, and the newest step's error is the surprise; no prediction is emitted.
+ * (mean and standard deviation, in the series' units) as a {@link Prediction}. The event's raw
+ * anomaly score is how far the values fell from the previous forecast in its own standard
+ * deviations, {@code mean_f |x_f - mu_f| / sigma_f} (normalised units). Reconstruction models (the
+ * LSTM autoencoder) have no forecast: they reconstruct the window that ends at the event, and the
+ * raw score is the newest step's root-mean-square reconstruction error; no prediction is emitted.
  *
- * <p>Either way the surprise is the raw anomaly score of the event: an {@link AnomalyLikelihood}
- * per series (keyed state, its own codec) turns it into a likelihood in [0, 1], emitted as an
- * {@link AnomalyScore} on {@link #ANOMALY_SCORES} for every event (0.5, "ordinary", for a series'
- * first event, which has no forecast to be judged by).
+ * <p>An {@link AnomalyLikelihood} per series (keyed state, its own codec) turns the raw scores into
+ * a likelihood in [0, 1], emitted as an {@link AnomalyScore} on {@link #ANOMALY_SCORES} for every
+ * event (0.5, "ordinary", for a series' first event, which has no forecast to be judged by). Both
+ * raw scores grow linearly with the error: the likelihood's Gaussian fit of the recent scores suits
+ * them better than the squared errors inside the loss, whose long tail raises far more alerts at
+ * the same threshold (docs/feeds/anomalies.md has the figures).
  *
  * <p>For the recurrent families each series keeps its hidden state in keyed state, so an event
  * costs one recurrent step instead of a pass over the window. The state is recomputed from the
@@ -108,7 +112,10 @@ public class Predictor extends ModelServing<Window, Prediction> {
                 Duration.ZERO,
                 null,
                 device,
-                new JobSettings.Anomaly(1000, 1, 50));
+                new JobSettings.Anomaly(
+                        StreamlearnOptions.ANOMALY_HISTORY.defaultValue(),
+                        StreamlearnOptions.ANOMALY_RECENT.defaultValue(),
+                        StreamlearnOptions.ANOMALY_MIN_HISTORY.defaultValue()));
     }
 
     /**
@@ -224,12 +231,12 @@ public class Predictor extends ModelServing<Window, Prediction> {
             }
             reconstructor = Reconstructor.create(model, inferenceDevice);
         }
-        return reconstructor.errors(new float[][] {window.values})[0];
+        return Math.sqrt(reconstructor.errors(new float[][] {window.values})[0]);
     }
 
     /**
-     * Scores the previous forecast, emits the next one; returns the surprise of the previous
-     * forecast at the arrived values, or null for a series' first event.
+     * Scores the previous forecast, emits the next one; returns how far the arrived values fell
+     * from the previous forecast in its standard deviations, or null for a series' first event.
      */
     private Double forecast(Window window, ModelState model, Collector<Prediction> out)
             throws Exception {
@@ -266,6 +273,16 @@ public class Predictor extends ModelServing<Window, Prediction> {
             stdDev.add((double) (window.scale[f] * stdZ[f]));
         }
         lastForecast.update(next);
+        Double surprise = null;
+        if (loss != null) {
+            float[] mean = slice(previous, features);
+            float[] logVariance = slice(previous, 2 * features);
+            double sum = 0;
+            for (int f = 0; f < features; f++) {
+                sum += Math.abs(observedZ[f] - mean[f]) * Math.exp(-0.5 * logVariance[f]);
+            }
+            surprise = sum / features;
+        }
         out.collect(
                 Prediction.newBuilder()
                         .setEntityId(window.seriesId)
@@ -277,7 +294,7 @@ public class Predictor extends ModelServing<Window, Prediction> {
                         .setLoss(loss)
                         .setModelVersion(serving.version())
                         .build());
-        return loss;
+        return surprise;
     }
 
     /**

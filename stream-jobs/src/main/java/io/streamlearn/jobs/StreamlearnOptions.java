@@ -357,7 +357,7 @@ public final class StreamlearnOptions {
     public static final ConfigOption<Integer> ANOMALY_HISTORY =
             ConfigOptions.key("streamlearn.anomaly.history")
                     .intType()
-                    .defaultValue(1000)
+                    .defaultValue(500)
                     .withDescription(
                             "Raw anomaly scores per series the likelihood compares against (the"
                                     + " long window of AnomalyLikelihood).");
@@ -365,7 +365,7 @@ public final class StreamlearnOptions {
     public static final ConfigOption<Integer> ANOMALY_RECENT =
             ConfigOptions.key("streamlearn.anomaly.recent")
                     .intType()
-                    .defaultValue(1)
+                    .defaultValue(3)
                     .withDescription(
                             "Most recent raw scores averaged before the comparison (the short"
                                     + " window); 1 judges each event alone.");
@@ -373,7 +373,7 @@ public final class StreamlearnOptions {
     public static final ConfigOption<Integer> ANOMALY_MIN_HISTORY =
             ConfigOptions.key("streamlearn.anomaly.min-history")
                     .intType()
-                    .defaultValue(50)
+                    .defaultValue(100)
                     .withDescription(
                             "Raw scores a series must have before its likelihood leaves 0.5.");
 }

@@ -308,21 +308,21 @@ class PredictorTest {
     void aSpikeScoresAnAnomalyLikelihoodAboveTheOrdinaryEvents() throws Exception {
         try (var harness = harness()) {
             harness.processBroadcastElement(update(version1), 0);
-            // Past the likelihood's 50 scores of history, then a spike.
-            float[] values = new float[72];
+            // Past the likelihood's 100 scores of history, then a spike.
+            float[] values = new float[132];
             for (int i = 0; i < values.length; i++) {
                 values[i] = (float) Math.sin(i / 3.0) * 0.5f;
             }
-            values[70] = 8f;
+            values[130] = 8f;
             for (int i = 2; i < values.length; i++) {
                 harness.processElement(window("a", i, values[i - 2], values[i - 1], values[i]), i);
             }
             List<AnomalyScore> scores = scores(harness);
             assertEquals(values.length - 2, scores.size(), "one score per event");
             assertEquals(0.5, scores.get(0).getLikelihood(), "the first event is ordinary");
-            double spike = scores.get(68).getLikelihood();
-            assertEquals(8.0, scores.get(68).getValues().get(0), 1e-6);
-            for (int i = 0; i < 68; i++) {
+            double spike = scores.get(128).getLikelihood();
+            assertEquals(8.0, scores.get(128).getValues().get(0), 1e-6);
+            for (int i = 0; i < 128; i++) {
                 double l = scores.get(i).getLikelihood();
                 assertTrue(l >= 0 && l <= 1, "in [0, 1]: " + l);
                 assertTrue(l < spike, "event " + i + " " + l + " below the spike " + spike);

@@ -58,8 +58,9 @@ public final class Streamlearn {
                     "        backtests on files: 'streamlearn replay --help' lists them",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
                             + " [--max 20]",
-                    "        print a topic's records as JSON (types: dead-letter, metric, model,"
-                            + " prediction)");
+                    "        print a topic's records as JSON (types: alert, anomaly-score,"
+                            + " dead-letter, interaction,",
+                    "        metric, model, prediction, recommendation)");
 
     private Streamlearn() {}
 
