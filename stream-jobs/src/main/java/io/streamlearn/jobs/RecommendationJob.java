@@ -31,31 +31,6 @@ public final class RecommendationJob {
     private RecommendationJob() {}
 
     /**
-     * The job against the Kafka topics its settings name, with snapshots to the configured model
-     * store and, if asked, warm-started from it: what runs on a cluster.
-     */
-    public static void buildWithKafka(StreamExecutionEnvironment env, JobSettings settings) {
-        buildWithKafka(env, settings, false);
-    }
-
-    /**
-     * @param bounded read the input up to where it is when the job starts, then finish (a replay)
-     */
-    public static void buildWithKafka(
-            StreamExecutionEnvironment env, JobSettings settings, boolean bounded) {
-        long now = System.currentTimeMillis();
-        build(
-                env,
-                settings,
-                KafkaEndpoints.source(settings, bounded),
-                KafkaEndpoints.commands(settings, now, bounded),
-                KafkaEndpoints.recommendations(settings),
-                KafkaEndpoints.deadLetters(settings),
-                ModelStores.sink(settings),
-                ModelStores.warmStart(settings).orElse(null));
-    }
-
-    /**
      * @param commands operators' model commands (rollback) for the trainer
      * @param warmStart the model a job without checkpointed state starts from; null for fresh
      *     weights

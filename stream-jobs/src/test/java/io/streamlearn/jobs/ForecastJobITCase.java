@@ -96,7 +96,7 @@ class ForecastJobITCase {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
         env.setParallelism(2);
-        ForecastJob.buildWithKafka(env, settings);
+        Jobs.buildWithKafka(env, settings);
         JobClient job = env.executeAsync("full path");
         try (TopicReader predictions =
                         new TopicReader(kafka.bootstrapServers(), settings.predictionsTopic());

@@ -96,7 +96,7 @@ class RecommendationJobITCase {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
         env.setParallelism(2);
-        RecommendationJob.buildWithKafka(env, settings);
+        Jobs.buildWithKafka(env, settings);
         JobClient job = env.executeAsync("recommendations");
         try (TopicReader recommendations =
                         new TopicReader(kafka.bootstrapServers(), settings.recommendationsTopic());

@@ -1,8 +1,7 @@
 package io.streamlearn.jobs.replay;
 
-import io.streamlearn.jobs.ForecastJob;
 import io.streamlearn.jobs.JobSettings;
-import io.streamlearn.jobs.RecommendationJob;
+import io.streamlearn.jobs.Jobs;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.runtime.EmbeddedRuntime;
 import io.streamlearn.jobs.runtime.EventProducer;
@@ -80,11 +79,7 @@ final class ReplayRun {
                 new AtomicBoolean());
 
         StreamExecutionEnvironment env = runtime.environment(conf);
-        if (settings.recommends()) {
-            RecommendationJob.buildWithKafka(env, settings, true);
-        } else {
-            ForecastJob.buildWithKafka(env, settings, true);
-        }
+        Jobs.buildWithKafka(env, settings, true);
         JobClient job = env.executeAsync("streamlearn replay");
         out.printf(
                 Locale.ROOT,

@@ -1,8 +1,7 @@
 package io.streamlearn.jobs.runtime;
 
-import io.streamlearn.jobs.ForecastJob;
 import io.streamlearn.jobs.JobSettings;
-import io.streamlearn.jobs.RecommendationJob;
+import io.streamlearn.jobs.Jobs;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.feeds.FeedOptions;
@@ -103,8 +102,8 @@ public final class Demo {
                     clicks.modelsTopic());
 
             StreamExecutionEnvironment env = runtime.environment(metricsConf);
-            ForecastJob.buildWithKafka(env, metrics);
-            RecommendationJob.buildWithKafka(env, clicks);
+            Jobs.buildWithKafka(env, metrics);
+            Jobs.buildWithKafka(env, clicks);
             JobClient job = env.executeAsync("streamlearn demo");
             out.println("Flink web UI: " + runtime.webUi() + "  (job " + job.getJobID() + ")");
             try (FeedApp alerts = FeedApp.start(FeedApp.Feed.ALERTS, feedConf)) {
