@@ -3,7 +3,6 @@ package io.streamlearn.jobs;
 import static io.streamlearn.jobs.StreamlearnOptions.*;
 
 import io.streamlearn.jobs.device.DeviceSettings;
-import io.streamlearn.jobs.feeds.FeedOptions;
 import io.streamlearn.jobs.input.EventDecoder;
 import io.streamlearn.jobs.input.InteractionDecoder;
 import io.streamlearn.models.AnomalyLikelihood;
@@ -131,8 +130,8 @@ public record JobSettings(
                 TimeAlignment.parse(conf.get(TIME_ALIGNMENT)),
                 nonNegative(conf, IDLENESS),
                 nonBlank(conf, INTERACTIONS_TOPIC),
-                nonBlank(conf, FeedOptions.RECOMMENDATIONS_TOPIC),
-                nonBlank(conf, FeedOptions.ANOMALY_SCORES_TOPIC),
+                nonBlank(conf, StreamlearnOptions.RECOMMENDATIONS_TOPIC),
+                nonBlank(conf, StreamlearnOptions.ANOMALY_SCORES_TOPIC),
                 items ? InteractionDecoder.from(conf) : null,
                 new Recommend(
                         atLeast(conf, RECOMMEND_K, 1),

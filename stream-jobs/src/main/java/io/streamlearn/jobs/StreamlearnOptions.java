@@ -31,6 +31,22 @@ public final class StreamlearnOptions {
                     .withDescription(
                             "Topic the job writes Prediction records to, transactionally.");
 
+    public static final ConfigOption<String> RECOMMENDATIONS_TOPIC =
+            ConfigOptions.key("streamlearn.topic.recommendations")
+                    .stringType()
+                    .defaultValue("recommendations")
+                    .withDescription(
+                            "Topic the recommendation job writes Recommendation records to, keyed"
+                                    + " by user id; the recommendation feed reads it.");
+
+    public static final ConfigOption<String> ANOMALY_SCORES_TOPIC =
+            ConfigOptions.key("streamlearn.topic.anomaly-scores")
+                    .stringType()
+                    .defaultValue("anomaly-scores")
+                    .withDescription(
+                            "Topic the metrics job writes AnomalyScore records to, keyed by series"
+                                    + " id; the alert feed reads it.");
+
     public static final ConfigOption<String> DEAD_LETTERS_TOPIC =
             ConfigOptions.key("streamlearn.topic.dead-letters")
                     .stringType()

@@ -1,6 +1,5 @@
 package io.streamlearn.jobs;
 
-import io.streamlearn.jobs.feeds.FeedOptions;
 import io.streamlearn.jobs.runtime.EmbeddedKafka;
 import java.time.Duration;
 import java.util.List;
@@ -34,8 +33,8 @@ final class Fixtures {
         conf.set(StreamlearnOptions.DEAD_LETTERS_TOPIC, run + "-dead-letters");
         conf.set(StreamlearnOptions.MODELS_TOPIC, run + "-models");
         conf.set(StreamlearnOptions.INTERACTIONS_TOPIC, run + "-interactions");
-        conf.set(FeedOptions.RECOMMENDATIONS_TOPIC, run + "-recommendations");
-        conf.set(FeedOptions.ANOMALY_SCORES_TOPIC, run + "-anomaly-scores");
+        conf.set(StreamlearnOptions.RECOMMENDATIONS_TOPIC, run + "-recommendations");
+        conf.set(StreamlearnOptions.ANOMALY_SCORES_TOPIC, run + "-anomaly-scores");
         conf.set(StreamlearnOptions.GROUP_ID, run);
         conf.set(StreamlearnOptions.TRANSACTIONAL_ID_PREFIX, run);
         conf.set(StreamlearnOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
