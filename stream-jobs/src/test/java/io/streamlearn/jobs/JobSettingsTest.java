@@ -20,6 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JobSettingsTest {
+    private static final String BROKER = "streamlearn.kafka.bootstrap-servers";
+    private static final String FAMILY = "streamlearn.model.family";
+    private static final String TASK = "streamlearn.model.task";
+
     private static Configuration conf(Map<String, String> values) {
         return Configuration.fromMap(values);
     }
@@ -150,11 +154,7 @@ class JobSettingsTest {
     @Test
     void theTaskFollowsTheFamilyUnlessSetAndPicksTheJob() {
         JobSettings autoencoder =
-                JobSettings.from(
-                        conf(
-                                Map.of(
-                                        "streamlearn.kafka.bootstrap-servers", "k:1",
-                                        "streamlearn.model.family", "lstm_autoencoder")));
+                JobSettings.from(conf(Map.of(BROKER, "k:1", FAMILY, "lstm_autoencoder")));
         assertEquals(ModelConfig.Task.RECONSTRUCTION, autoencoder.model().task());
         assertTrue(!autoencoder.recommends() && autoencoder.decoder() != null);
 
@@ -162,11 +162,16 @@ class JobSettingsTest {
                 JobSettings.from(
                         conf(
                                 Map.of(
-                                        "streamlearn.kafka.bootstrap-servers", "k:1",
-                                        "streamlearn.model.family", "gru",
-                                        "streamlearn.model.task", "next-item",
-                                        "streamlearn.model.item-capacity", "500",
-                                        "streamlearn.recommend.k", "5")));
+                                        BROKER,
+                                        "k:1",
+                                        FAMILY,
+                                        "gru",
+                                        TASK,
+                                        "next-item",
+                                        "streamlearn.model.item-capacity",
+                                        "500",
+                                        "streamlearn.recommend.k",
+                                        "5")));
         assertTrue(items.recommends());
         assertEquals(500, items.model().itemCapacity());
         assertEquals(5, items.recommend().k());
@@ -179,15 +184,12 @@ class JobSettingsTest {
                                 JobSettings.from(
                                         conf(
                                                 Map.of(
-                                                        "streamlearn.kafka.bootstrap-servers",
-                                                        "k:1",
-                                                        "streamlearn.model.family",
-                                                        "lstm_autoencoder",
-                                                        "streamlearn.model.task",
-                                                        "next-item"))));
+                                                        BROKER, "k:1",
+                                                        FAMILY, "lstm_autoencoder",
+                                                        TASK, "next-item"))));
         assertTrue(
-                e.getMessage().contains("streamlearn.model.family")
-                        && e.getMessage().contains("cannot do streamlearn.model.task next-item"),
+                e.getMessage().contains(FAMILY)
+                        && e.getMessage().contains("cannot do " + TASK + " next-item"),
                 e.getMessage());
     }
 

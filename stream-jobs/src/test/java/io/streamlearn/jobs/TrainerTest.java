@@ -45,9 +45,10 @@ class TrainerTest {
                 Types.INT);
     }
 
+    /** The test's trainer: promotes every finite version, publishes on steps only. */
     private static KeyedTwoInputStreamOperatorTestHarness<
                     Integer, Example, ModelCommand, ModelUpdate>
-            harness(ModelState warmStart) throws Exception {
+            harness(ModelState warmStart, TimeAlignment alignment) throws Exception {
         return harness(
                 new Trainer(
                         CONFIG,
@@ -58,7 +59,13 @@ class TrainerTest {
                         1e9,
                         warmStart,
                         DeviceMode.AUTO,
-                        TimeAlignment.NONE));
+                        alignment));
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    Integer, Example, ModelCommand, ModelUpdate>
+            harness(ModelState warmStart) throws Exception {
+        return harness(warmStart, TimeAlignment.NONE);
     }
 
     private static KeyedTwoInputStreamOperatorTestHarness<
@@ -329,19 +336,7 @@ class TrainerTest {
     private static KeyedTwoInputStreamOperatorTestHarness<
                     Integer, Example, ModelCommand, ModelUpdate>
             aligned() throws Exception {
-        var harness =
-                harness(
-                        new Trainer(
-                                CONFIG,
-                                BATCH,
-                                PUBLISH_EVERY,
-                                Duration.ZERO,
-                                20,
-                                1e9,
-                                null,
-                                DeviceMode.AUTO,
-                                TimeAlignment.EVENT_TIME));
-        return harness;
+        return harness(null, TimeAlignment.EVENT_TIME);
     }
 
     @Test
