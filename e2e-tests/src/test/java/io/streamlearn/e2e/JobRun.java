@@ -53,6 +53,7 @@ final class JobRun {
         args.put("streamlearn.kafka.bootstrap-servers", kafka.bootstrapServers());
         args.put("streamlearn.topic.events", topic("metrics"));
         args.put("streamlearn.topic.predictions", topic("predictions"));
+        args.put("streamlearn.topic.anomaly-scores", topic("anomaly-scores"));
         args.put("streamlearn.topic.dead-letters", topic("dead-letters"));
         args.put("streamlearn.topic.models", topic("models"));
         args.put("streamlearn.topic.model-commands", topic("model-commands"));
@@ -74,6 +75,7 @@ final class JobRun {
                 Map.of(),
                 topic("metrics"),
                 topic("predictions"),
+                topic("anomaly-scores"),
                 topic("dead-letters"),
                 topic("model-commands"));
         kafka.createTopics(Map.of("cleanup.policy", "compact"), topic("models"));

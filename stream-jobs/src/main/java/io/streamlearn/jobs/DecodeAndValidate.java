@@ -1,9 +1,12 @@
 package io.streamlearn.jobs;
 
 import io.streamlearn.jobs.input.EventDecoder;
+import io.streamlearn.jobs.input.InteractionDecoder;
 import io.streamlearn.schemas.DeadLetter;
+import io.streamlearn.schemas.InteractionEvent;
 import io.streamlearn.schemas.InvalidRecordException;
 import io.streamlearn.schemas.MetricEvent;
+import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
@@ -14,28 +17,37 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Decodes Kafka records into {@link MetricEvent}s and checks them. A record that cannot be decoded
- * or fails a check never stops the job: it leaves on the {@link #DEAD_LETTERS} side output with the
- * reason and its original bytes, and is counted in the {@code deadLetters} metric.
+ * Decodes Kafka records into events ({@link MetricEvent}s or {@link InteractionEvent}s) and checks
+ * them. A record that cannot be decoded or fails a check never stops the job: it leaves on the
+ * {@link #DEAD_LETTERS} side output with the reason and its original bytes, and is counted in the
+ * {@code deadLetters} metric.
  */
-public class DecodeAndValidate extends ProcessFunction<RawRecord, MetricEvent> {
-    private static final long serialVersionUID = 1L;
+public class DecodeAndValidate<T> extends ProcessFunction<RawRecord, T> {
+    private static final long serialVersionUID = 2L;
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
-    private final int features;
-    private final EventDecoder decoder;
-    private transient Counter deadLetters;
-
-    /** Reads the built-in {@link MetricEvent}. */
-    public DecodeAndValidate(int features) {
-        this(features, EventDecoder.builtIn());
+    /** Decodes and checks one record. */
+    public interface Reader<T> extends Serializable {
+        /** The event; the message of the exception is the dead-letter reason. */
+        T read(byte[] bytes) throws InvalidRecordException;
     }
 
-    /** Reads events with the given decoder (the built-in schema or a user's own). */
-    public DecodeAndValidate(int features, EventDecoder decoder) {
-        this.features = features;
-        this.decoder = decoder;
+    private final Reader<T> reader;
+    private transient Counter deadLetters;
+
+    public DecodeAndValidate(Reader<T> reader) {
+        this.reader = reader;
+    }
+
+    /** Metric events with {@code features} finite values and a series id. */
+    public static DecodeAndValidate<MetricEvent> metrics(int features, EventDecoder decoder) {
+        return new DecodeAndValidate<>(new Metrics(features, decoder));
+    }
+
+    /** Interactions with a user and an item. */
+    public static DecodeAndValidate<InteractionEvent> interactions(InteractionDecoder decoder) {
+        return new DecodeAndValidate<>(new Interactions(decoder));
     }
 
     @Override
@@ -44,24 +56,17 @@ public class DecodeAndValidate extends ProcessFunction<RawRecord, MetricEvent> {
     }
 
     @Override
-    public void processElement(RawRecord raw, Context ctx, Collector<MetricEvent> out) {
-        String reason;
+    public void processElement(RawRecord raw, Context ctx, Collector<T> out) {
         try {
-            MetricEvent event = decoder.decode(raw.value);
-            reason = problemWith(event);
-            if (reason == null) {
-                out.collect(event);
-                return;
-            }
+            out.collect(reader.read(raw.value));
         } catch (InvalidRecordException e) {
-            reason = e.getMessage();
+            deadLetters.inc();
+            ctx.output(DEAD_LETTERS, deadLetter(raw, e.getMessage()));
         }
-        deadLetters.inc();
-        ctx.output(DEAD_LETTERS, deadLetter(raw, reason));
     }
 
-    /** Returns why the event cannot be used, naming the field, or null when it is fine. */
-    String problemWith(MetricEvent event) {
+    /** Returns why a metric event cannot be used, naming the field, or null when it is fine. */
+    static String problemWith(MetricEvent event, int features) {
         if (event.getSeriesId() == null || event.getSeriesId().isBlank()) {
             return "field seriesId is missing or empty";
         }
@@ -82,6 +87,17 @@ public class DecodeAndValidate extends ProcessFunction<RawRecord, MetricEvent> {
         return null;
     }
 
+    /** Returns why an interaction cannot be used, naming the field, or null when it is fine. */
+    static String problemWith(InteractionEvent event) {
+        if (event.getUserId() == null || event.getUserId().isBlank()) {
+            return "field userId is missing or empty";
+        }
+        if (event.getItemId() == null || event.getItemId().isBlank()) {
+            return "field itemId is missing or empty";
+        }
+        return null;
+    }
+
     static DeadLetter deadLetter(RawRecord raw, String reason) {
         return DeadLetter.newBuilder()
                 .setSourceTopic(raw.topic)
@@ -92,5 +108,45 @@ public class DecodeAndValidate extends ProcessFunction<RawRecord, MetricEvent> {
                 .setPayload(raw.value == null ? null : ByteBuffer.wrap(raw.value))
                 .setReceivedAt(Instant.ofEpochMilli(raw.timestamp))
                 .build();
+    }
+
+    private static final class Metrics implements Reader<MetricEvent> {
+        private static final long serialVersionUID = 1L;
+        private final int features;
+        private final EventDecoder decoder;
+
+        Metrics(int features, EventDecoder decoder) {
+            this.features = features;
+            this.decoder = decoder;
+        }
+
+        @Override
+        public MetricEvent read(byte[] bytes) {
+            MetricEvent event = decoder.decode(bytes);
+            String problem = problemWith(event, features);
+            if (problem != null) {
+                throw new InvalidRecordException(problem);
+            }
+            return event;
+        }
+    }
+
+    private static final class Interactions implements Reader<InteractionEvent> {
+        private static final long serialVersionUID = 1L;
+        private final InteractionDecoder decoder;
+
+        Interactions(InteractionDecoder decoder) {
+            this.decoder = decoder;
+        }
+
+        @Override
+        public InteractionEvent read(byte[] bytes) {
+            InteractionEvent event = decoder.decode(bytes);
+            String problem = problemWith(event);
+            if (problem != null) {
+                throw new InvalidRecordException(problem);
+            }
+            return event;
+        }
     }
 }

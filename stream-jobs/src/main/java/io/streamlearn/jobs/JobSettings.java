@@ -4,14 +4,25 @@ import static io.streamlearn.jobs.StreamlearnOptions.*;
 
 import io.streamlearn.jobs.device.DeviceSettings;
 import io.streamlearn.jobs.input.EventDecoder;
+import io.streamlearn.jobs.input.InteractionDecoder;
+import io.streamlearn.models.AnomalyLikelihood;
 import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelConfig.Family;
+import io.streamlearn.models.ModelConfig.Task;
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.Locale;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
-/** The validated settings of one forecasting job; built once from a Flink {@link Configuration}. */
+/**
+ * The validated settings of one job; built once from a Flink {@link Configuration}. The model's
+ * task picks the job: {@link ForecastJob} for metrics (next-value, reconstruction), {@link
+ * RecommendationJob} for interactions (next-item).
+ *
+ * @param decoder how metric events are read; null for a next-item job
+ * @param interactionDecoder how interactions are read; null for a metrics job
+ */
 public record JobSettings(
         String bootstrapServers,
         String eventsTopic,
@@ -39,8 +50,39 @@ public record JobSettings(
         String modelStore,
         String modelStorePath,
         long maxSnapshotBytes,
-        String warmStart)
+        String warmStart,
+        TimeAlignment timeAlignment,
+        Duration idleness,
+        String interactionsTopic,
+        String recommendationsTopic,
+        String anomalyScoresTopic,
+        InteractionDecoder interactionDecoder,
+        Recommend recommend,
+        Anomaly anomaly)
         implements Serializable {
+
+    /**
+     * How recommendations are made.
+     *
+     * @param k items per recommendation
+     * @param excludeSeen whether a user's seen items are left out
+     * @param seenCapacity most recent distinct items remembered per user
+     */
+    public record Recommend(int k, boolean excludeSeen, int seenCapacity) implements Serializable {}
+
+    /**
+     * How raw anomaly scores become a likelihood ({@link AnomalyLikelihood}).
+     *
+     * @param history the long window
+     * @param recent the short window
+     * @param minHistory scores before the likelihood leaves 0.5
+     */
+    public record Anomaly(int history, int recent, int minHistory) implements Serializable {
+        /** A fresh likelihood for one series. */
+        public AnomalyLikelihood newLikelihood() {
+            return new AnomalyLikelihood(history, recent, minHistory);
+        }
+    }
 
     /**
      * Reads and validates every {@link StreamlearnOptions} key, and the input mapping of {@link
@@ -56,6 +98,7 @@ public record JobSettings(
                     BOOTSTRAP_SERVERS.key() + " is required (host:port of your Kafka brokers)");
         }
         ModelConfig model = model(conf);
+        boolean items = model.task() == Task.NEXT_ITEM;
         return new JobSettings(
                 servers,
                 nonBlank(conf, EVENTS_TOPIC),
@@ -73,7 +116,7 @@ public record JobSettings(
                 atLeast(conf, PUBLISH_EVERY_STEPS, 1),
                 nonNegative(conf, MAX_OUT_OF_ORDERNESS),
                 positiveDuration(conf, CHECKPOINT_INTERVAL),
-                EventDecoder.from(conf),
+                items ? null : EventDecoder.from(conf),
                 DeviceSettings.from(conf),
                 nonNegative(conf, STATE_TTL),
                 nonNegative(conf, PUBLISH_INTERVAL),
@@ -83,7 +126,50 @@ public record JobSettings(
                 oneOf(conf, MODEL_STORE, "kafka", "files"),
                 modelStorePath(conf),
                 conf.get(MAX_SNAPSHOT_SIZE).getBytes(),
-                warmStart(conf));
+                warmStart(conf),
+                TimeAlignment.parse(conf.get(TIME_ALIGNMENT)),
+                nonNegative(conf, IDLENESS),
+                nonBlank(conf, INTERACTIONS_TOPIC),
+                nonBlank(conf, StreamlearnOptions.RECOMMENDATIONS_TOPIC),
+                nonBlank(conf, StreamlearnOptions.ANOMALY_SCORES_TOPIC),
+                items ? InteractionDecoder.from(conf) : null,
+                new Recommend(
+                        atLeast(conf, RECOMMEND_K, 1),
+                        conf.get(EXCLUDE_SEEN),
+                        atLeast(conf, SEEN_CAPACITY, 1)),
+                anomaly(conf));
+    }
+
+    /** Whether this is a recommendation job (task next-item). */
+    public boolean recommends() {
+        return model.task() == Task.NEXT_ITEM;
+    }
+
+    private static Anomaly anomaly(Configuration conf) {
+        int history = atLeast(conf, ANOMALY_HISTORY, 2);
+        int recent = atLeast(conf, ANOMALY_RECENT, 1);
+        int minHistory = atLeast(conf, ANOMALY_MIN_HISTORY, 2);
+        if (recent > history) {
+            throw new IllegalArgumentException(
+                    ANOMALY_RECENT.key()
+                            + " must be at most "
+                            + ANOMALY_HISTORY.key()
+                            + " ("
+                            + history
+                            + "), got "
+                            + recent);
+        }
+        if (minHistory > history) {
+            throw new IllegalArgumentException(
+                    ANOMALY_MIN_HISTORY.key()
+                            + " must be at most "
+                            + ANOMALY_HISTORY.key()
+                            + " ("
+                            + history
+                            + "), got "
+                            + minHistory);
+        }
+        return new Anomaly(history, recent, minHistory);
     }
 
     /** Whether the job publishes snapshots to a directory instead of the models topic. */
@@ -139,8 +225,8 @@ public record JobSettings(
     }
 
     /**
-     * The next-value model the keys describe; the builder's own checks (heads dividing the hidden
-     * size, ranges of rates) are reported with the key of the field involved.
+     * The model the keys describe; the builder's own checks (heads dividing the hidden size, ranges
+     * of rates) are reported with the key of the field involved.
      */
     private static ModelConfig model(Configuration conf) {
         Family family;
@@ -149,13 +235,19 @@ public record JobSettings(
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(FAMILY.key() + ": " + e.getMessage(), e);
         }
-        if (!family.supports(ModelConfig.Task.NEXT_VALUE)) {
+        Task task = task(conf, family);
+        if (!family.supports(task)) {
             throw new IllegalArgumentException(
                     FAMILY.key()
-                            + " must be a next-value family (rnn, gru, lstm, attention, mlp) but"
-                            + " was '"
+                            + " '"
                             + conf.get(FAMILY)
-                            + "'");
+                            + "' cannot do "
+                            + TASK.key()
+                            + " "
+                            + task.name().toLowerCase(Locale.ROOT).replace('_', '-')
+                            + (task == Task.RECONSTRUCTION
+                                    ? ": use lstm_autoencoder"
+                                    : ": use rnn, gru, lstm, attention or mlp"));
         }
         ModelConfig.Optimizer optimizer;
         try {
@@ -165,6 +257,7 @@ public record JobSettings(
         }
         try {
             return ModelConfig.builder()
+                    .setTask(task)
                     .setFamily(family)
                     .setWindow(atLeast(conf, WINDOW, 2))
                     .optFeatures(atLeast(conf, FEATURES, 1))
@@ -178,6 +271,7 @@ public record JobSettings(
                     .optWeightDecay((float) (double) conf.get(WEIGHT_DECAY))
                     .optWarmupSteps(atLeast(conf, WARMUP_STEPS, 0))
                     .optGradientClip((float) positive(conf, GRADIENT_CLIP))
+                    .optItemCapacity(atLeast(conf, ITEM_CAPACITY, 2))
                     .optSeed(conf.get(SEED))
                     .build();
         } catch (IllegalArgumentException e) {
@@ -186,10 +280,28 @@ public record JobSettings(
             String field = e.getMessage().split(" ", 2)[0];
             String key =
                     "streamlearn.model."
-                            + field.replaceAll("([a-z])([A-Z])", "$1-$2")
-                                    .toLowerCase(java.util.Locale.ROOT);
+                            + field.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
             throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The configured task, or the family's natural one when unset. */
+    private static Task task(Configuration conf, Family family) {
+        String value = conf.get(TASK);
+        if (value == null || value.isBlank()) {
+            return family == Family.LSTM_AUTOENCODER ? Task.RECONSTRUCTION : Task.NEXT_VALUE;
+        }
+        return switch (value.trim().toLowerCase(Locale.ROOT).replace('_', '-')) {
+            case "next-value" -> Task.NEXT_VALUE;
+            case "next-item" -> Task.NEXT_ITEM;
+            case "reconstruction" -> Task.RECONSTRUCTION;
+            default ->
+                    throw new IllegalArgumentException(
+                            TASK.key()
+                                    + " must be next-value, next-item or reconstruction, got '"
+                                    + value
+                                    + "'");
+        };
     }
 
     private static int atLeast(Configuration conf, ConfigOption<Integer> option, int min) {

@@ -1,11 +1,13 @@
 package io.streamlearn.jobs;
 
+import io.streamlearn.schemas.AnomalyScore;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.DeadLetter;
 import io.streamlearn.schemas.InvalidRecordException;
 import io.streamlearn.schemas.ModelCommand;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
+import io.streamlearn.schemas.Recommendation;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import org.apache.avro.specific.SpecificRecord;
@@ -14,6 +16,7 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
@@ -34,16 +37,35 @@ public final class KafkaEndpoints {
 
     private KafkaEndpoints() {}
 
+    /** The job's input: the interactions topic for a next-item job, else the events topic. */
     public static KafkaSource<RawRecord> source(JobSettings settings) {
+        return source(settings, false);
+    }
+
+    /**
+     * @param bounded read up to the offsets there are when the job starts, then finish (a replay,
+     *     whose end flushes every waiting event with the final watermark)
+     */
+    public static KafkaSource<RawRecord> source(JobSettings settings, boolean bounded) {
+        KafkaSourceBuilder<RawRecord> builder = sourceBuilder(settings);
+        if (bounded) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    private static KafkaSourceBuilder<RawRecord> sourceBuilder(JobSettings settings) {
         return KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(settings.bootstrapServers())
-                .setTopics(settings.eventsTopic())
+                .setTopics(
+                        settings.recommends()
+                                ? settings.interactionsTopic()
+                                : settings.eventsTopic())
                 .setGroupId(settings.groupId())
                 .setStartingOffsets(
                         OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setProperty("isolation.level", "read_committed")
-                .setDeserializer(new RawRecords())
-                .build();
+                .setDeserializer(new RawRecords());
     }
 
     /**
@@ -52,6 +74,24 @@ public final class KafkaEndpoints {
      * restored job continues from the offset in its checkpoint.
      */
     public static KafkaSource<ModelCommand> commands(JobSettings settings, long startMillis) {
+        return commands(settings, startMillis, false);
+    }
+
+    /**
+     * @param bounded take only the commands written up to {@code startMillis} (none: a replay
+     *     follows no commands)
+     */
+    public static KafkaSource<ModelCommand> commands(
+            JobSettings settings, long startMillis, boolean bounded) {
+        KafkaSourceBuilder<ModelCommand> builder = commandsBuilder(settings, startMillis);
+        if (bounded) {
+            builder.setBounded(OffsetsInitializer.timestamp(startMillis));
+        }
+        return builder.build();
+    }
+
+    private static KafkaSourceBuilder<ModelCommand> commandsBuilder(
+            JobSettings settings, long startMillis) {
         return KafkaSource.<ModelCommand>builder()
                 .setBootstrapServers(settings.bootstrapServers())
                 .setTopics(settings.modelCommandsTopic())
@@ -59,8 +99,7 @@ public final class KafkaEndpoints {
                 .setStartingOffsets(OffsetsInitializer.timestamp(startMillis))
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("partition.discovery.interval.ms", "10000")
-                .setDeserializer(new Commands())
-                .build();
+                .setDeserializer(new Commands());
     }
 
     public static KafkaSink<Prediction> predictions(JobSettings settings) {
@@ -70,6 +109,26 @@ public final class KafkaEndpoints {
                 "predictions",
                 Prediction.class,
                 new PredictionKey());
+    }
+
+    /** Each user's next items, keyed by user id. */
+    public static KafkaSink<Recommendation> recommendations(JobSettings settings) {
+        return sink(
+                settings,
+                settings.recommendationsTopic(),
+                "recommendations",
+                Recommendation.class,
+                new RecommendationKey());
+    }
+
+    /** One anomaly score per metric event, keyed by series id (what the alert feed reads). */
+    public static KafkaSink<AnomalyScore> anomalyScores(JobSettings settings) {
+        return sink(
+                settings,
+                settings.anomalyScoresTopic(),
+                "anomaly-scores",
+                AnomalyScore.class,
+                new AnomalyScoreKey());
     }
 
     public static KafkaSink<DeadLetter> deadLetters(JobSettings settings) {
@@ -130,6 +189,20 @@ public final class KafkaEndpoints {
         @Override
         public String of(Prediction record) {
             return record.getEntityId();
+        }
+    }
+
+    private static final class RecommendationKey implements Key<Recommendation> {
+        @Override
+        public String of(Recommendation record) {
+            return record.getUserId();
+        }
+    }
+
+    private static final class AnomalyScoreKey implements Key<AnomalyScore> {
+        @Override
+        public String of(AnomalyScore record) {
+            return record.getSeriesId();
         }
     }
 

@@ -1,90 +1,102 @@
 package io.streamlearn.jobs;
 
-import ai.djl.Device;
-import io.streamlearn.jobs.device.DeviceChoice;
 import io.streamlearn.jobs.device.DeviceMode;
-import io.streamlearn.jobs.device.DeviceOptions;
+import io.streamlearn.models.AnomalyLikelihood;
 import io.streamlearn.models.Forecaster;
 import io.streamlearn.models.Forecasts;
+import io.streamlearn.models.ModelConfig;
+import io.streamlearn.models.ModelConfig.Task;
 import io.streamlearn.models.ModelState;
+import io.streamlearn.models.Reconstructor;
 import io.streamlearn.models.RecurrentState;
 import io.streamlearn.models.metrics.Ewma;
+import io.streamlearn.schemas.AnomalyScore;
 import io.streamlearn.schemas.Prediction;
 import io.streamlearn.state.DurableState;
-import io.streamlearn.state.ModelStateTypeInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.apache.flink.util.OutputTag;
 
 /**
- * Answers each series' window with a forecast of its next values (mean and standard deviation, in
- * the series' units), using the newest model the trainer has broadcast. Prequential: before
- * predicting, it scores this series' previous forecast (and the naive last-value forecast) against
- * the values that just arrived: absolute error, and the loss (surprise) of the Gaussian forecast.
+ * Answers each series' window with the served model ({@link ModelServing} decides which, and when)
+ * and judges how unusual the event was.
+ *
+ * <p>Next-value models: prequential, it first scores this series' previous forecast (and the naive
+ * last-value forecast) against the values that just arrived: absolute error, and the loss (the
+ * Gaussian negative log-likelihood, {@link Forecasts#surprise}). Then it forecasts the next values
+ * (mean and standard deviation, in the series' units) as a {@link Prediction}. The event's raw
+ * anomaly score is how far the values fell from the previous forecast in its own standard
+ * deviations, {@code mean_f |x_f - mu_f| / sigma_f} (normalised units). Reconstruction models (the
+ * LSTM autoencoder) have no forecast: they reconstruct the window that ends at the event, and the
+ * raw score is the newest step's root-mean-square reconstruction error; no prediction is emitted.
+ *
+ * <p>An {@link AnomalyLikelihood} per series (keyed state, its own codec) turns the raw scores into
+ * a likelihood in [0, 1], emitted as an {@link AnomalyScore} on {@link #ANOMALY_SCORES} for every
+ * event (0.5, "ordinary", for a series' first event, which has no forecast to be judged by). Both
+ * raw scores grow linearly with the error: the likelihood's Gaussian fit of the recent scores suits
+ * them better than the squared errors inside the loss, whose long tail raises far more alerts at
+ * the same threshold (docs/feeds/anomalies.md has the figures).
  *
  * <p>For the recurrent families each series keeps its hidden state in keyed state, so an event
  * costs one recurrent step instead of a pass over the window. The state is recomputed from the
  * window after {@code recomputeEvery} steps (0: at every event), and, if {@code
  * recomputeOnNewModel}, when the serving model version changes; see docs/recurrent-state.md.
- *
- * <p>Windows that arrive before the first model are buffered in keyed state, not dropped, and a
- * processing-time timer per buffering series flushes them in order once a model is there. The model
- * itself lives in broadcast state, so a restored predictor serves the model it had at the
- * checkpoint without waiting for the trainer.
- *
- * <p>It runs inference on the device {@code streamlearn.predictor.device} chooses ({@link
- * DeviceChoice}; the CPU by default), exported as the gauges {@code predictorGpu} and {@code
- * predictorAssignedGpu}.
  */
-public class Predictor
-        extends KeyedBroadcastProcessFunction<String, Window, ModelState, Prediction> {
-    private static final long serialVersionUID = 2L;
-    private static final Logger LOG = LoggerFactory.getLogger(Predictor.class);
+public class Predictor extends ModelServing<Window, Prediction> {
+    private static final long serialVersionUID = 3L;
 
-    public static final MapStateDescriptor<String, ModelState> MODEL =
-            new MapStateDescriptor<>("model", Types.STRING, ModelStateTypeInfo.INSTANCE);
-    private static final String CURRENT = "current";
+    /** One anomaly score per event, keyed by series id downstream. */
+    public static final OutputTag<AnomalyScore> ANOMALY_SCORES =
+            new OutputTag<>("anomaly-scores", new AvroTypeInfo<>(AnomalyScore.class));
 
     /** Predictions the metric gauges average over (an exponentially weighted mean). */
     private static final long METRIC_HORIZON = 500;
 
     private final int features;
-    private final long retryMillis;
     private final int recomputeEvery;
     private final boolean recomputeOnNewModel;
     private final Duration ttl;
-    private final byte[] initialModel;
-    private transient ModelState initial;
-    private final DeviceMode device;
-    private transient Device inferenceDevice;
+    private final JobSettings.Anomaly anomaly;
     private transient ValueState<float[]> lastForecast;
     private transient ValueState<byte[]> recurrentState;
-    private transient ListState<Window> pending;
+    private transient ValueState<byte[]> likelihoodState;
     private transient Forecaster forecaster;
+    private transient Reconstructor reconstructor;
     private transient long servingVersion;
-    private transient Counter buffered;
     private transient Counter recomputed;
     private transient Counter stepped;
     private transient Ewma modelError;
     private transient Ewma naiveError;
     private transient Ewma onlineLoss;
 
-    /** A predictor without a time-to-live or warm-start model, for tests. */
+    /** The job's predictor. */
+    public Predictor(JobSettings settings, ModelState warmStart) {
+        this(
+                settings.model(),
+                settings.timeAlignment(),
+                200,
+                settings.recomputeEvery(),
+                settings.recomputeOnNewModel(),
+                settings.stateTtl(),
+                warmStart,
+                settings.devices().predictor(),
+                settings.anomaly());
+    }
+
+    /**
+     * A live predictor without a time-to-live or warm-start model, and the default anomaly
+     * likelihood, for tests.
+     */
     public Predictor(
             int features,
             long retryMillis,
@@ -92,45 +104,50 @@ public class Predictor
             boolean recomputeOnNewModel,
             DeviceMode device) {
         this(
-                features,
+                ModelConfig.builder().setWindow(2).optFeatures(features).build(),
+                TimeAlignment.NONE,
                 retryMillis,
                 recomputeEvery,
                 recomputeOnNewModel,
                 Duration.ZERO,
                 null,
-                device);
+                device,
+                new JobSettings.Anomaly(
+                        StreamlearnOptions.ANOMALY_HISTORY.defaultValue(),
+                        StreamlearnOptions.ANOMALY_RECENT.defaultValue(),
+                        StreamlearnOptions.ANOMALY_MIN_HISTORY.defaultValue()));
     }
 
     /**
+     * @param config the model's config (its features; version 0 in event-time alignment)
      * @param recomputeEvery recurrent families: steps a series' state is advanced before it is
      *     recomputed from the window; 0 recomputes at every event
      * @param recomputeOnNewModel recurrent families: also recompute when the serving version
      *     changes
-     * @param ttl how long the last forecast and recurrent state of a series that has gone quiet are
-     *     kept; zero keeps them forever. Buffered windows never expire.
-     * @param initialModel served until the trainer broadcasts a newer version (a warm start); null
-     *     to buffer until the first version
-     * @param device where inference runs ({@code streamlearn.predictor.device})
+     * @param ttl how long the per-series state of a series that has gone quiet is kept; zero keeps
+     *     it forever. Waiting windows never expire.
      */
-    public Predictor(
-            int features,
+    Predictor(
+            ModelConfig config,
+            TimeAlignment alignment,
             long retryMillis,
             int recomputeEvery,
             boolean recomputeOnNewModel,
             Duration ttl,
-            ModelState initialModel,
-            DeviceMode device) {
-        this.features = features;
-        this.retryMillis = retryMillis;
+            ModelState warmStart,
+            DeviceMode device,
+            JobSettings.Anomaly anomaly) {
+        super(TypeInformation.of(Window.class), config, alignment, retryMillis, warmStart, device);
+        this.features = config.features();
         this.recomputeEvery = recomputeEvery;
         this.recomputeOnNewModel = recomputeOnNewModel;
         this.ttl = ttl;
-        this.initialModel = initialModel == null ? null : initialModel.encode();
-        this.device = device;
+        this.anomaly = anomaly;
     }
 
     @Override
-    public void open(OpenContext openContext) {
+    public void open(OpenContext openContext) throws Exception {
+        super.open(openContext);
         // [predicted (series units), mean z, log-variance z, observed (series units)] per feature.
         ValueStateDescriptor<float[]> last =
                 new ValueStateDescriptor<>(
@@ -138,32 +155,21 @@ public class Predictor
         ValueStateDescriptor<byte[]> recurrent =
                 new ValueStateDescriptor<>(
                         "recurrent-state", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        ValueStateDescriptor<byte[]> likelihood =
+                new ValueStateDescriptor<>(
+                        "anomaly-likelihood",
+                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         DurableState.ttl(ttl)
                 .ifPresent(
                         config -> {
                             last.enableTimeToLive(config);
                             recurrent.enableTimeToLive(config);
+                            likelihood.enableTimeToLive(config);
                         });
         lastForecast = getRuntimeContext().getState(last);
         recurrentState = getRuntimeContext().getState(recurrent);
-        pending =
-                getRuntimeContext()
-                        .getListState(
-                                new ListStateDescriptor<>(
-                                        "pending", TypeInformation.of(Window.class)));
-        initial = initialModel == null ? null : ModelState.decode(initialModel);
-        DeviceChoice choice =
-                DeviceChoice.forSubtask(
-                        getRuntimeContext(), DeviceOptions.PREDICTOR_DEVICE.key(), device);
-        inferenceDevice = choice.device();
-        LOG.info(
-                "Predictor subtask {} runs on {}: {}",
-                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
-                choice.device(),
-                choice.reason());
+        likelihoodState = getRuntimeContext().getState(likelihood);
         var metrics = getRuntimeContext().getMetricGroup();
-        choice.register(metrics, "predictor");
-        buffered = metrics.counter("bufferedBeforeFirstModel");
         recomputed = metrics.counter("recurrentStateRecomputed");
         stepped = metrics.counter("recurrentStateStepped");
         metrics.gauge("modelVersion", () -> servingVersion);
@@ -176,66 +182,63 @@ public class Predictor
     }
 
     @Override
-    public void processElement(Window window, ReadOnlyContext ctx, Collector<Prediction> out)
-            throws Exception {
-        ModelState model = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
-        if (model == null) {
-            pending.add(window);
-            buffered.inc();
-            ctx.timerService()
-                    .registerProcessingTimeTimer(
-                            ctx.timerService().currentProcessingTime() + retryMillis);
-            return;
-        }
-        flushPending(model, out);
-        predict(window, model, out);
+    protected long eventTime(Window window) {
+        return window.eventTime;
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Prediction> out)
+    protected void serve(
+            Window window, ModelState model, ReadOnlyContext ctx, Collector<Prediction> out)
             throws Exception {
-        ModelState model = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
-        if (model == null) {
-            ctx.timerService().registerProcessingTimeTimer(timestamp + retryMillis);
-            return;
+        servingVersion = model.version();
+        Double surprise;
+        if (model.config().task() == Task.RECONSTRUCTION) {
+            surprise = reconstructionError(window, model);
+        } else {
+            surprise = forecast(window, model, out);
         }
-        flushPending(model, out);
+        ctx.output(ANOMALY_SCORES, anomalyScore(window, surprise, model.version()));
     }
 
-    @Override
-    public void processBroadcastElement(ModelState update, Context ctx, Collector<Prediction> out)
+    /** The event's likelihood given the series' recent surprises; 0.5 without a surprise. */
+    private AnomalyScore anomalyScore(Window window, Double surprise, long version)
             throws Exception {
-        ModelState current = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
-        // Versions only move forward: an update replayed after a restore must not roll back
-        // serving.
-        if (current == null || update.version() > current.version()) {
-            ctx.getBroadcastState(MODEL).put(CURRENT, update);
+        double likelihood = 0.5;
+        if (surprise != null) {
+            byte[] stored = likelihoodState.value();
+            AnomalyLikelihood scores =
+                    stored == null ? anomaly.newLikelihood() : AnomalyLikelihood.decode(stored);
+            likelihood = scores.update(surprise);
+            likelihoodState.update(scores.encode());
         }
+        List<Double> values = new ArrayList<>(features);
+        for (float v : window.observed) {
+            values.add((double) v);
+        }
+        return AnomalyScore.newBuilder()
+                .setSeriesId(window.seriesId)
+                .setEventTime(Instant.ofEpochMilli(window.eventTime))
+                .setValues(values)
+                .setLikelihood(likelihood)
+                .setModelVersion(version)
+                .build();
     }
 
-    /** The broadcast model, or the warm-start model where that is newer (or there is none). */
-    private ModelState newest(ModelState broadcast) {
-        if (initial == null) {
-            return broadcast;
+    private double reconstructionError(Window window, ModelState model) {
+        if (reconstructor == null || reconstructor.version() != model.version()) {
+            if (reconstructor != null) {
+                reconstructor.close();
+            }
+            reconstructor = Reconstructor.create(model, inferenceDevice);
         }
-        return broadcast == null || broadcast.version() < initial.version() ? initial : broadcast;
+        return Math.sqrt(reconstructor.errors(new float[][] {window.values})[0]);
     }
 
-    private void flushPending(ModelState model, Collector<Prediction> out) throws Exception {
-        List<Window> waiting = new ArrayList<>();
-        for (Window w : pending.get()) {
-            waiting.add(w);
-        }
-        if (waiting.isEmpty()) {
-            return;
-        }
-        pending.clear();
-        for (Window w : waiting) {
-            predict(w, model, out);
-        }
-    }
-
-    private void predict(Window window, ModelState model, Collector<Prediction> out)
+    /**
+     * Scores the previous forecast, emits the next one; returns how far the arrived values fell
+     * from the previous forecast in its standard deviations, or null for a series' first event.
+     */
+    private Double forecast(Window window, ModelState model, Collector<Prediction> out)
             throws Exception {
         Forecaster serving = forecasterFor(model);
         float[] observedZ = slice(window.values, window.values.length - features);
@@ -253,7 +256,7 @@ public class Predictor
             naiveError.add(baseline);
             onlineLoss.add(loss);
         }
-        Forecasts forecast = forecast(serving, window, observedZ);
+        Forecasts forecast = next(serving, window, observedZ);
         float[] meanZ = forecast.mean(0);
         float[] logVarianceZ = forecast.logVariance(0);
         float[] stdZ = forecast.stdDev(0);
@@ -270,6 +273,16 @@ public class Predictor
             stdDev.add((double) (window.scale[f] * stdZ[f]));
         }
         lastForecast.update(next);
+        Double surprise = null;
+        if (loss != null) {
+            float[] mean = slice(previous, features);
+            float[] logVariance = slice(previous, 2 * features);
+            double sum = 0;
+            for (int f = 0; f < features; f++) {
+                sum += Math.abs(observedZ[f] - mean[f]) * Math.exp(-0.5 * logVariance[f]);
+            }
+            surprise = sum / features;
+        }
         out.collect(
                 Prediction.newBuilder()
                         .setEntityId(window.seriesId)
@@ -281,14 +294,14 @@ public class Predictor
                         .setLoss(loss)
                         .setModelVersion(serving.version())
                         .build());
+        return surprise;
     }
 
     /**
      * A pass over the window, or for recurrent families one step from the series' state when the
      * state is recent enough.
      */
-    private Forecasts forecast(Forecaster serving, Window window, float[] observedZ)
-            throws Exception {
+    private Forecasts next(Forecaster serving, Window window, float[] observedZ) throws Exception {
         float[][] windows = {window.values};
         if (!serving.isIncremental() || recomputeEvery == 0) {
             return serving.forecast(windows);
@@ -315,7 +328,6 @@ public class Predictor
                 forecaster.close();
             }
             forecaster = Forecaster.create(model, inferenceDevice);
-            servingVersion = model.version();
         }
         return forecaster;
     }
@@ -339,6 +351,10 @@ public class Predictor
         if (forecaster != null) {
             forecaster.close();
             forecaster = null;
+        }
+        if (reconstructor != null) {
+            reconstructor.close();
+            reconstructor = null;
         }
     }
 }

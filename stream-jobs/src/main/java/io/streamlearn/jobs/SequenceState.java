@@ -20,7 +20,7 @@ import org.apache.flink.util.OutputTag;
  * before them (then updates the statistics), emits the series' current {@link Window} (the query
  * the predictor answers) and, once the previous window was full and the statistics had warmed up
  * before that window began, one training {@link Example} (previous window, this event) on the
- * {@link #EXAMPLES} side output.
+ * {@link #EXAMPLES} side output. (A reconstruction model learns from the window alone.)
  *
  * <p>Each value is normalised once, when it arrives, and kept so: the encoding of past steps never
  * changes, which is what lets recurrent models carry a hidden state from event to event. Events are
@@ -97,7 +97,7 @@ public class SequenceState extends KeyedProcessFunction<String, MetricEvent, Win
 
         float[] previous = history.value();
         if (warm && previous != null && previous.length == window * features) {
-            ctx.output(EXAMPLES, new Example(previous, z));
+            ctx.output(EXAMPLES, Example.values(event.getSeriesId(), time, previous, z));
         }
         float[] current = append(previous, z);
         history.update(current);

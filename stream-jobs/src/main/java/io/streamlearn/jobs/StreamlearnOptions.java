@@ -6,7 +6,7 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
 
 /**
- * Every setting of the forecasting job, declared once: key, type, default and description. {@link
+ * Every setting of the job, declared once: key, type, default and description. {@link
  * JobSettings#from} validates them and names the key in every error.
  */
 public final class StreamlearnOptions {
@@ -30,6 +30,22 @@ public final class StreamlearnOptions {
                     .defaultValue("predictions")
                     .withDescription(
                             "Topic the job writes Prediction records to, transactionally.");
+
+    public static final ConfigOption<String> RECOMMENDATIONS_TOPIC =
+            ConfigOptions.key("streamlearn.topic.recommendations")
+                    .stringType()
+                    .defaultValue("recommendations")
+                    .withDescription(
+                            "Topic the recommendation job writes Recommendation records to, keyed"
+                                    + " by user id; the recommendation feed reads it.");
+
+    public static final ConfigOption<String> ANOMALY_SCORES_TOPIC =
+            ConfigOptions.key("streamlearn.topic.anomaly-scores")
+                    .stringType()
+                    .defaultValue("anomaly-scores")
+                    .withDescription(
+                            "Topic the metrics job writes AnomalyScore records to, keyed by series"
+                                    + " id; the alert feed reads it.");
 
     public static final ConfigOption<String> DEAD_LETTERS_TOPIC =
             ConfigOptions.key("streamlearn.topic.dead-letters")
@@ -60,6 +76,33 @@ public final class StreamlearnOptions {
                     .withDescription(
                             "Prefix of the sinks' transactional ids; unique per job on a cluster.");
 
+    public static final ConfigOption<String> INTERACTIONS_TOPIC =
+            ConfigOptions.key("streamlearn.topic.interactions")
+                    .stringType()
+                    .defaultValue("interactions")
+                    .withDescription(
+                            "Topic of InteractionEvent records the recommendation job reads (task"
+                                    + " next-item).");
+
+    public static final ConfigOption<String> TASK =
+            ConfigOptions.key("streamlearn.model.task")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "What the job learns: next-value (metrics: forecasts and anomaly"
+                                    + " scores), reconstruction (metrics: anomaly scores of an"
+                                    + " autoencoder) or next-item (interactions: recommendations)."
+                                    + " Unset: reconstruction for the lstm_autoencoder family,"
+                                    + " next-value otherwise.");
+
+    public static final ConfigOption<Integer> ITEM_CAPACITY =
+            ConfigOptions.key("streamlearn.model.item-capacity")
+                    .intType()
+                    .defaultValue(10_000)
+                    .withDescription(
+                            "Next-item models: rows of the item vocabulary; beyond it the least"
+                                    + " recently seen item gives its row to a new one.");
+
     public static final ConfigOption<Integer> FEATURES =
             ConfigOptions.key("streamlearn.model.features")
                     .intType()
@@ -79,8 +122,9 @@ public final class StreamlearnOptions {
                     .stringType()
                     .defaultValue("lstm")
                     .withDescription(
-                            "Network of the next-value forecaster: rnn, gru, lstm, attention or"
-                                    + " mlp (docs/models/).");
+                            "Network of the model: rnn, gru, lstm, attention or mlp, or"
+                                    + " lstm_autoencoder for task reconstruction"
+                                    + " (docs/models/).");
 
     public static final ConfigOption<Integer> HIDDEN_SIZE =
             ConfigOptions.key("streamlearn.model.hidden-size")
@@ -284,4 +328,68 @@ public final class StreamlearnOptions {
                             "A job that starts without a checkpoint or savepoint begins from the"
                                     + " model store's 'latest' verified version, from a version"
                                     + " number, or from fresh weights ('none').");
+
+    public static final ConfigOption<String> TIME_ALIGNMENT =
+            ConfigOptions.key("streamlearn.time-alignment")
+                    .stringType()
+                    .defaultValue("none")
+                    .withDescription(
+                            "none: predictors serve the newest model at once and the trainer learns"
+                                + " in arrival order (live). event-time: the trainer learns in"
+                                + " event-time order once the watermark has passed an example, and"
+                                + " each event is answered once the watermark passes it, by a model"
+                                + " trained only on earlier events (causal and deterministic:"
+                                + " replay; docs/time-alignment.md).");
+
+    public static final ConfigOption<Duration> IDLENESS =
+            ConfigOptions.key("streamlearn.events.idleness")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(10))
+                    .withDescription(
+                            "An input subtask that has seen no event for this long stops holding"
+                                    + " back the watermark; 0 turns it off.");
+
+    public static final ConfigOption<Integer> RECOMMEND_K =
+            ConfigOptions.key("streamlearn.recommend.k")
+                    .intType()
+                    .defaultValue(10)
+                    .withDescription("Items per recommendation (top-K).");
+
+    public static final ConfigOption<Boolean> EXCLUDE_SEEN =
+            ConfigOptions.key("streamlearn.recommend.exclude-seen")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Leave out of a user's recommendations the items the user has already"
+                                    + " interacted with (the most recent seen-capacity of them).");
+
+    public static final ConfigOption<Integer> SEEN_CAPACITY =
+            ConfigOptions.key("streamlearn.recommend.seen-capacity")
+                    .intType()
+                    .defaultValue(200)
+                    .withDescription(
+                            "Most recent distinct items remembered per user for exclude-seen.");
+
+    public static final ConfigOption<Integer> ANOMALY_HISTORY =
+            ConfigOptions.key("streamlearn.anomaly.history")
+                    .intType()
+                    .defaultValue(500)
+                    .withDescription(
+                            "Raw anomaly scores per series the likelihood compares against (the"
+                                    + " long window of AnomalyLikelihood).");
+
+    public static final ConfigOption<Integer> ANOMALY_RECENT =
+            ConfigOptions.key("streamlearn.anomaly.recent")
+                    .intType()
+                    .defaultValue(3)
+                    .withDescription(
+                            "Most recent raw scores averaged before the comparison (the short"
+                                    + " window); 1 judges each event alone.");
+
+    public static final ConfigOption<Integer> ANOMALY_MIN_HISTORY =
+            ConfigOptions.key("streamlearn.anomaly.min-history")
+                    .intType()
+                    .defaultValue(100)
+                    .withDescription(
+                            "Raw scores a series must have before its likelihood leaves 0.5.");
 }

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import io.streamlearn.jobs.device.DeviceChoice;
 import io.streamlearn.jobs.device.DeviceMode;
 import io.streamlearn.jobs.device.DeviceOptions;
+import io.streamlearn.models.Batch;
 import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
@@ -15,18 +16,21 @@ import io.streamlearn.state.ModelStateTypeInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.TreeMap;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.functions.co.CoProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
@@ -35,28 +39,48 @@ import org.slf4j.LoggerFactory;
 /**
  * Learns from every example: collects mini-batches of {@code batchSize}, takes one optimizer step
  * per batch, and every {@code publishEverySteps} steps (or, if set, once {@code publishInterval}
- * has passed since the last version) publishes the model as a new version.
+ * has passed since the last version) publishes the model as a new version. Any task: the examples
+ * become the {@link io.streamlearn.models.Batch} of the model's task (values, windows or items).
  *
  * <p>Every version goes to the model store ({@link #SNAPSHOTS}) with the metrics behind its
  * promotion decision; only versions the {@link PromotionGuard} promotes go to the predictors (the
- * main output). To judge them, the serving version scores each batch before the learner steps on
- * it. A {@link ModelCommand} ROLLBACK (second input) replaces the learner with the given verified
- * state, published at once as the next version past the guard; learning continues from it.
+ * main output, as {@link ModelUpdate}s). To judge them, the serving version scores each batch
+ * before the learner steps on it. A {@link ModelCommand} ROLLBACK (second input) replaces the
+ * learner with the given verified state, published at once as the next version past the guard;
+ * learning continues from it.
  *
- * <p>Runs with parallelism 1 (one model). Its whole state (the learner's {@link ModelState}, the
- * serving version, the guard's recent losses, the examples of the unfinished batch) is operator
- * state written at every checkpoint, so a restored trainer continues from exactly the step it had.
- * A job that starts without state begins from the warm-start model if it was given one.
+ * <p>{@link TimeAlignment#NONE}: examples are learned in arrival order. {@link
+ * TimeAlignment#EVENT_TIME}: they wait in state, ordered by (event time, entity, arrival), and are
+ * learned once the watermark has passed them (an event-time timer at time + 1), so every version
+ * emitted before watermark W holds only examples earlier than W, and the order (hence the model)
+ * does not depend on how parallel upstream subtasks interleave. The watermark goes on to the
+ * predictors only after those versions: Flink fires the timers, then forwards it.
+ *
+ * <p>Runs with parallelism 1 (one model), keyed by the constant {@link #KEY} so that it may use
+ * event-time timers. Its whole state (the learner's {@link ModelState}, the serving version, the
+ * guard's recent losses, the examples of the unfinished batch and those waiting for the watermark)
+ * is operator state written at every checkpoint, so a restored trainer continues from exactly the
+ * step it had. A job that starts without state begins from the warm-start model if it was given
+ * one.
  *
  * <p>At start it picks its device ({@link DeviceChoice}: a GPU of its TaskManager, or the CPU),
  * logs which and why, and exports it as the gauges {@code trainerGpu} and {@code
  * trainerAssignedGpu}. The state does not depend on the device, so a job can move between CPU and
  * GPU across a restore.
  */
-public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState>
+public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelCommand, ModelUpdate>
         implements CheckpointedFunction {
     private static final long serialVersionUID = 2L;
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+
+    /** The one key of every example and command: there is one model. */
+    public static final int KEY = 0;
+
+    /** Orders waiting examples: event time, then entity, then arrival. */
+    private static final Comparator<Arrival> ORDER =
+            Comparator.comparingLong(Arrival::time)
+                    .thenComparing(Arrival::entity)
+                    .thenComparingLong(Arrival::sequence);
 
     /** Every published version, promoted or not, for the model store. */
     public static final OutputTag<ModelSnapshot> SNAPSHOTS =
@@ -70,8 +94,14 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
     private final double maxLossIncrease;
     private final byte[] warmStart;
     private final DeviceMode device;
+    private final TimeAlignment alignment;
 
     private transient ListState<ModelState> modelState;
+    private transient ListState<Example> waitingState;
+    private transient ListState<Long> trainedUntilState;
+    private transient TreeMap<Arrival, Example> waiting;
+    private transient long arrivals;
+    private transient long trainedUntil;
     private transient ListState<ModelState> servingState;
     private transient ListState<Example> pendingState;
     private transient ListState<double[]> guardState;
@@ -91,7 +121,10 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
     private transient Counter rollbacks;
     private transient Counter refusedCommands;
 
-    /** A trainer that publishes on steps only, promotes every finite version, starts fresh. */
+    /**
+     * A trainer in arrival order that publishes on steps only, promotes every finite version,
+     * starts fresh.
+     */
     public Trainer(ModelConfig config, int batchSize, int publishEverySteps, DeviceMode device) {
         this(
                 config,
@@ -101,7 +134,8 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
                 20,
                 Double.POSITIVE_INFINITY,
                 null,
-                device);
+                device,
+                TimeAlignment.NONE);
     }
 
     /**
@@ -111,6 +145,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
      * @param maxLossIncrease how much worse (relative) than the serving version a candidate may be
      * @param warmStart the model a job without state starts from; null for fresh weights
      * @param device where it learns ({@code streamlearn.trainer.device})
+     * @param alignment in which order and when examples are learned
      */
     public Trainer(
             ModelConfig config,
@@ -120,7 +155,8 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
             int promotionWindow,
             double maxLossIncrease,
             ModelState warmStart,
-            DeviceMode device) {
+            DeviceMode device,
+            TimeAlignment alignment) {
         this.config = config;
         this.batchSize = batchSize;
         this.publishEverySteps = publishEverySteps;
@@ -129,6 +165,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
         this.maxLossIncrease = maxLossIncrease;
         this.warmStart = warmStart == null ? null : warmStart.encode();
         this.device = device;
+        this.alignment = alignment;
     }
 
     @Override
@@ -149,7 +186,16 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
                         new ListStateDescriptor<>(
                                 "trainer-guard",
                                 PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO));
+        waitingState =
+                store.getListState(
+                        new ListStateDescriptor<>(
+                                "trainer-waiting", TypeInformation.of(Example.class)));
+        trainedUntilState =
+                store.getListState(new ListStateDescriptor<>("trainer-trained-until", Types.LONG));
         batch = new ArrayList<>();
+        waiting = new TreeMap<>(ORDER);
+        arrivals = 0;
+        trainedUntil = ModelUpdate.NOTHING_LEARNED;
         guard = new PromotionGuard(promotionWindow, maxLossIncrease);
         restored = null;
         serving = null;
@@ -165,6 +211,13 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
             }
             for (double[] pairs : guardState.get()) {
                 guard.restore(pairs);
+            }
+            // Stored in order; renumbered, which keeps the order.
+            for (Example example : waitingState.get()) {
+                hold(example);
+            }
+            for (Long time : trainedUntilState.get()) {
+                trainedUntil = time;
             }
         }
     }
@@ -218,6 +271,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
         metrics.gauge("trainerLoss", () -> lastLoss);
         metrics.gauge("candidateVersion", () -> candidateVersion);
         metrics.gauge("servingVersion", () -> serving == null ? 0L : serving.version());
+        metrics.gauge("waitingExamples", () -> waiting.size());
         promotions = metrics.counter("promotions");
         rejections = metrics.counter("rejections");
         rollbacks = metrics.counter("rollbacks");
@@ -225,22 +279,46 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
     }
 
     @Override
-    public void processElement1(Example example, Context ctx, Collector<ModelState> out) {
+    public void processElement1(Example example, Context ctx, Collector<ModelUpdate> out) {
+        if (alignment == TimeAlignment.NONE) {
+            learn(example, ctx, out);
+            return;
+        }
+        hold(example);
+        // Fires once the watermark has passed the example; an example behind the watermark
+        // already (late) is learned at the next watermark.
+        ctx.timerService().registerEventTimeTimer(example.time + 1);
+    }
+
+    /** Learns, in order, every waiting example the watermark has passed. */
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<ModelUpdate> out) {
+        long watermark = ctx.timerService().currentWatermark();
+        while (!waiting.isEmpty() && waiting.firstKey().time() < watermark) {
+            learn(waiting.pollFirstEntry().getValue(), ctx, out);
+        }
+    }
+
+    private void hold(Example example) {
+        String entity = example.entity == null ? "" : example.entity;
+        waiting.put(new Arrival(example.time, entity, arrivals++), example);
+    }
+
+    private void learn(Example example, Context ctx, Collector<ModelUpdate> out) {
         batch.add(example);
         if (batch.size() < batchSize) {
             return;
         }
-        float[][] windows = new float[batch.size()][];
-        float[][] targets = new float[batch.size()][];
-        for (int i = 0; i < windows.length; i++) {
-            windows[i] = batch.get(i).window;
-            targets[i] = batch.get(i).target;
+        Batch examples = Example.batch(config.task(), batch);
+        long newest = trainedUntil;
+        for (Example e : batch) {
+            newest = Math.max(newest, e.time);
         }
         batch.clear();
         // Prequential: both versions are scored on the batch before the learner learns from it.
-        double servingLoss =
-                servingScorer == null ? Double.NaN : servingScorer.evaluate(windows, targets);
-        lastLoss = learner.train(windows, targets);
+        double servingLoss = servingScorer == null ? Double.NaN : servingScorer.evaluate(examples);
+        lastLoss = learner.train(examples);
+        trainedUntil = newest;
         if (servingScorer != null) {
             guard.record(lastLoss, servingLoss);
         }
@@ -261,13 +339,13 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
         }
     }
 
-    private void publish(ModelState candidate, Context ctx, Collector<ModelState> out) {
+    private void publish(ModelState candidate, Context ctx, Collector<ModelUpdate> out) {
         candidateVersion = candidate.version();
         PromotionGuard.Decision decision = guard.decide(candidate, serving != null);
         if (decision.promote()) {
             serve(candidate);
             promotions.inc();
-            out.collect(candidate);
+            out.collect(new ModelUpdate(candidate, trainedUntil));
         } else {
             rejections.inc();
             LOG.info("Model version {} {}", candidate.version(), decision.note());
@@ -299,7 +377,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
      * once as the next version. A command that does not verify is refused and changes nothing.
      */
     @Override
-    public void processElement2(ModelCommand command, Context ctx, Collector<ModelState> out) {
+    public void processElement2(ModelCommand command, Context ctx, Collector<ModelUpdate> out) {
         if (command.getAction() != ModelAction.ROLLBACK) {
             refusedCommands.inc();
             LOG.error("Refusing unknown model command {}", command.getAction());
@@ -329,7 +407,7 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
                 "Rolled back to model version {}: serving it as version {}",
                 command.getTargetVersion(),
                 next.version());
-        out.collect(next);
+        out.collect(new ModelUpdate(next, trainedUntil));
         ctx.output(
                 SNAPSHOTS,
                 ModelSnapshots.builder(next, Instant.ofEpochMilli(lastPublishedAt))
@@ -345,7 +423,12 @@ public class Trainer extends CoProcessFunction<Example, ModelCommand, ModelState
         servingState.update(serving == null ? List.of() : List.of(serving));
         pendingState.update(batch);
         guardState.update(List.of(guard.toArray()));
+        waitingState.update(new ArrayList<>(waiting.values()));
+        trainedUntilState.update(List.of(trainedUntil));
     }
+
+    /** A waiting example's place in the order. */
+    private record Arrival(long time, String entity, long sequence) {}
 
     @Override
     public void close() {

@@ -4,12 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamlearn.jobs.input.EventDecoder;
+import io.streamlearn.jobs.input.InteractionDecoder;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.DeadLetter;
+import io.streamlearn.schemas.InteractionEvent;
 import io.streamlearn.schemas.MetricEvent;
 import io.streamlearn.schemas.Prediction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
@@ -43,7 +47,8 @@ class DecodeAndValidateTest {
                                         .setModelVersion(1)
                                         .build());
         try (var harness =
-                ProcessFunctionTestHarnesses.forProcessFunction(new DecodeAndValidate(1))) {
+                ProcessFunctionTestHarnesses.forProcessFunction(
+                        DecodeAndValidate.metrics(1, EventDecoder.builtIn()))) {
             harness.processElement(raw(0, event("s", 1.0)), 0);
             harness.processElement(raw(1, garbage), 0);
             harness.processElement(raw(2, wrongSchema), 0);
@@ -76,6 +81,42 @@ class DecodeAndValidateTest {
             assertArrayEquals(
                     garbage, dead.get(0).getPayload().array(), "the original bytes are kept");
             assertEquals("metrics", dead.get(0).getSourceTopic());
+        }
+    }
+
+    @Test
+    void interactionsNeedAUserAndAnItem() throws Exception {
+        AvroSerde<InteractionEvent> interactions = AvroSerde.of(InteractionEvent.class);
+        List<byte[]> records = new ArrayList<>();
+        for (String[] pair : new String[][] {{"u1", "i1"}, {"", "i2"}, {"u3", " "}}) {
+            records.add(
+                    interactions.encode(
+                            InteractionEvent.newBuilder()
+                                    .setUserId(pair[0])
+                                    .setItemId(pair[1])
+                                    .setEventTime(Instant.EPOCH)
+                                    .build()));
+        }
+        records.add(event("s", 1.0));
+        try (var harness =
+                ProcessFunctionTestHarnesses.forProcessFunction(
+                        DecodeAndValidate.interactions(InteractionDecoder.builtIn()))) {
+            for (int i = 0; i < records.size(); i++) {
+                harness.processElement(raw(i, records.get(i)), 0);
+            }
+            assertEquals(
+                    List.of("u1"),
+                    harness.extractOutputValues().stream()
+                            .map(InteractionEvent::getUserId)
+                            .toList());
+            List<String> reasons =
+                    harness.getSideOutput(DecodeAndValidate.DEAD_LETTERS).stream()
+                            .map(r -> r.getValue().getReason())
+                            .toList();
+            assertEquals(3, reasons.size());
+            assertTrue(reasons.get(0).contains("userId"), reasons.get(0));
+            assertTrue(reasons.get(1).contains("itemId"), reasons.get(1));
+            assertTrue(reasons.get(2).contains("unknown to this job"), reasons.get(2));
         }
     }
 }

@@ -32,6 +32,9 @@ final class Fixtures {
         conf.set(StreamlearnOptions.PREDICTIONS_TOPIC, run + "-predictions");
         conf.set(StreamlearnOptions.DEAD_LETTERS_TOPIC, run + "-dead-letters");
         conf.set(StreamlearnOptions.MODELS_TOPIC, run + "-models");
+        conf.set(StreamlearnOptions.INTERACTIONS_TOPIC, run + "-interactions");
+        conf.set(StreamlearnOptions.RECOMMENDATIONS_TOPIC, run + "-recommendations");
+        conf.set(StreamlearnOptions.ANOMALY_SCORES_TOPIC, run + "-anomaly-scores");
         conf.set(StreamlearnOptions.GROUP_ID, run);
         conf.set(StreamlearnOptions.TRANSACTIONAL_ID_PREFIX, run);
         conf.set(StreamlearnOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
@@ -42,7 +45,10 @@ final class Fixtures {
         kafka.createTopics(
                 1,
                 settings.eventsTopic(),
+                settings.interactionsTopic(),
                 settings.predictionsTopic(),
+                settings.recommendationsTopic(),
+                settings.anomalyScoresTopic(),
                 settings.deadLettersTopic(),
                 settings.modelsTopic(),
                 settings.modelCommandsTopic());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.runtime.EmbeddedKafka;
 import io.streamlearn.jobs.runtime.MetricGenerator;
+import io.streamlearn.schemas.AnomalyScore;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.DeadLetter;
 import io.streamlearn.schemas.MetricEvent;
@@ -50,7 +51,7 @@ class ForecastJobITCase {
     }
 
     @Test
-    void predictsEveryGoodEventExactlyOnceAndDeadLettersTheRest() throws Exception {
+    void predictsAndScoresEveryGoodEventExactlyOnceAndDeadLettersTheRest() throws Exception {
         Configuration conf = Fixtures.jobConfig(kafka, "full-path");
         conf.set(StreamlearnOptions.BATCH_SIZE, 16);
         // Input comes in chunks, each once the previous one is answered, and predictions wait for
@@ -95,7 +96,7 @@ class ForecastJobITCase {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
         env.setParallelism(2);
-        ForecastJob.buildWithKafka(env, settings);
+        Jobs.buildWithKafka(env, settings);
         JobClient job = env.executeAsync("full path");
         try (TopicReader predictions =
                         new TopicReader(kafka.bootstrapServers(), settings.predictionsTopic());
@@ -125,17 +126,22 @@ class ForecastJobITCase {
         List<Prediction> out = new ArrayList<>();
         List<DeadLetter> dead = new ArrayList<>();
         List<ModelSnapshot> models = new ArrayList<>();
+        List<AnomalyScore> scores = new ArrayList<>();
         try (TopicReader p =
                         new TopicReader(kafka.bootstrapServers(), settings.predictionsTopic());
                 TopicReader d =
                         new TopicReader(kafka.bootstrapServers(), settings.deadLettersTopic());
-                TopicReader m = new TopicReader(kafka.bootstrapServers(), settings.modelsTopic())) {
+                TopicReader m = new TopicReader(kafka.bootstrapServers(), settings.modelsTopic());
+                TopicReader a =
+                        new TopicReader(kafka.bootstrapServers(), settings.anomalyScoresTopic())) {
             p.readToEnd(Duration.ofSeconds(30))
                     .forEach(r -> out.add(AvroSerde.of(Prediction.class).decode(r.value())));
             d.readToEnd(Duration.ofSeconds(30))
                     .forEach(r -> dead.add(AvroSerde.of(DeadLetter.class).decode(r.value())));
             m.readToEnd(Duration.ofSeconds(30))
                     .forEach(r -> models.add(AvroSerde.of(ModelSnapshot.class).decode(r.value())));
+            a.readToEnd(Duration.ofSeconds(30))
+                    .forEach(r -> scores.add(AvroSerde.of(AnomalyScore.class).decode(r.value())));
         }
 
         assertEquals(good, out.size(), "one prediction per good event");
@@ -145,6 +151,13 @@ class ForecastJobITCase {
                     seen.add(prediction.getEntityId() + "@" + prediction.getEventTime()),
                     "duplicate " + prediction);
         }
+        assertEquals(good, scores.size(), "one anomaly score per good event");
+        assertTrue(
+                scores.stream().allMatch(s -> s.getLikelihood() >= 0 && s.getLikelihood() <= 1),
+                "likelihoods in [0, 1]");
+        assertTrue(
+                scores.stream().anyMatch(s -> s.getLikelihood() != 0.5),
+                "series past their warm-up are judged");
         assertEquals(bad, dead.size(), "one dead letter per bad record");
         for (int i = 0; i < bad; i++) {
             String reason = dead.get(i).getReason();
@@ -176,12 +189,12 @@ class ForecastJobITCase {
     }
 
     private static long goodCount(List<byte[]> records, AvroSerde<MetricEvent> serde) {
-        DecodeAndValidate check = new DecodeAndValidate(1);
         return records.stream()
                 .filter(
                         bytes -> {
                             try {
-                                return check.problemWith(serde.decode(bytes)) == null;
+                                return DecodeAndValidate.problemWith(serde.decode(bytes), 1)
+                                        == null;
                             } catch (RuntimeException e) {
                                 return false;
                             }

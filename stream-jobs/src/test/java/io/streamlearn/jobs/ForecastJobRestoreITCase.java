@@ -192,7 +192,7 @@ class ForecastJobRestoreITCase {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
         env.setParallelism(1);
-        ForecastJob.buildWithKafka(env, settings);
+        Jobs.buildWithKafka(env, settings);
         return env.getStreamGraph();
     }
 

@@ -20,6 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JobSettingsTest {
+    private static final String BROKER = "streamlearn.kafka.bootstrap-servers";
+    private static final String FAMILY = "streamlearn.model.family";
+    private static final String TASK = "streamlearn.model.task";
+
     private static Configuration conf(Map<String, String> values) {
         return Configuration.fromMap(values);
     }
@@ -137,12 +141,56 @@ class JobSettingsTest {
             assertEquals(ModelConfig.Optimizer.SGD_MOMENTUM, settings.model().optimizer());
             assertEquals(0.01f, settings.model().weightDecay());
         }
-        assertRejected("streamlearn.model.family", "lstm_autoencoder", "next-value family");
+        assertRejected("streamlearn.model.task", "forecast", "next-value, next-item or");
+        assertRejected("streamlearn.time-alignment", "processing-time", "'none' or 'event-time'");
+        assertRejected("streamlearn.anomaly.recent", "5000", "at most streamlearn.anomaly.history");
         assertRejected("streamlearn.model.family", "cnn", "must be one of rnn, gru");
         assertRejected("streamlearn.model.optimizer", "lbfgs", "must be one of adam");
         assertRejected("streamlearn.model.dropout", "1.5", "dropout must be in [0, 1)");
         assertRejected("streamlearn.model.hidden-size", "5000", "but was 5000");
         assertRejected("streamlearn.predictor.recompute-every", "-1", "got -1");
+    }
+
+    @Test
+    void theTaskFollowsTheFamilyUnlessSetAndPicksTheJob() {
+        JobSettings autoencoder =
+                JobSettings.from(conf(Map.of(BROKER, "k:1", FAMILY, "lstm_autoencoder")));
+        assertEquals(ModelConfig.Task.RECONSTRUCTION, autoencoder.model().task());
+        assertTrue(!autoencoder.recommends() && autoencoder.decoder() != null);
+
+        JobSettings items =
+                JobSettings.from(
+                        conf(
+                                Map.of(
+                                        BROKER,
+                                        "k:1",
+                                        FAMILY,
+                                        "gru",
+                                        TASK,
+                                        "next-item",
+                                        "streamlearn.model.item-capacity",
+                                        "500",
+                                        "streamlearn.recommend.k",
+                                        "5")));
+        assertTrue(items.recommends());
+        assertEquals(500, items.model().itemCapacity());
+        assertEquals(5, items.recommend().k());
+        assertTrue(items.interactionDecoder() != null && items.decoder() == null);
+
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                JobSettings.from(
+                                        conf(
+                                                Map.of(
+                                                        BROKER, "k:1",
+                                                        FAMILY, "lstm_autoencoder",
+                                                        TASK, "next-item"))));
+        assertTrue(
+                e.getMessage().contains(FAMILY)
+                        && e.getMessage().contains("cannot do " + TASK + " next-item"),
+                e.getMessage());
     }
 
     private static void assertRejected(String key, String value, String message) {

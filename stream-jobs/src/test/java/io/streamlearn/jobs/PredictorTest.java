@@ -12,12 +12,15 @@ import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.models.RecurrentState;
+import io.streamlearn.schemas.AnomalyScore;
 import io.streamlearn.schemas.Prediction;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,13 +50,43 @@ class PredictorTest {
         }
     }
 
-    private static KeyedBroadcastOperatorTestHarness<String, Window, ModelState, Prediction>
+    private static KeyedBroadcastOperatorTestHarness<String, Window, ModelUpdate, Prediction>
             harness() throws Exception {
         return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                 new Predictor(1, 100, 0, false, DeviceMode.CPU),
                 w -> w.seriesId,
                 Types.STRING,
                 Predictor.MODEL);
+    }
+
+    private static ModelUpdate update(ModelState model) {
+        return new ModelUpdate(model, ModelUpdate.NOTHING_LEARNED);
+    }
+
+    /** A predictor in event-time alignment; version 0 is CONFIG's seeded model. */
+    private static KeyedBroadcastOperatorTestHarness<String, Window, ModelUpdate, Prediction>
+            aligned(ModelConfig config) throws Exception {
+        return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                new Predictor(
+                        config,
+                        TimeAlignment.EVENT_TIME,
+                        100,
+                        0,
+                        false,
+                        Duration.ZERO,
+                        null,
+                        DeviceMode.CPU,
+                        new JobSettings.Anomaly(20, 1, 5)),
+                w -> w.seriesId,
+                Types.STRING,
+                ModelServing.MODEL,
+                ModelServing.MODELS_BY_TIME);
+    }
+
+    private static List<AnomalyScore> scores(
+            KeyedBroadcastOperatorTestHarness<String, Window, ModelUpdate, Prediction> harness) {
+        var records = harness.getSideOutput(Predictor.ANOMALY_SCORES);
+        return records == null ? List.of() : records.stream().map(StreamRecord::getValue).toList();
     }
 
     /** A window whose normalised values equal the raw ones (mean 0, scale 1). */
@@ -84,7 +117,7 @@ class PredictorTest {
                     harness.extractOutputValues().isEmpty(),
                     "still no model: the windows stay buffered");
 
-            harness.processBroadcastElement(version1, 4);
+            harness.processBroadcastElement(update(version1), 4);
             harness.setProcessingTime(200);
 
             List<Prediction> out = harness.extractOutputValues();
@@ -122,7 +155,7 @@ class PredictorTest {
     @Test
     void predictionsCarryTheirSpreadAndScoreThePreviousForecast() throws Exception {
         try (var harness = harness()) {
-            harness.processBroadcastElement(version1, 1);
+            harness.processBroadcastElement(update(version1), 1);
             harness.processElement(window("a", 1, 1, 1, 1), 2);
             harness.processElement(window("a", 2, 1, 1, 2), 3);
             List<Prediction> out = harness.extractOutputValues();
@@ -167,7 +200,7 @@ class PredictorTest {
                         (Window w) -> w.seriesId,
                         Types.STRING,
                         Predictor.MODEL)) {
-            harness.processBroadcastElement(version1, 1);
+            harness.processBroadcastElement(update(version1), 1);
             for (int i = 0; i < windows.length; i++) {
                 harness.processElement(window("a", i, windows[i]), i);
             }
@@ -194,9 +227,9 @@ class PredictorTest {
                         (Window w) -> w.seriesId,
                         Types.STRING,
                         Predictor.MODEL)) {
-            harness.processBroadcastElement(version1, 1);
+            harness.processBroadcastElement(update(version1), 1);
             harness.processElement(window("a", 1, windows[0]), 2);
-            harness.processBroadcastElement(version2, 3);
+            harness.processBroadcastElement(update(version2), 3);
             harness.processElement(window("a", 2, windows[1]), 4);
             Prediction second = harness.extractOutputValues().get(1);
             assertEquals(2L, second.getModelVersion());
@@ -207,10 +240,116 @@ class PredictorTest {
     @Test
     void servesTheNewestModelAndNeverGoesBack() throws Exception {
         try (var harness = harness()) {
-            harness.processBroadcastElement(version2, 1);
-            harness.processBroadcastElement(version1, 2);
+            harness.processBroadcastElement(update(version2), 1);
+            harness.processBroadcastElement(update(version1), 2);
             harness.processElement(window("a", 1, 1, 2, 3), 3);
             assertEquals(2L, harness.extractOutputValues().get(0).getModelVersion());
+        }
+    }
+
+    @Test
+    void inEventTimeEachWindowWaitsForTheWatermarkAndTheNewestVersionTrainedBeforeIt()
+            throws Exception {
+        try (var harness = aligned(CONFIG)) {
+            harness.processElement(window("a", 10, 1, 1, 1), 10);
+            harness.processElement(window("a", 20, 1, 1, 2), 20);
+            harness.processElement(window("b", 30, 5, 5, 5), 30);
+            // The trainer ran ahead: version 2 has learned from an example at 25.
+            harness.processBroadcastElement(new ModelUpdate(version1, 5), 5);
+            harness.processBroadcastElement(new ModelUpdate(version2, 25), 25);
+            assertTrue(harness.extractOutputValues().isEmpty(), "nothing before the watermark");
+
+            harness.processWatermark(9);
+            harness.processBroadcastWatermark(9);
+            assertTrue(harness.extractOutputValues().isEmpty(), "the watermark is before 10");
+
+            harness.processWatermark(30);
+            assertTrue(
+                    harness.extractOutputValues().isEmpty(),
+                    "the trainer's watermark holds the predictor back too");
+            harness.processBroadcastWatermark(30);
+            List<Prediction> out = harness.extractOutputValues();
+            assertEquals(
+                    List.of(10L, 20L, 30L),
+                    out.stream().map(p -> p.getEventTime().toEpochMilli()).toList());
+            assertEquals(
+                    List.of(1L, 1L, 2L),
+                    out.stream().map(Prediction::getModelVersion).toList(),
+                    "at 10 and 20 only version 1 had learned from earlier events alone");
+            assertEquals(3, scores(harness).size(), "one anomaly score per window");
+        }
+    }
+
+    @Test
+    void inEventTimeVersionZeroAnswersBeforeAnyVersionAndLateWindowsAreAnsweredAtOnce()
+            throws Exception {
+        ModelState seeded;
+        try (OnlineLearner fresh = new OnlineLearner(CONFIG)) {
+            seeded = fresh.snapshot();
+        }
+        double expected;
+        try (Forecaster forecaster = Forecaster.create(seeded)) {
+            expected = forecaster.forecast(new float[][] {{1, 1, 1}}).mean(0)[0];
+        }
+        try (var harness = aligned(CONFIG)) {
+            harness.processBroadcastElement(new ModelUpdate(version1, 50), 50);
+            harness.processElement(window("a", 10, 1, 1, 1), 10);
+            harness.watermark(40);
+            Prediction first = harness.extractOutputValues().get(0);
+            assertEquals(0L, first.getModelVersion(), "nothing was learned before 10");
+            assertEquals(expected, first.getPredicted().get(0), 1e-6);
+
+            harness.processElement(window("b", 35, 1, 1, 1), 35);
+            assertEquals(2, harness.extractOutputValues().size(), "late: answered at once");
+        }
+    }
+
+    @Test
+    void aSpikeScoresAnAnomalyLikelihoodAboveTheOrdinaryEvents() throws Exception {
+        try (var harness = harness()) {
+            harness.processBroadcastElement(update(version1), 0);
+            // Past the likelihood's 100 scores of history, then a spike.
+            float[] values = new float[132];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) Math.sin(i / 3.0) * 0.5f;
+            }
+            values[130] = 8f;
+            for (int i = 2; i < values.length; i++) {
+                harness.processElement(window("a", i, values[i - 2], values[i - 1], values[i]), i);
+            }
+            List<AnomalyScore> scores = scores(harness);
+            assertEquals(values.length - 2, scores.size(), "one score per event");
+            assertEquals(0.5, scores.get(0).getLikelihood(), "the first event is ordinary");
+            double spike = scores.get(128).getLikelihood();
+            assertEquals(8.0, scores.get(128).getValues().get(0), 1e-6);
+            for (int i = 0; i < 128; i++) {
+                double l = scores.get(i).getLikelihood();
+                assertTrue(l >= 0 && l <= 1, "in [0, 1]: " + l);
+                assertTrue(l < spike, "event " + i + " " + l + " below the spike " + spike);
+            }
+            assertTrue(spike > 0.99, "the spike is as surprising as anything: " + spike);
+        }
+    }
+
+    @Test
+    void anAutoencoderScoresEveryWindowAndPredictsNothing() throws Exception {
+        ModelConfig autoencoder =
+                ModelConfig.builder()
+                        .setTask(ModelConfig.Task.RECONSTRUCTION)
+                        .setFamily(ModelConfig.Family.LSTM_AUTOENCODER)
+                        .setWindow(3)
+                        .optHiddenSize(4)
+                        .build();
+        try (var harness = aligned(autoencoder)) {
+            for (int i = 0; i < 5; i++) {
+                harness.processElement(window("a", i, 1, 2, i), i);
+            }
+            harness.watermark(Long.MAX_VALUE);
+            assertTrue(harness.extractOutputValues().isEmpty(), "no forecast, no prediction");
+            List<AnomalyScore> scores = scores(harness);
+            assertEquals(5, scores.size());
+            assertEquals(0L, scores.get(0).getModelVersion());
+            assertTrue(scores.stream().allMatch(s -> s.getLikelihood() == 0.5), "too few yet");
         }
     }
 
@@ -230,7 +369,7 @@ class PredictorTest {
             restored.setup();
             restored.initializeState(snapshot);
             restored.open();
-            restored.processBroadcastElement(version1, 2);
+            restored.processBroadcastElement(update(version1), 2);
             restored.setProcessingTime(1_000);
             assertEquals(
                     1,

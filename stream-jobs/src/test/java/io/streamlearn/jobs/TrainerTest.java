@@ -16,14 +16,17 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.co.CoProcessOperator;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
-import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 class TrainerTest {
@@ -32,24 +35,50 @@ class TrainerTest {
     private static final int BATCH = 4;
     private static final int PUBLISH_EVERY = 2;
 
-    private static TwoInputStreamOperatorTestHarness<Example, ModelCommand, ModelState> harness(
-            ModelState warmStart) throws Exception {
-        return new TwoInputStreamOperatorTestHarness<>(
-                new CoProcessOperator<>(
-                        new Trainer(
-                                CONFIG,
-                                BATCH,
-                                PUBLISH_EVERY,
-                                Duration.ZERO,
-                                20,
-                                1e9,
-                                warmStart,
-                                DeviceMode.AUTO)));
+    /** The trainer's harness: keyed, as the job keys it, by the one constant key. */
+    static KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
+            harness(Trainer trainer) throws Exception {
+        return new KeyedTwoInputStreamOperatorTestHarness<>(
+                new KeyedCoProcessOperator<>(trainer),
+                e -> Trainer.KEY,
+                c -> Trainer.KEY,
+                Types.INT);
     }
 
-    private static TwoInputStreamOperatorTestHarness<Example, ModelCommand, ModelState> harness()
-            throws Exception {
-        return harness(null);
+    /** The test's trainer: promotes every finite version, publishes on steps only. */
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    Integer, Example, ModelCommand, ModelUpdate>
+            harness(ModelState warmStart, TimeAlignment alignment) throws Exception {
+        return harness(
+                new Trainer(
+                        CONFIG,
+                        BATCH,
+                        PUBLISH_EVERY,
+                        Duration.ZERO,
+                        20,
+                        1e9,
+                        warmStart,
+                        DeviceMode.AUTO,
+                        alignment));
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    Integer, Example, ModelCommand, ModelUpdate>
+            harness(ModelState warmStart) throws Exception {
+        return harness(warmStart, TimeAlignment.NONE);
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    Integer, Example, ModelCommand, ModelUpdate>
+            harness() throws Exception {
+        return harness((ModelState) null);
+    }
+
+    /** The promoted models the harness emitted so far. */
+    static List<ModelState> models(
+            KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
+                    harness) {
+        return harness.extractOutputValues().stream().map(ModelUpdate::model).toList();
     }
 
     private static List<Example> examples(int count, long seed) {
@@ -65,7 +94,8 @@ class TrainerTest {
     }
 
     private static List<ModelSnapshot> snapshots(
-            TwoInputStreamOperatorTestHarness<Example, ModelCommand, ModelState> harness) {
+            KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
+                    harness) {
         List<ModelSnapshot> out = new ArrayList<>();
         var records = harness.getSideOutput(Trainer.SNAPSHOTS);
         if (records != null) {
@@ -83,7 +113,7 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY * 3, 1)) {
                 harness.processElement1(e, 0);
             }
-            List<ModelState> published = harness.extractOutputValues();
+            List<ModelState> published = models(harness);
             assertEquals(List.of(1L, 2L, 3L), published.stream().map(ModelState::version).toList());
             assertEquals(List.of(2L, 4L, 6L), published.stream().map(ModelState::step).toList());
 
@@ -105,26 +135,33 @@ class TrainerTest {
     void alsoPublishesWhenThePublishIntervalHasPassed() throws Exception {
         Trainer trainer =
                 new Trainer(
-                        CONFIG, BATCH, 1000, Duration.ofSeconds(1), 20, 1e9, null, DeviceMode.AUTO);
-        try (var harness =
-                new TwoInputStreamOperatorTestHarness<>(new CoProcessOperator<>(trainer))) {
+                        CONFIG,
+                        BATCH,
+                        1000,
+                        Duration.ofSeconds(1),
+                        20,
+                        1e9,
+                        null,
+                        DeviceMode.AUTO,
+                        TimeAlignment.NONE);
+        try (var harness = harness(trainer)) {
             harness.open();
             harness.setProcessingTime(0);
             List<Example> stream = examples(BATCH * 3, 9);
             for (Example e : stream.subList(0, BATCH)) {
                 harness.processElement1(e, 0);
             }
-            assertTrue(harness.extractOutputValues().isEmpty(), "step 1 at 0 s: not yet");
+            assertTrue(models(harness).isEmpty(), "step 1 at 0 s: not yet");
             harness.setProcessingTime(500);
             for (Example e : stream.subList(BATCH, 2 * BATCH)) {
                 harness.processElement1(e, 0);
             }
-            assertTrue(harness.extractOutputValues().isEmpty(), "step 2 at 0.5 s: not yet");
+            assertTrue(models(harness).isEmpty(), "step 2 at 0.5 s: not yet");
             harness.setProcessingTime(1000);
             for (Example e : stream.subList(2 * BATCH, 3 * BATCH)) {
                 harness.processElement1(e, 0);
             }
-            List<ModelState> out = harness.extractOutputValues();
+            List<ModelState> out = models(harness);
             assertEquals(1, out.size(), "step 3 at 1 s: the interval has passed");
             assertEquals(3L, out.get(0).step());
         }
@@ -143,7 +180,7 @@ class TrainerTest {
             for (Example e : stream) {
                 harness.processElement1(e, 0);
             }
-            uninterrupted = harness.extractOutputValues();
+            uninterrupted = models(harness);
             uninterruptedSnapshots = snapshots(harness);
         }
 
@@ -154,7 +191,7 @@ class TrainerTest {
             for (Example e : stream.subList(0, cut)) {
                 harness.processElement1(e, 0);
             }
-            before = harness.extractOutputValues();
+            before = models(harness);
             snapshot = harness.snapshot(1, 1);
         }
         List<ModelState> after;
@@ -165,7 +202,7 @@ class TrainerTest {
             for (Example e : stream.subList(cut, stream.size())) {
                 restored.processElement1(e, 0);
             }
-            after = restored.extractOutputValues();
+            after = models(restored);
             afterSnapshots = snapshots(restored);
         }
 
@@ -198,15 +235,15 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY * 2, 3)) {
                 harness.processElement1(e, 0);
             }
-            assertEquals(2, harness.extractOutputValues().size());
+            assertEquals(2, models(harness).size());
 
             ModelCommand corrupt = rollback(old);
             corrupt.getState().put(5, (byte) (corrupt.getState().get(5) ^ 1));
             harness.processElement2(corrupt, 0);
-            assertEquals(2, harness.extractOutputValues().size(), "a corrupt command is refused");
+            assertEquals(2, models(harness).size(), "a corrupt command is refused");
 
             harness.processElement2(rollback(old), 0);
-            List<ModelState> out = harness.extractOutputValues();
+            List<ModelState> out = models(harness);
             ModelState rolledBack = out.get(out.size() - 1);
             assertEquals(3L, rolledBack.version(), "published as the next version");
             assertEquals(old.step(), rolledBack.step());
@@ -218,7 +255,7 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY, 4)) {
                 harness.processElement1(e, 0);
             }
-            out = harness.extractOutputValues();
+            out = models(harness);
             assertEquals(4L, out.get(out.size() - 1).version(), "learning goes on from it");
             assertEquals(old.step() + PUBLISH_EVERY, out.get(out.size() - 1).step());
         }
@@ -232,7 +269,7 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY * 3, 5)) {
                 harness.processElement1(e, 0);
             }
-            List<ModelState> out = harness.extractOutputValues();
+            List<ModelState> out = models(harness);
             start = out.get(out.size() - 1);
         }
         try (var harness = harness(start)) {
@@ -240,7 +277,7 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY, 6)) {
                 harness.processElement1(e, 0);
             }
-            ModelState next = harness.extractOutputValues().get(0);
+            ModelState next = models(harness).get(0);
             assertEquals(start.version() + 1, next.version());
             assertEquals(start.step() + PUBLISH_EVERY, next.step());
         }
@@ -283,6 +320,124 @@ class TrainerTest {
             assertTrue(
                     next.getCandidateLoss() != null,
                     "the serving version and the guard's losses came back: " + next);
+        }
+    }
+
+    /** The examples with entities and event times: two series, one step of time per pair. */
+    private static List<Example> timed(List<Example> examples) {
+        List<Example> out = new ArrayList<>();
+        for (int i = 0; i < examples.size(); i++) {
+            Example e = examples.get(i);
+            out.add(Example.values(i % 2 == 0 ? "a" : "b", 1000 + i / 2, e.window, e.target));
+        }
+        return out;
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    Integer, Example, ModelCommand, ModelUpdate>
+            aligned() throws Exception {
+        return harness(null, TimeAlignment.EVENT_TIME);
+    }
+
+    @Test
+    void inEventTimeItLearnsWhatTheWatermarkPassedInTimeOrderBeforeForwardingIt() throws Exception {
+        List<Example> stream = timed(examples(BATCH * PUBLISH_EVERY * 3, 10));
+        // Arrival order scrambled in blocks, as parallel upstream subtasks would interleave them.
+        List<Example> arrivals = new ArrayList<>(stream);
+        Collections.shuffle(arrivals, new Random(3));
+
+        List<ModelState> inOrder;
+        try (var reference = harness()) {
+            reference.open();
+            for (Example e : stream) {
+                reference.processElement1(e, 0);
+            }
+            inOrder = models(reference);
+        }
+
+        try (var harness = aligned()) {
+            harness.open();
+            harness.processWatermark2(
+                    new Watermark(Long.MAX_VALUE)); // commands carry no event time
+            for (Example e : arrivals) {
+                harness.processElement1(e, e.time);
+            }
+            assertTrue(models(harness).isEmpty(), "nothing is learned before the watermark");
+
+            long cut = stream.get(BATCH * PUBLISH_EVERY * 2).time; // two versions' worth before it
+            harness.processWatermark1(new Watermark(cut));
+            List<Object> output = new ArrayList<>(harness.getOutput());
+            assertEquals(3, output.size(), "two versions, then the watermark: " + output);
+            for (Object o : output.subList(0, 2)) {
+                @SuppressWarnings("unchecked")
+                ModelUpdate update = ((StreamRecord<ModelUpdate>) o).getValue();
+                assertTrue(update.trainedUntil() < cut, "trained only before the watermark");
+            }
+            assertEquals(
+                    new Watermark(cut),
+                    output.get(2),
+                    "the watermark goes on after the versions trained below it");
+
+            harness.processWatermark1(new Watermark(Long.MAX_VALUE));
+            assertEquals(
+                    inOrder,
+                    models(harness),
+                    "the same model as learning the examples in time order");
+        }
+    }
+
+    @Test
+    void inEventTimeARestoredTrainerKeepsItsWaitingExamples() throws Exception {
+        List<Example> stream = timed(examples(BATCH * PUBLISH_EVERY * 2, 11));
+        OperatorSubtaskState snapshot;
+        try (var harness = aligned()) {
+            harness.open();
+            harness.processWatermark2(new Watermark(Long.MAX_VALUE));
+            for (Example e : stream.subList(0, stream.size() / 2 + 1)) {
+                harness.processElement1(e, e.time);
+            }
+            snapshot = harness.snapshot(1, 1);
+        }
+        List<ModelState> restoredModels;
+        try (var restored = aligned()) {
+            restored.initializeState(snapshot);
+            restored.open();
+            restored.processWatermark2(new Watermark(Long.MAX_VALUE));
+            for (Example e : stream.subList(stream.size() / 2 + 1, stream.size())) {
+                restored.processElement1(e, e.time);
+            }
+            restored.processWatermark1(new Watermark(Long.MAX_VALUE));
+            restoredModels = models(restored);
+        }
+        try (var uninterrupted = aligned()) {
+            uninterrupted.open();
+            uninterrupted.processWatermark2(new Watermark(Long.MAX_VALUE));
+            for (Example e : stream) {
+                uninterrupted.processElement1(e, e.time);
+            }
+            uninterrupted.processWatermark1(new Watermark(Long.MAX_VALUE));
+            assertEquals(models(uninterrupted), restoredModels);
+            assertEquals(2, restoredModels.size());
+        }
+    }
+
+    @Test
+    void learnsNextItemsFromItemExamples() throws Exception {
+        ModelConfig items =
+                ModelConfig.builder()
+                        .setTask(ModelConfig.Task.NEXT_ITEM)
+                        .setFamily(ModelConfig.Family.GRU)
+                        .setWindow(3)
+                        .optHiddenSize(8)
+                        .optItemCapacity(16)
+                        .build();
+        try (var harness = harness(new Trainer(items, 2, 1, DeviceMode.CPU))) {
+            harness.open();
+            harness.processElement1(Example.items("u", 1, new String[] {"a"}, "b"), 1);
+            harness.processElement1(Example.items("u", 2, new String[] {"a", "b"}, "c"), 2);
+            List<ModelState> out = models(harness);
+            assertEquals(1, out.size());
+            assertEquals(3, out.get(0).vocabulary().size(), "a, b and c have rows");
         }
     }
 

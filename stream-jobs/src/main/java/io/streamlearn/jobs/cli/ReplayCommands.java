@@ -1,22 +1,28 @@
 package io.streamlearn.jobs.cli;
 
+import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.AlertRule;
 import io.streamlearn.jobs.feeds.FeedOptions;
 import io.streamlearn.jobs.replay.AlertWindowReport;
+import io.streamlearn.jobs.replay.AnomalyReplay;
+import io.streamlearn.jobs.replay.InteractionFiles;
+import io.streamlearn.jobs.replay.RecommendReplay;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.apache.flink.util.TimeUtils;
 
 /**
- * {@code streamlearn replay <subcommand>}: backtests on files. {@code report} applies the alert
- * rule to scored files and counts the alerts against labelled anomaly windows ({@link
- * AlertWindowReport}).
+ * {@code streamlearn replay <subcommand>}: backtests on files. {@code anomaly} and {@code
+ * recommend} run the jobs on a history ({@link AnomalyReplay}, {@link RecommendReplay}); {@code
+ * report} applies the alert rule to scored files and counts the alerts against labelled anomaly
+ * windows ({@link AlertWindowReport}).
  */
 public final class ReplayCommands {
     static final String USAGE =
@@ -24,6 +30,21 @@ public final class ReplayCommands {
                     "\n",
                     "usage: streamlearn replay <subcommand> [options]",
                     "",
+                    "  anomaly --input <csv file or folder> --output <folder> [--model lstm]"
+                            + " [--config <file.properties>]",
+                    "        the metrics job on series of timestamp,value rows, in time order;"
+                            + " writes each file back",
+                    "        with an anomaly_score per row (from that row and the rows before"
+                            + " it only)",
+                    "  recommend --input <file> --output <folder> [--delimiter ,] [--header true]"
+                            + " [--user-column user]",
+                    "        [--item-column item] [--time-column timestamp] [--model gru] [--k"
+                            + " 10] [--exclude-seen false]",
+                    "        [--config <file.properties>]",
+                    "        the recommendation job on a history of interactions, prequential;"
+                            + " writes metrics.json",
+                    "        and curve.csv (the model next to the popularity and transition"
+                            + " baselines)",
                     "  report --scores <folder> --windows <windows.json> [--threshold 0.99]"
                             + " [--suppression 10m] [--probation 0.15]",
                     "        the alert rule on scored CSVs (timestamp,value,anomaly_score) against"
@@ -47,6 +68,8 @@ public final class ReplayCommands {
             Map<String, String> options = options(args);
             switch (args[0]) {
                 case "report" -> report(options, out);
+                case "anomaly" -> anomaly(options, out);
+                case "recommend" -> recommend(options, out);
                 default ->
                         throw new IllegalArgumentException(
                                 "unknown replay subcommand '" + args[0] + "'");
@@ -62,7 +85,51 @@ public final class ReplayCommands {
         } catch (UncheckedIOException e) {
             err.println("streamlearn replay: " + e.getCause());
             return 2;
+        } catch (Exception e) {
+            err.println("streamlearn replay: the job failed: " + e);
+            return 1;
         }
+    }
+
+    private static void anomaly(Map<String, String> options, PrintStream out) throws Exception {
+        known(options, Set.of("input", "output", "model", "config"));
+        AnomalyReplay.run(
+                Path.of(required(options, "input")),
+                Path.of(required(options, "output")),
+                jobKeys(options),
+                out);
+    }
+
+    private static void recommend(Map<String, String> options, PrintStream out) throws Exception {
+        Set<String> names = new HashSet<>(InteractionFiles.Options.NAMES);
+        names.addAll(Set.of("input", "output", "model", "k", "exclude-seen", "config"));
+        known(options, names);
+        Map<String, String> job = jobKeys(options);
+        job.putIfAbsent(StreamlearnOptions.FAMILY.key(), "gru");
+        if (options.containsKey("k")) {
+            job.put(StreamlearnOptions.RECOMMEND_K.key(), options.get("k"));
+        }
+        if (options.containsKey("exclude-seen")) {
+            job.put(StreamlearnOptions.EXCLUDE_SEEN.key(), options.get("exclude-seen"));
+        }
+        RecommendReplay.run(
+                Path.of(required(options, "input")),
+                InteractionFiles.Options.parse(options),
+                Path.of(required(options, "output")),
+                job,
+                out);
+    }
+
+    /** The job's keys: {@code --config}'s, then {@code --model}. */
+    private static Map<String, String> jobKeys(Map<String, String> options) throws IOException {
+        Map<String, String> job = new HashMap<>();
+        if (options.containsKey("config")) {
+            job.putAll(RunJob.load(Path.of(options.get("config"))));
+        }
+        if (options.containsKey("model")) {
+            job.put(StreamlearnOptions.FAMILY.key(), options.get("model"));
+        }
+        return job;
     }
 
     private static void report(Map<String, String> options, PrintStream out) throws IOException {

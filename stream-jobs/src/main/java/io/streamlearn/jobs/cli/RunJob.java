@@ -1,7 +1,7 @@
 package io.streamlearn.jobs.cli;
 
-import io.streamlearn.jobs.ForecastJob;
 import io.streamlearn.jobs.JobSettings;
+import io.streamlearn.jobs.Jobs;
 import io.streamlearn.state.DurableState;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +16,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The entry point of {@code streamlearn-job.jar}: what {@code flink run} or the REST API ({@code
- * /jars/{id}/run}) calls on a cluster, and what {@code streamlearn run} calls locally.
+ * /jars/{id}/run}) calls on a cluster, and what {@code streamlearn run} calls locally. The model's
+ * task picks the job ({@link Jobs}).
  *
  * <p>Arguments: {@code --config job.properties} and any number of {@code --<key> <value>} pairs
  * whose key holds a dot ({@code --streamlearn.kafka.bootstrap-servers 10.0.0.5:9092}); a pair
@@ -33,7 +34,7 @@ public final class RunJob {
         Configuration conf = DurableState.withDefaults(job, env.getConfiguration());
         env.configure(conf);
         JobSettings settings = JobSettings.from(conf);
-        ForecastJob.buildWithKafka(env, settings);
+        Jobs.buildWithKafka(env, settings);
         env.execute(conf.getOptional(PipelineOptions.NAME).orElse("streamlearn"));
     }
 

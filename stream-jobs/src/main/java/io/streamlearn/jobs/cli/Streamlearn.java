@@ -33,9 +33,13 @@ public final class Streamlearn {
                     "usage: streamlearn <command> [options]",
                     "",
                     "commands:",
-                    "  demo [--duration 60s] [--rate 400] [--series 8] [--model lstm]",
-                    "        embedded Kafka + Flink, generated metric series, live progress;"
-                            + " --model: rnn, gru, lstm, attention or mlp",
+                    "  demo [--duration 60s] [--rate 400] [--series 8] [--model lstm]"
+                            + " [--recommender gru]",
+                    "        embedded Kafka + Flink, both feeds: generated metric series"
+                            + " (forecasts, anomaly scores,",
+                    "        alerts) and a generated clickstream (recommendations), live"
+                            + " progress; --model, --recommender:",
+                    "        rnn, gru, lstm, attention or mlp",
                     "  run --config <file.properties> [--<key> <value> ...]",
                     "        the forecasting job against your Kafka; keys are listed in"
                             + " docs/configuration.md",
@@ -54,8 +58,9 @@ public final class Streamlearn {
                     "        backtests on files: 'streamlearn replay --help' lists them",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
                             + " [--max 20]",
-                    "        print a topic's records as JSON (types: dead-letter, metric, model,"
-                            + " prediction)");
+                    "        print a topic's records as JSON (types: alert, anomaly-score,"
+                            + " dead-letter, interaction,",
+                    "        metric, model, prediction, recommendation)");
 
     private Streamlearn() {}
 
@@ -102,9 +107,10 @@ public final class Streamlearn {
         int rate = positiveInt(options, "rate", 400);
         int series = positiveInt(options, "series", 8);
         String family = options.getOrDefault("model", StreamlearnOptions.FAMILY.defaultValue());
+        String recommender = options.getOrDefault("recommender", "gru");
         Demo demo = null;
         try {
-            demo = new Demo(duration, rate, series, family, System.out);
+            demo = new Demo(duration, rate, series, family, recommender, System.out);
         } catch (IllegalArgumentException e) {
             fail(e.getMessage());
         }

@@ -1,11 +1,15 @@
 package io.streamlearn.jobs.cli;
 
+import io.streamlearn.schemas.AnomalyAlert;
+import io.streamlearn.schemas.AnomalyScore;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.DeadLetter;
+import io.streamlearn.schemas.InteractionEvent;
 import io.streamlearn.schemas.InvalidRecordException;
 import io.streamlearn.schemas.MetricEvent;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
+import io.streamlearn.schemas.Recommendation;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -26,7 +30,11 @@ final class TopicPrinter {
                     "prediction", AvroSerde.of(Prediction.class),
                     "dead-letter", AvroSerde.of(DeadLetter.class),
                     "metric", AvroSerde.of(MetricEvent.class),
-                    "model", AvroSerde.of(ModelSnapshot.class));
+                    "model", AvroSerde.of(ModelSnapshot.class),
+                    "interaction", AvroSerde.of(InteractionEvent.class),
+                    "recommendation", AvroSerde.of(Recommendation.class),
+                    "anomaly-score", AvroSerde.of(AnomalyScore.class),
+                    "alert", AvroSerde.of(AnomalyAlert.class));
 
     private TopicPrinter() {}
 

@@ -83,7 +83,7 @@ public final class FeedApp implements AutoCloseable {
     public static Topology topology(Feed feed, Configuration conf) {
         return switch (feed) {
             case RECOMMENDATIONS ->
-                    RecommendationFeed.topology(conf.get(FeedOptions.RECOMMENDATIONS_TOPIC));
+                    RecommendationFeed.topology(conf.get(StreamlearnOptions.RECOMMENDATIONS_TOPIC));
             case ALERTS -> {
                 double threshold = conf.get(FeedOptions.ALERT_THRESHOLD);
                 if (!(threshold > 0 && threshold <= 1)) {
@@ -105,7 +105,7 @@ public final class FeedApp implements AutoCloseable {
                                     + conf.get(FeedOptions.ALERTS_KEPT));
                 }
                 yield AnomalyAlertFeed.topology(
-                        conf.get(FeedOptions.ANOMALY_SCORES_TOPIC),
+                        conf.get(StreamlearnOptions.ANOMALY_SCORES_TOPIC),
                         conf.get(FeedOptions.ANOMALY_ALERTS_TOPIC),
                         threshold,
                         conf.get(FeedOptions.ALERT_SUPPRESSION),

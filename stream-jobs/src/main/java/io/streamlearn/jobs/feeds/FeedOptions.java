@@ -6,7 +6,9 @@ import org.apache.flink.configuration.ConfigOptions;
 
 /**
  * Settings of the two Kafka Streams feed applications, declared once. The Kafka address is {@code
- * streamlearn.kafka.bootstrap-servers}, as for the job; any other key that is not a {@code
+ * streamlearn.kafka.bootstrap-servers}, and the topics they read are the job's output topics
+ * ({@code streamlearn.topic.recommendations}, {@code streamlearn.topic.anomaly-scores}), all
+ * declared in {@link io.streamlearn.jobs.StreamlearnOptions}; any other key that is not a {@code
  * streamlearn.*} key is passed to Kafka Streams unchanged.
  */
 public final class FeedOptions {
@@ -33,18 +35,6 @@ public final class FeedOptions {
                     .withDescription(
                             "Kafka Streams state directory (RocksDB); Kafka Streams' default when"
                                     + " unset.");
-
-    public static final ConfigOption<String> RECOMMENDATIONS_TOPIC =
-            ConfigOptions.key("streamlearn.topic.recommendations")
-                    .stringType()
-                    .defaultValue("recommendations")
-                    .withDescription("Topic of Recommendation records, keyed by user id.");
-
-    public static final ConfigOption<String> ANOMALY_SCORES_TOPIC =
-            ConfigOptions.key("streamlearn.topic.anomaly-scores")
-                    .stringType()
-                    .defaultValue("anomaly-scores")
-                    .withDescription("Topic of AnomalyScore records, keyed by series id.");
 
     public static final ConfigOption<String> ANOMALY_ALERTS_TOPIC =
             ConfigOptions.key("streamlearn.topic.anomaly-alerts")

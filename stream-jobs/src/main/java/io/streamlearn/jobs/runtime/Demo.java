@@ -1,8 +1,11 @@
 package io.streamlearn.jobs.runtime;
 
-import io.streamlearn.jobs.ForecastJob;
 import io.streamlearn.jobs.JobSettings;
+import io.streamlearn.jobs.Jobs;
 import io.streamlearn.jobs.StreamlearnOptions;
+import io.streamlearn.jobs.feeds.FeedApp;
+import io.streamlearn.jobs.feeds.FeedOptions;
+import io.streamlearn.jobs.replay.RankingEvaluation;
 import io.streamlearn.models.ModelConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -11,34 +14,41 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.CoreOptions;
-import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.core.config.Configurator;
 
 /**
- * The embedded default: a Kafka broker (KRaft) and a Flink MiniCluster in this process, a generator
- * of seasonal metric series with noise, spikes and the odd malformed record, the forecasting job
- * between them, and a progress line every few seconds read from the output topics as a consumer
- * would.
+ * The embedded default: both feeds at once on the {@link EmbeddedRuntime}. Generated metric series
+ * (seasonal, with noise, spikes and the odd malformed record) go through the metrics job, which
+ * forecasts them and scores every event's anomaly likelihood, and the alert feed (Kafka Streams, in
+ * this process) turns the scores into alerts. A generated clickstream (Markov, {@link
+ * ClickstreamGenerator}) goes through the recommendation job. Both pipelines run in one Flink job;
+ * every five seconds two progress lines show what a consumer of the output topics sees.
  */
 public final class Demo {
+    /** Users and clicks: the clickstream's rate is this share of the metrics' rate. */
+    private static final int CLICKS_SHARE = 2;
+
     private final Duration duration;
     private final int eventsPerSecond;
     private final int series;
     private final String family;
+    private final String recommender;
     private final PrintStream out;
 
     /**
      * @param family the forecaster's network: a {@code streamlearn.model.family} value
+     * @param recommender the next-item model's network
      */
     public Demo(
-            Duration duration, int eventsPerSecond, int series, String family, PrintStream out) {
+            Duration duration,
+            int eventsPerSecond,
+            int series,
+            String family,
+            String recommender,
+            PrintStream out) {
         this.duration = duration;
         this.eventsPerSecond = eventsPerSecond;
         this.series = series;
@@ -49,132 +59,172 @@ public final class Demo {
                             + family
                             + "'");
         }
+        if (!ModelConfig.parseFamily(recommender).supports(ModelConfig.Task.NEXT_ITEM)) {
+            throw new IllegalArgumentException(
+                    "--recommender must be rnn, gru, lstm, attention or mlp but was '"
+                            + recommender
+                            + "'");
+        }
         this.family = family;
+        this.recommender = recommender;
         this.out = out;
     }
 
     /** Runs until the duration is over or {@code stop} turns true, then cleans up everything. */
     public void run(AtomicBoolean stop) throws Exception {
-        // The demo's own progress lines are the output; the embedded broker and cluster would
-        // otherwise fill the terminal with start-up warnings. Errors still show.
-        Configurator.setRootLevel(Level.ERROR);
-        Configurator.setLevel("io.streamlearn", Level.WARN);
         out.println("streamlearn demo: starting an embedded Kafka broker (KRaft) ...");
-        Path flinkTmp = Files.createTempDirectory("streamlearn-flink-");
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            Configuration conf = new Configuration();
-            conf.set(CoreOptions.TMP_DIRS, flinkTmp.toString());
-            conf.set(WebOptions.UPLOAD_DIR, flinkTmp.resolve("web-upload").toString());
-            conf.set(StreamlearnOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-            conf.set(StreamlearnOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
-            conf.set(StreamlearnOptions.FAMILY, family);
-            conf.set(PipelineOptions.GENERIC_TYPES, false);
-            conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-            conf.set(RestOptions.ADDRESS, "127.0.0.1");
-            int restPort = EmbeddedKafka.freePort();
-            conf.set(RestOptions.PORT, restPort);
-            JobSettings settings = JobSettings.from(conf);
-            kafka.createTopics(
-                    1,
-                    settings.eventsTopic(),
-                    settings.predictionsTopic(),
-                    settings.deadLettersTopic(),
-                    settings.modelsTopic(),
-                    settings.modelCommandsTopic());
-            out.println(
-                    "Kafka:       "
-                            + kafka.bootstrapServers()
-                            + "  topics: "
-                            + settings.eventsTopic()
-                            + " -> "
-                            + settings.predictionsTopic()
-                            + ", "
-                            + settings.deadLettersTopic()
-                            + ", "
-                            + settings.modelsTopic());
+        Path feedState = Files.createTempDirectory("streamlearn-feed-");
+        try (EmbeddedRuntime runtime = EmbeddedRuntime.start()) {
+            Configuration metricsConf = runtime.configuration();
+            metricsConf.set(StreamlearnOptions.FAMILY, family);
+            JobSettings metrics = JobSettings.from(metricsConf);
+            JobSettings clicks = JobSettings.from(clicksConfiguration(runtime, recommender));
+            runtime.createTopics(metrics, clicks);
+            Configuration feedConf = runtime.configuration();
+            feedConf.set(FeedOptions.HTTP_PORT, 0);
+            feedConf.set(FeedOptions.STATE_DIR, feedState.toString());
+            String alertsTopic = feedConf.get(FeedOptions.ANOMALY_ALERTS_TOPIC);
+            runtime.kafka()
+                    .createTopics(
+                            1, alertsTopic, feedConf.get(FeedOptions.FEED_DEAD_LETTERS_TOPIC));
+            out.printf(
+                    Locale.ROOT,
+                    "Kafka:       %s  topics: %s -> %s, %s -> %s; %s -> %s; %s, %s, %s%n",
+                    runtime.bootstrapServers(),
+                    metrics.eventsTopic(),
+                    metrics.predictionsTopic(),
+                    metrics.anomalyScoresTopic(),
+                    alertsTopic,
+                    clicks.interactionsTopic(),
+                    clicks.recommendationsTopic(),
+                    metrics.deadLettersTopic(),
+                    metrics.modelsTopic(),
+                    clicks.modelsTopic());
 
-            StreamExecutionEnvironment env =
-                    StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
-            env.setParallelism(1);
-            ForecastJob.buildWithKafka(env, settings);
+            StreamExecutionEnvironment env = runtime.environment(metricsConf);
+            Jobs.buildWithKafka(env, metrics);
+            Jobs.buildWithKafka(env, clicks);
             JobClient job = env.executeAsync("streamlearn demo");
-            out.println(
-                    "Flink web UI: http://127.0.0.1:"
-                            + restPort
-                            + "  (job "
-                            + job.getJobID()
-                            + ")");
-            out.printf(
-                    Locale.ROOT,
-                    "Model:       %s forecaster, window %d, hidden %d, %s (--model picks"
-                            + " another)%n",
-                    settings.model().family(),
-                    settings.model().window(),
-                    settings.model().hiddenSize(),
-                    settings.model().optimizer().name().toLowerCase(Locale.ROOT));
-            out.printf(
-                    Locale.ROOT,
-                    "Generating %d series at %d events/s for %ds (Ctrl-C stops early)%n",
-                    series,
-                    eventsPerSecond,
-                    duration.toSeconds());
+            out.println("Flink web UI: " + runtime.webUi() + "  (job " + job.getJobID() + ")");
+            try (FeedApp alerts = FeedApp.start(FeedApp.Feed.ALERTS, feedConf)) {
+                out.printf(
+                        Locale.ROOT,
+                        "Alert feed:  http://127.0.0.1:%d/series/{id}/alerts  (likelihood >= %s,"
+                                + " one per series per %s)%n",
+                        alerts.httpPort(),
+                        feedConf.get(FeedOptions.ALERT_THRESHOLD),
+                        feedConf.get(FeedOptions.ALERT_SUPPRESSION).toMinutes() + " min");
+                out.printf(
+                        Locale.ROOT,
+                        "Models:      %s forecaster (window %d, hidden %d) on metrics; %s next-item"
+                                + " (window %d, hidden %d) on clicks (--model, --recommender)%n",
+                        metrics.model().family(),
+                        metrics.model().window(),
+                        metrics.model().hiddenSize(),
+                        clicks.model().family(),
+                        clicks.model().window(),
+                        clicks.model().hiddenSize());
+                int clickRate = Math.max(1, eventsPerSecond / CLICKS_SHARE);
+                out.printf(
+                        Locale.ROOT,
+                        "Generating %d series at %d events/s and clicks at %d/s for %ds (Ctrl-C"
+                                + " stops early)%n",
+                        series,
+                        eventsPerSecond,
+                        clickRate,
+                        duration.toSeconds());
 
-            AtomicLong produced = new AtomicLong();
-            Thread generator =
-                    new Thread(
-                            () ->
-                                    generate(
-                                            kafka.bootstrapServers(),
-                                            settings.eventsTopic(),
-                                            produced,
-                                            stop),
-                            "demo-generator");
-            generator.setDaemon(true);
-            generator.start();
-            try (Progress progress =
-                    new Progress(
-                            kafka.bootstrapServers(),
-                            settings.predictionsTopic(),
-                            settings.deadLettersTopic(),
-                            settings.modelsTopic())) {
-                report(progress, produced, stop);
-            } finally {
-                stop.set(true);
-                generator.join(5_000);
-                out.println("Stopping the job and the broker ...");
-                job.cancel().get();
+                AtomicLong metricsIn = new AtomicLong();
+                AtomicLong clicksIn = new AtomicLong();
+                Thread metricGenerator =
+                        generator(
+                                runtime,
+                                metrics.eventsTopic(),
+                                EventProducer.metrics(series, 7L),
+                                eventsPerSecond,
+                                metricsIn,
+                                stop);
+                Thread clickGenerator =
+                        generator(
+                                runtime,
+                                clicks.interactionsTopic(),
+                                EventProducer.interactions(ClickstreamGenerator.builder().build()),
+                                clickRate,
+                                clicksIn,
+                                stop);
+                try (Progress progress =
+                        new Progress(runtime.bootstrapServers(), metrics, clicks, alertsTopic)) {
+                    report(progress, metricsIn, clicksIn, stop);
+                } finally {
+                    stop.set(true);
+                    metricGenerator.join(5_000);
+                    clickGenerator.join(5_000);
+                    out.println("Stopping the job, the alert feed and the broker ...");
+                    job.cancel().get();
+                }
             }
         } finally {
-            Directories.deleteRecursively(flinkTmp);
+            Directories.deleteRecursively(feedState);
         }
         out.println("streamlearn demo: done; temporary files removed.");
     }
 
-    private void report(Progress progress, AtomicLong produced, AtomicBoolean stop) {
+    /** The recommendation job's keys: its own topics, models and transactional ids. */
+    private static Configuration clicksConfiguration(EmbeddedRuntime runtime, String family) {
+        Configuration conf = runtime.configuration();
+        conf.set(StreamlearnOptions.TASK, "next-item");
+        conf.set(StreamlearnOptions.FAMILY, family);
+        conf.set(StreamlearnOptions.WINDOW, 10);
+        conf.set(StreamlearnOptions.ITEM_CAPACITY, 1000);
+        conf.set(StreamlearnOptions.MODELS_TOPIC, "item-models");
+        conf.set(StreamlearnOptions.MODEL_COMMANDS_TOPIC, "item-model-commands");
+        conf.set(StreamlearnOptions.GROUP_ID, "streamlearn-clicks");
+        conf.set(StreamlearnOptions.TRANSACTIONAL_ID_PREFIX, "streamlearn-clicks");
+        return conf;
+    }
+
+    private void report(
+            Progress progress, AtomicLong metricsIn, AtomicLong clicksIn, AtomicBoolean stop) {
         long startNanos = System.nanoTime();
         long lastPrint = startNanos;
-        long lastProduced = 0;
+        long lastMetrics = 0;
+        long lastClicks = 0;
         while (!stop.get()) {
             progress.poll(Duration.ofMillis(500));
             long now = System.nanoTime();
             if (now - lastPrint >= 5_000_000_000L) {
-                long in = produced.get();
-                double rate = (in - lastProduced) / ((now - lastPrint) / 1e9);
+                double seconds = (now - lastPrint) / 1e9;
+                long m = metricsIn.get();
+                long c = clicksIn.get();
+                RankingEvaluation.Figures ranking = progress.ranking();
                 out.printf(
                         Locale.ROOT,
-                        "[%3ds] events in %7d (%4.0f/s) | predictions %7d | dead letters %3d |"
-                                + " model v%-4d step %-5d | online MAE model %s  naive %s%n",
+                        "[%3ds] metrics %7d in (%4.0f/s) | predictions     %7d | model v%-4d step"
+                                + " %-5d | MAE model %s naive %s | alerts %d%n",
                         Duration.ofNanos(now - startNanos).toSeconds(),
-                        in,
-                        rate,
+                        m,
+                        (m - lastMetrics) / seconds,
                         progress.predictions(),
-                        progress.deadLetters(),
-                        progress.modelVersion(),
-                        progress.modelStep(),
+                        progress.modelVersion(0),
+                        progress.modelStep(0),
                         format(progress.modelMae()),
-                        format(progress.naiveMae()));
+                        format(progress.naiveMae()),
+                        progress.alerts());
+                out.printf(
+                        Locale.ROOT,
+                        "       clicks  %7d in (%4.0f/s) | recommendations %7d | model v%-4d step"
+                                + " %-5d | HR@10 model %s popularity %s | dead letters %d%n",
+                        c,
+                        (c - lastClicks) / seconds,
+                        progress.recommendations(),
+                        progress.modelVersion(1),
+                        progress.modelStep(1),
+                        format(ranking.model().hr()),
+                        format(ranking.popularity().hr()),
+                        progress.deadLetters());
                 lastPrint = now;
-                lastProduced = in;
+                lastMetrics = m;
+                lastClicks = c;
             }
             if (now - startNanos >= duration.toNanos()) {
                 return;
@@ -182,24 +232,38 @@ public final class Demo {
         }
     }
 
-    private static String format(double mae) {
-        return Double.isNaN(mae) ? "  -   " : String.format(Locale.ROOT, "%6.3f", mae);
+    private static String format(double value) {
+        return Double.isNaN(value) ? "  -  " : String.format(Locale.ROOT, "%5.3f", value);
     }
 
-    private void generate(String bootstrap, String topic, AtomicLong produced, AtomicBoolean stop) {
-        try {
-            // The odd malformed record, to show the dead-letter path at work.
-            EventProducer.run(
-                    bootstrap,
-                    topic,
-                    EventProducer.metrics(series, 7L),
-                    eventsPerSecond,
-                    500,
-                    Long.MAX_VALUE,
-                    produced,
-                    stop);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    private static Thread generator(
+            EmbeddedRuntime runtime,
+            String topic,
+            Supplier<EventProducer.Message> events,
+            int rate,
+            AtomicLong produced,
+            AtomicBoolean stop) {
+        Thread thread =
+                new Thread(
+                        () -> {
+                            try {
+                                // The odd malformed record, to show the dead-letter path at work.
+                                EventProducer.run(
+                                        runtime.bootstrapServers(),
+                                        topic,
+                                        events,
+                                        rate,
+                                        500,
+                                        Long.MAX_VALUE,
+                                        produced,
+                                        stop);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        },
+                        "demo-generator-" + topic);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
     }
 }

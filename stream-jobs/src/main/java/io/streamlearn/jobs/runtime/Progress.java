@@ -1,48 +1,68 @@
 package io.streamlearn.jobs.runtime;
 
+import io.streamlearn.jobs.JobSettings;
+import io.streamlearn.jobs.replay.ListsInOrder;
+import io.streamlearn.jobs.replay.RankingEvaluation;
 import io.streamlearn.schemas.AvroSerde;
+import io.streamlearn.schemas.InteractionEvent;
 import io.streamlearn.schemas.InvalidRecordException;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
+import io.streamlearn.schemas.Recommendation;
+import io.streamlearn.schemas.ScoredItem;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Reads the job's output topics as any consumer would ({@code read_committed}) and keeps the
- * figures the demo prints: predictions, dead letters, the newest model version, and the online MAE
- * of the model next to the naive last-value forecast over the most recent scored predictions.
+ * Reads the demo's topics as any consumer would ({@code read_committed}) and keeps the figures it
+ * prints. Metrics: predictions, the newest model version, the online MAE of the model next to the
+ * naive last-value forecast over the most recent scored predictions, and the alerts the alert feed
+ * raised. Clicks: recommendations, the newest item model, and HR@10 of the recommendations next to
+ * the popularity baseline on the same clicks ({@link RankingEvaluation}, over the last 1000 scored
+ * clicks), each list scored against the user's next click from the interactions topic. Dead letters
+ * of both.
  */
 public final class Progress implements AutoCloseable {
     private static final int RECENT = 2000;
 
     private final KafkaConsumer<byte[], byte[]> consumer;
-    private final String predictionsTopic;
-    private final String deadLettersTopic;
-    private final String modelsTopic;
+    private final JobSettings metrics;
+    private final JobSettings clicks;
+    private final String alertsTopic;
     private final AvroSerde<Prediction> predictions = AvroSerde.of(Prediction.class);
     private final AvroSerde<ModelSnapshot> models = AvroSerde.of(ModelSnapshot.class);
+    private final AvroSerde<InteractionEvent> interactions = AvroSerde.of(InteractionEvent.class);
+    private final AvroSerde<Recommendation> recommendations = AvroSerde.of(Recommendation.class);
     private final ArrayDeque<double[]> recent = new ArrayDeque<>();
+    private final ListsInOrder lists;
     private double recentModel;
     private double recentNaive;
     private long predictionCount;
+    private long recommendationCount;
     private long deadLetterCount;
-    private long modelVersion;
-    private long modelStep;
+    private long alertCount;
+    private final long[] version = new long[2];
+    private final long[] step = new long[2];
 
+    /**
+     * @param metrics the metrics job's settings (its topics)
+     * @param clicks the recommendation job's settings
+     * @param alertsTopic where the alert feed writes
+     */
     public Progress(
-            String bootstrapServers,
-            String predictionsTopic,
-            String deadLettersTopic,
-            String modelsTopic) {
-        this.predictionsTopic = predictionsTopic;
-        this.deadLettersTopic = deadLettersTopic;
-        this.modelsTopic = modelsTopic;
+            String bootstrapServers, JobSettings metrics, JobSettings clicks, String alertsTopic) {
+        this.metrics = metrics;
+        this.clicks = clicks;
+        this.alertsTopic = alertsTopic;
+        this.lists = new ListsInOrder(new RankingEvaluation(clicks.recommend().k(), false));
         consumer =
                 new KafkaConsumer<>(
                         Map.of(
@@ -53,31 +73,64 @@ public final class Progress implements AutoCloseable {
                                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"),
                         new ByteArrayDeserializer(),
                         new ByteArrayDeserializer());
-        consumer.subscribe(List.of(predictionsTopic, deadLettersTopic, modelsTopic));
+        Set<String> topics = new LinkedHashSet<>();
+        topics.addAll(
+                List.of(
+                        metrics.predictionsTopic(),
+                        metrics.deadLettersTopic(),
+                        metrics.modelsTopic(),
+                        alertsTopic,
+                        clicks.interactionsTopic(),
+                        clicks.recommendationsTopic(),
+                        clicks.deadLettersTopic(),
+                        clicks.modelsTopic()));
+        consumer.subscribe(topics);
     }
 
     /** Reads what has been committed since the last call, waiting at most {@code timeout}. */
     public void poll(Duration timeout) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
+            String topic = record.topic();
             try {
-                if (record.topic().equals(predictionsTopic)) {
+                if (topic.equals(metrics.predictionsTopic())) {
                     add(predictions.decode(record.value()));
-                } else if (record.topic().equals(deadLettersTopic)) {
+                } else if (topic.equals(alertsTopic)) {
+                    alertCount++;
+                } else if (topic.equals(clicks.interactionsTopic())) {
+                    InteractionEvent click = interactions.decode(record.value());
+                    lists.interaction(click.getUserId(), click.getItemId(), click.getEventTime());
+                } else if (topic.equals(clicks.recommendationsTopic())) {
+                    Recommendation r = recommendations.decode(record.value());
+                    recommendationCount++;
+                    lists.list(
+                            r.getUserId(),
+                            r.getItems().stream().map(ScoredItem::getItemId).toList());
+                } else if (topic.equals(metrics.deadLettersTopic())
+                        || topic.equals(clicks.deadLettersTopic())) {
                     deadLetterCount++;
-                } else if (record.topic().equals(modelsTopic)) {
-                    ModelSnapshot snapshot = models.decode(record.value());
-                    if (snapshot.getModelVersion() > modelVersion) {
-                        modelVersion = snapshot.getModelVersion();
-                        modelStep = snapshot.getStep();
-                    }
+                } else if (topic.equals(metrics.modelsTopic())) {
+                    model(0, models.decode(record.value()));
+                } else if (topic.equals(clicks.modelsTopic())) {
+                    model(1, models.decode(record.value()));
                 }
             } catch (InvalidRecordException e) {
-                System.err.println(
-                        "progress: skipping an unreadable record on "
-                                + record.topic()
-                                + ": "
-                                + e.getMessage());
+                // The demo's generators slip in malformed clicks on purpose; the job dead-letters
+                // them, and so does this reader.
+                if (!topic.equals(clicks.interactionsTopic())) {
+                    System.err.println(
+                            "progress: skipping an unreadable record on "
+                                    + topic
+                                    + ": "
+                                    + e.getMessage());
+                }
             }
+        }
+    }
+
+    private void model(int job, ModelSnapshot snapshot) {
+        if (snapshot.getModelVersion() > version[job]) {
+            version[job] = snapshot.getModelVersion();
+            step[job] = snapshot.getStep();
         }
     }
 
@@ -101,16 +154,25 @@ public final class Progress implements AutoCloseable {
         return predictionCount;
     }
 
+    public long recommendations() {
+        return recommendationCount;
+    }
+
     public long deadLetters() {
         return deadLetterCount;
     }
 
-    public long modelVersion() {
-        return modelVersion;
+    public long alerts() {
+        return alertCount;
     }
 
-    public long modelStep() {
-        return modelStep;
+    /** The newest version of the metrics model (0) or the item model (1). */
+    public long modelVersion(int job) {
+        return version[job];
+    }
+
+    public long modelStep(int job) {
+        return step[job];
     }
 
     /** Online MAE of the model over the most recent scored predictions; NaN before any. */
@@ -121,6 +183,11 @@ public final class Progress implements AutoCloseable {
     /** Same, for the naive last-value forecast of the same events. */
     public double naiveMae() {
         return recent.isEmpty() ? Double.NaN : recentNaive / recent.size();
+    }
+
+    /** HR@K and more of the recommendations and the baselines over the last scored clicks. */
+    public RankingEvaluation.Figures ranking() {
+        return lists.evaluation().recent();
     }
 
     @Override

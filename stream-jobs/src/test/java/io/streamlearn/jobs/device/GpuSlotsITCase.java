@@ -5,12 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.Example;
+import io.streamlearn.jobs.ModelUpdate;
 import io.streamlearn.jobs.Trainer;
 import io.streamlearn.models.ModelConfig;
-import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.ModelAction;
 import io.streamlearn.schemas.ModelCommand;
-import io.streamlearn.state.ModelStateTypeInfo;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -22,6 +21,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -81,11 +81,12 @@ class GpuSlotsITCase {
         for (int i = 0; i < 16; i++) {
             examples.add(new Example(new float[] {i, i + 1, i + 2, i + 3}, new float[] {i + 4}));
         }
-        SingleOutputStreamOperator<ModelState> trainer =
+        SingleOutputStreamOperator<ModelUpdate> trainer =
                 env.fromData(examples, TypeInformation.of(Example.class))
-                        .connect(noCommands(env))
+                        .keyBy(e -> Trainer.KEY, Types.INT)
+                        .connect(noCommands(env).keyBy(c -> Trainer.KEY, Types.INT))
                         .process(new Trainer(MODEL, 4, 1, mode))
-                        .returns(ModelStateTypeInfo.INSTANCE)
+                        .returns(ModelUpdate.TYPE)
                         .name("trainer")
                         .setParallelism(trainers);
         devices.trainerSlotSharingGroup().ifPresent(trainer::slotSharingGroup);

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamlearn.jobs.ForecastJob;
 import io.streamlearn.jobs.JobSettings;
+import io.streamlearn.jobs.Jobs;
 import io.streamlearn.jobs.StreamlearnOptions;
 import java.util.Map;
 import java.util.TreeMap;
@@ -28,7 +28,7 @@ class TrainerPlacementTest {
         JobSettings settings = JobSettings.from(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(4);
-        ForecastJob.buildWithKafka(env, settings);
+        Jobs.buildWithKafka(env, settings);
         return env.getStreamGraph();
     }
 

@@ -1,0 +1,186 @@
+package io.streamlearn.jobs;
+
+import io.streamlearn.jobs.device.DeviceMode;
+import io.streamlearn.models.ModelConfig;
+import io.streamlearn.models.ModelState;
+import io.streamlearn.models.Recommender;
+import io.streamlearn.models.metrics.RankingMetrics;
+import io.streamlearn.schemas.Recommendation;
+import io.streamlearn.schemas.ScoredItem;
+import io.streamlearn.state.DurableState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.util.Collector;
+
+/**
+ * Recommends each user's next items after every interaction, with the served next-item model
+ * ({@link ModelServing} decides which, and when): the top {@code k} items for the user's history,
+ * with their scores and the model version, as a {@link Recommendation}.
+ *
+ * <p>Prequential: before recommending it scores the list it made after the user's previous
+ * interaction against the item that just arrived, and exports HR@K, NDCG@K and MRR (an
+ * exponentially weighted mean over about the last 1000 lists, {@link RankingMetrics}) as the gauges
+ * {@code hitRate}, {@code ndcg} and {@code mrr}.
+ *
+ * <p>With {@code excludeSeen} the items the user has interacted with (the most recent {@code
+ * seenCapacity} distinct ones, kept in keyed state) are left out of the list, which stays {@code k}
+ * long as long as the model knows enough items. The last list and the seen items of a user who has
+ * gone quiet expire after the time-to-live. Each event is one pass over the user's window
+ * (recurrent families do not carry a hidden state here).
+ */
+public class ItemPredictor extends ModelServing<ItemQuery, Recommendation> {
+    private static final long serialVersionUID = 1L;
+
+    /** Lists the ranking gauges average over. */
+    private static final long METRIC_HORIZON = 1000;
+
+    private final int k;
+    private final boolean excludeSeen;
+    private final int seenCapacity;
+    private final Duration ttl;
+    private transient ValueState<String[]> lastList;
+    private transient ValueState<String[]> seen;
+    private transient Recommender recommender;
+    private transient RankingMetrics ranking;
+    private transient long servingVersion;
+
+    /** The job's predictor. */
+    public ItemPredictor(JobSettings settings, ModelState warmStart) {
+        this(
+                settings.model(),
+                settings.timeAlignment(),
+                200,
+                settings.recommend(),
+                settings.stateTtl(),
+                warmStart,
+                settings.devices().predictor());
+    }
+
+    ItemPredictor(
+            ModelConfig config,
+            TimeAlignment alignment,
+            long retryMillis,
+            JobSettings.Recommend recommend,
+            Duration ttl,
+            ModelState warmStart,
+            DeviceMode device) {
+        super(
+                TypeInformation.of(ItemQuery.class),
+                config,
+                alignment,
+                retryMillis,
+                warmStart,
+                device);
+        this.k = recommend.k();
+        this.excludeSeen = recommend.excludeSeen();
+        this.seenCapacity = recommend.seenCapacity();
+        this.ttl = ttl;
+    }
+
+    @Override
+    public void open(OpenContext openContext) throws Exception {
+        super.open(openContext);
+        ValueStateDescriptor<String[]> last =
+                new ValueStateDescriptor<>(
+                        "last-recommendation", BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO);
+        ValueStateDescriptor<String[]> seenItems =
+                new ValueStateDescriptor<>("seen-items", BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO);
+        DurableState.ttl(ttl)
+                .ifPresent(
+                        config -> {
+                            last.enableTimeToLive(config);
+                            seenItems.enableTimeToLive(config);
+                        });
+        lastList = getRuntimeContext().getState(last);
+        seen = getRuntimeContext().getState(seenItems);
+        ranking = new RankingMetrics(k, METRIC_HORIZON);
+        var metrics = getRuntimeContext().getMetricGroup();
+        metrics.gauge("modelVersion", () -> servingVersion);
+        metrics.gauge("hitRate", ranking::hitRate);
+        metrics.gauge("ndcg", ranking::ndcg);
+        metrics.gauge("mrr", ranking::mrr);
+    }
+
+    @Override
+    protected long eventTime(ItemQuery query) {
+        return query.eventTime;
+    }
+
+    @Override
+    protected void serve(
+            ItemQuery query, ModelState model, ReadOnlyContext ctx, Collector<Recommendation> out)
+            throws Exception {
+        servingVersion = model.version();
+        String[] previous = lastList.value();
+        if (previous != null) {
+            ranking.add(Arrays.asList(previous), query.itemId);
+        }
+        List<Set<String>> exclude = null;
+        if (excludeSeen) {
+            exclude = List.of(rememberSeen(query.itemId));
+        }
+        var top =
+                recommenderFor(model)
+                        .recommend(new String[][] {query.history}, k, exclude)
+                        .items(0);
+        List<ScoredItem> items = new ArrayList<>(top.size());
+        String[] ids = new String[top.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = top.get(i).itemId();
+            items.add(new ScoredItem(ids[i], (double) top.get(i).score()));
+        }
+        lastList.update(ids);
+        out.collect(
+                Recommendation.newBuilder()
+                        .setUserId(query.userId)
+                        .setEventTime(Instant.ofEpochMilli(query.eventTime))
+                        .setItems(items)
+                        .setModelVersion(model.version())
+                        .build());
+    }
+
+    /** Adds an item to the user's seen items (most recent last, bounded); returns them. */
+    private Set<String> rememberSeen(String item) throws Exception {
+        String[] stored = seen.value();
+        LinkedHashSet<String> items = new LinkedHashSet<>();
+        if (stored != null) {
+            items.addAll(Arrays.asList(stored));
+        }
+        items.remove(item);
+        items.add(item);
+        String[] kept = items.toArray(new String[0]);
+        if (kept.length > seenCapacity) {
+            kept = Arrays.copyOfRange(kept, kept.length - seenCapacity, kept.length);
+        }
+        seen.update(kept);
+        return new LinkedHashSet<>(Arrays.asList(kept));
+    }
+
+    private Recommender recommenderFor(ModelState model) {
+        if (recommender == null || recommender.version() != model.version()) {
+            if (recommender != null) {
+                recommender.close();
+            }
+            recommender = Recommender.create(model, inferenceDevice);
+        }
+        return recommender;
+    }
+
+    @Override
+    public void close() {
+        if (recommender != null) {
+            recommender.close();
+            recommender = null;
+        }
+    }
+}

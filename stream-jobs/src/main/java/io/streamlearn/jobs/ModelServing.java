@@ -1,0 +1,315 @@
+package io.streamlearn.jobs;
+
+import ai.djl.Device;
+import io.streamlearn.jobs.device.DeviceChoice;
+import io.streamlearn.jobs.device.DeviceMode;
+import io.streamlearn.jobs.device.DeviceOptions;
+import io.streamlearn.models.ModelConfig;
+import io.streamlearn.models.ModelState;
+import io.streamlearn.models.OnlineLearner;
+import io.streamlearn.state.ModelStateTypeInfo;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.TimeDomain;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves the models the {@link Trainer} promotes to keyed queries (one entity's windows or
+ * histories): what the forecasting and the recommendation predictors share. A subclass only says
+ * how one query is answered by one model ({@link #serve}); this class decides which model answers
+ * it, and when.
+ *
+ * <p>{@link TimeAlignment#NONE} (live): a query is answered at once by the newest version, kept in
+ * broadcast state under {@link #MODEL}. Queries that arrive before the first version are buffered
+ * in keyed state, not dropped, and a processing-time timer per buffering entity flushes them in
+ * order once a model is there. Versions only move forward, so a version re-sent after a restore
+ * never rolls serving back.
+ *
+ * <p>{@link TimeAlignment#EVENT_TIME} (causal): every query waits in keyed state until the
+ * watermark passes its event time (an event-time timer), then is answered by the newest version
+ * whose {@link ModelUpdate#trainedUntil()} is earlier than the query: a model that has learned only
+ * from earlier examples. The watermark here is the smaller of the queries' and the trainer's, and
+ * the trainer forwards a watermark only after the versions trained below it, so that version has
+ * arrived when the timer fires. The trainer may run ahead of a predictor, so versions are kept by
+ * the time of their newest example ({@link #MODELS_BY_TIME}): all those at or after the watermark
+ * and the newest before it. Before any version, the model the config's seed defines (version 0,
+ * what the trainer starts from) or the warm-start model answers, so nothing waits forever. An
+ * entity's queries are answered in arrival order.
+ *
+ * <p>A query that arrives behind the watermark (late) is answered at once by the newest kept
+ * version before it, or, when the version it would need was already let go, by the oldest kept one:
+ * the one place alignment gives up strict causality. (If its entity has queries waiting, it joins
+ * them and is answered as they are.) Late queries are counted in {@code lateQueries}. A predictor
+ * restored at another parallelism takes another subtask's kept versions, which may hold fewer old
+ * ones; docs/time-alignment.md discusses both.
+ *
+ * <p>The model math runs on the device {@code streamlearn.predictor.device} chooses ({@link
+ * DeviceChoice}; the CPU by default), exported as the gauges {@code predictorGpu} and {@code
+ * predictorAssignedGpu}.
+ *
+ * @param <Q> the query type, one per event
+ * @param <O> the answer type
+ */
+public abstract class ModelServing<Q, O>
+        extends KeyedBroadcastProcessFunction<String, Q, ModelUpdate, O> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ModelServing.class);
+
+    /** Live serving: the newest promoted version, under one key. */
+    public static final MapStateDescriptor<String, ModelState> MODEL =
+            new MapStateDescriptor<>("model", Types.STRING, ModelStateTypeInfo.INSTANCE);
+
+    /** Event-time serving: promoted versions by the event time of their newest example. */
+    public static final MapStateDescriptor<Long, ModelState> MODELS_BY_TIME =
+            new MapStateDescriptor<>("models-by-time", Types.LONG, ModelStateTypeInfo.INSTANCE);
+
+    private static final String CURRENT = "current";
+
+    private final TypeInformation<Q> queryType;
+    private final ModelConfig config;
+    private final TimeAlignment alignment;
+    private final long retryMillis;
+    private final byte[] warmStart;
+    private final DeviceMode device;
+    private transient ModelState initial;
+    private transient ListState<Q> pending;
+    private transient Counter buffered;
+    private transient Counter lateQueries;
+
+    /** The device the model math runs on, chosen in {@link #open}. */
+    protected transient Device inferenceDevice;
+
+    /**
+     * @param queryType how queries are kept in state while they wait
+     * @param config the model's config: version 0 in event-time alignment; may be null otherwise
+     * @param alignment when queries are answered, and by which version
+     * @param retryMillis live serving before the first model: how often buffered queries check
+     * @param warmStart served until the trainer broadcasts a newer version; null for none
+     * @param device where the model math runs ({@code streamlearn.predictor.device})
+     */
+    protected ModelServing(
+            TypeInformation<Q> queryType,
+            ModelConfig config,
+            TimeAlignment alignment,
+            long retryMillis,
+            ModelState warmStart,
+            DeviceMode device) {
+        if (alignment == TimeAlignment.EVENT_TIME && config == null && warmStart == null) {
+            throw new IllegalArgumentException(
+                    "event-time serving needs the model config for version 0");
+        }
+        this.queryType = queryType;
+        this.config = config;
+        this.alignment = alignment;
+        this.retryMillis = retryMillis;
+        this.warmStart = warmStart == null ? null : warmStart.encode();
+        this.device = device;
+    }
+
+    /** The event time of a query. */
+    protected abstract long eventTime(Q query);
+
+    /** Answers one query with one model; called in each entity's arrival order. */
+    protected abstract void serve(Q query, ModelState model, ReadOnlyContext ctx, Collector<O> out)
+            throws Exception;
+
+    @Override
+    public void open(OpenContext openContext) throws Exception {
+        pending = getRuntimeContext().getListState(new ListStateDescriptor<>("pending", queryType));
+        DeviceChoice choice =
+                DeviceChoice.forSubtask(
+                        getRuntimeContext(), DeviceOptions.PREDICTOR_DEVICE.key(), device);
+        inferenceDevice = choice.device();
+        LOG.info(
+                "{} subtask {} runs on {}: {}",
+                getClass().getSimpleName(),
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                choice.device(),
+                choice.reason());
+        if (warmStart != null) {
+            initial = ModelState.decode(warmStart);
+        } else if (alignment == TimeAlignment.EVENT_TIME) {
+            try (OnlineLearner fresh = new OnlineLearner(config, inferenceDevice)) {
+                initial = fresh.snapshot();
+            }
+        }
+        MetricGroup metrics = getRuntimeContext().getMetricGroup();
+        choice.register(metrics, "predictor");
+        buffered = metrics.counter("bufferedBeforeFirstModel");
+        lateQueries = metrics.counter("lateQueries");
+    }
+
+    @Override
+    public void processElement(Q query, ReadOnlyContext ctx, Collector<O> out) throws Exception {
+        if (alignment == TimeAlignment.EVENT_TIME) {
+            long time = eventTime(query);
+            if (time <= ctx.timerService().currentWatermark()) {
+                lateQueries.inc();
+                if (!pending.get().iterator().hasNext()) {
+                    // Behind the watermark already: nothing to wait for.
+                    serve(
+                            query,
+                            servingAt(time, true, ctx.getBroadcastState(MODELS_BY_TIME)),
+                            ctx,
+                            out);
+                    return;
+                }
+            }
+            pending.add(query);
+            ctx.timerService().registerEventTimeTimer(time);
+            return;
+        }
+        ModelState model = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
+        if (model == null) {
+            pending.add(query);
+            buffered.inc();
+            ctx.timerService()
+                    .registerProcessingTimeTimer(
+                            ctx.timerService().currentProcessingTime() + retryMillis);
+            return;
+        }
+        flushPending(model, ctx, out);
+        serve(query, model, ctx, out);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<O> out) throws Exception {
+        if (ctx.timeDomain() == TimeDomain.EVENT_TIME) {
+            answerPassed(ctx, out);
+            return;
+        }
+        ModelState model = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
+        if (model == null) {
+            ctx.timerService().registerProcessingTimeTimer(timestamp + retryMillis);
+            return;
+        }
+        flushPending(model, ctx, out);
+    }
+
+    @Override
+    public void processBroadcastElement(ModelUpdate update, Context ctx, Collector<O> out)
+            throws Exception {
+        if (alignment == TimeAlignment.EVENT_TIME) {
+            BroadcastState<Long, ModelState> versions = ctx.getBroadcastState(MODELS_BY_TIME);
+            ModelState same = versions.get(update.trainedUntil());
+            if (same == null || update.model().version() > same.version()) {
+                versions.put(update.trainedUntil(), update.model());
+            }
+            letGo(versions, ctx.currentWatermark());
+            return;
+        }
+        ModelState current = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
+        // Versions only move forward: an update replayed after a restore must not roll back
+        // serving.
+        if (current == null || update.model().version() > current.version()) {
+            ctx.getBroadcastState(MODEL).put(CURRENT, update.model());
+        }
+    }
+
+    /**
+     * Forgets the versions no waiting query can need: those before the newest one before the
+     * watermark (every query still to come is at or after the watermark, or late).
+     */
+    private static void letGo(BroadcastState<Long, ModelState> versions, long watermark)
+            throws Exception {
+        Long newestBefore = null;
+        for (Map.Entry<Long, ModelState> e : versions.immutableEntries()) {
+            if (e.getKey() < watermark && (newestBefore == null || e.getKey() > newestBefore)) {
+                newestBefore = e.getKey();
+            }
+        }
+        if (newestBefore == null) {
+            return;
+        }
+        Iterator<Map.Entry<Long, ModelState>> it = versions.iterator();
+        while (it.hasNext()) {
+            if (it.next().getKey() < newestBefore) {
+                it.remove();
+            }
+        }
+    }
+
+    /** Answers, in arrival order, the waiting queries the watermark has passed. */
+    private void answerPassed(OnTimerContext ctx, Collector<O> out) throws Exception {
+        long watermark = ctx.timerService().currentWatermark();
+        List<Q> waiting = new ArrayList<>();
+        for (Q q : pending.get()) {
+            waiting.add(q);
+        }
+        int answered = 0;
+        for (Q q : waiting) {
+            long time = eventTime(q);
+            if (time > watermark) {
+                break;
+            }
+            serve(q, servingAt(time, false, ctx.getBroadcastState(MODELS_BY_TIME)), ctx, out);
+            answered++;
+        }
+        if (answered > 0) {
+            pending.update(new ArrayList<>(waiting.subList(answered, waiting.size())));
+        }
+    }
+
+    /**
+     * The newest kept version trained only before {@code time}. When there is none: for a query
+     * answered on time nothing was learned before it (every version before the watermark is kept
+     * while the query waits), so version 0 answers; a late query gets the oldest kept version, as
+     * the one it needed may have been let go.
+     */
+    private ModelState servingAt(
+            long time, boolean late, ReadOnlyBroadcastState<Long, ModelState> versions)
+            throws Exception {
+        Map.Entry<Long, ModelState> best = null;
+        Map.Entry<Long, ModelState> oldest = null;
+        for (Map.Entry<Long, ModelState> e : versions.immutableEntries()) {
+            if (e.getKey() < time && (best == null || e.getKey() > best.getKey())) {
+                best = e;
+            }
+            if (oldest == null || e.getKey() < oldest.getKey()) {
+                oldest = e;
+            }
+        }
+        if (best != null) {
+            return best.getValue();
+        }
+        return late && oldest != null ? oldest.getValue() : initial;
+    }
+
+    /** The broadcast model, or the warm-start model where that is newer (or there is none). */
+    private ModelState newest(ModelState broadcast) {
+        if (initial == null) {
+            return broadcast;
+        }
+        return broadcast == null || broadcast.version() < initial.version() ? initial : broadcast;
+    }
+
+    private void flushPending(ModelState model, ReadOnlyContext ctx, Collector<O> out)
+            throws Exception {
+        List<Q> waiting = new ArrayList<>();
+        for (Q q : pending.get()) {
+            waiting.add(q);
+        }
+        if (waiting.isEmpty()) {
+            return;
+        }
+        pending.clear();
+        for (Q q : waiting) {
+            serve(q, model, ctx, out);
+        }
+    }
+}

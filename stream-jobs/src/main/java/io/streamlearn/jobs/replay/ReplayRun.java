@@ -1,0 +1,170 @@
+package io.streamlearn.jobs.replay;
+
+import io.streamlearn.jobs.JobSettings;
+import io.streamlearn.jobs.Jobs;
+import io.streamlearn.jobs.StreamlearnOptions;
+import io.streamlearn.jobs.runtime.EmbeddedRuntime;
+import io.streamlearn.jobs.runtime.EventProducer;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * One replay on the embedded runtime, as {@code demo} runs its jobs: the history is produced to the
+ * job's input topic in time order, the job (the same one {@code run} starts) reads it to its end
+ * with event-time alignment, and its output is read as a {@code read_committed} consumer would,
+ * while a progress line shows events done, events/s and the caller's current figures.
+ */
+final class ReplayRun {
+    private static final long PROGRESS_NANOS = 2_000_000_000L;
+
+    /** How long the results may take to appear after the job has finished. */
+    private static final long SETTLE_NANOS = 30_000_000_000L;
+
+    private ReplayRun() {}
+
+    /**
+     * The job's configuration: the runtime's, the user's keys, then what makes a replay a backtest:
+     * event-time alignment, with the watermark right behind the newest event (the input is in time
+     * order) and no idleness (the input ends instead).
+     */
+    static Configuration configuration(EmbeddedRuntime runtime, Map<String, String> keys) {
+        Configuration conf = runtime.configuration();
+        conf.addAll(Configuration.fromMap(keys));
+        conf.set(StreamlearnOptions.TIME_ALIGNMENT, "event-time");
+        conf.set(StreamlearnOptions.MAX_OUT_OF_ORDERNESS, Duration.ZERO);
+        conf.set(StreamlearnOptions.IDLENESS, Duration.ZERO);
+        return conf;
+    }
+
+    /**
+     * Produces the input, runs the job to the end of it and hands every output record to {@code
+     * onOutput}, in the topic's order, until there is one per input record.
+     */
+    static void run(
+            EmbeddedRuntime runtime,
+            Configuration conf,
+            JobSettings settings,
+            List<EventProducer.Message> input,
+            String outputTopic,
+            Consumer<byte[]> onOutput,
+            Supplier<String> figures,
+            PrintStream out)
+            throws Exception {
+        runtime.createTopics(settings);
+        String inputTopic =
+                settings.recommends() ? settings.interactionsTopic() : settings.eventsTopic();
+        Iterator<EventProducer.Message> messages = input.iterator();
+        EventProducer.run(
+                runtime.bootstrapServers(),
+                inputTopic,
+                messages::next,
+                Integer.MAX_VALUE,
+                0,
+                input.size(),
+                new AtomicLong(),
+                new AtomicBoolean());
+
+        StreamExecutionEnvironment env = runtime.environment(conf);
+        Jobs.buildWithKafka(env, settings, true);
+        JobClient job = env.executeAsync("streamlearn replay");
+        out.printf(
+                Locale.ROOT,
+                "Replaying %d events through %s (Flink web UI %s, job %s)%n",
+                input.size(),
+                settings.model().family().name().toLowerCase(Locale.ROOT),
+                runtime.webUi(),
+                job.getJobID());
+        CompletableFuture<?> finished = job.getJobExecutionResult();
+        long total = input.size();
+        long done = 0;
+        long start = System.nanoTime();
+        long lastPrint = start;
+        long lastDone = 0;
+        long finishedAt = 0;
+        long doneAtFinish = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(runtime, outputTopic)) {
+            while (done < total) {
+                for (ConsumerRecord<byte[], byte[]> record :
+                        consumer.poll(Duration.ofMillis(300))) {
+                    onOutput.accept(record.value());
+                    done++;
+                }
+                long now = System.nanoTime();
+                if (now - lastPrint >= PROGRESS_NANOS) {
+                    out.printf(
+                            Locale.ROOT,
+                            "[%4ds] events done %8d / %d (%5.0f/s) | %s%n",
+                            Duration.ofNanos(now - start).toSeconds(),
+                            done,
+                            total,
+                            (done - lastDone) / ((now - lastPrint) / 1e9),
+                            figures.get());
+                    lastPrint = now;
+                    lastDone = done;
+                }
+                if (finished.isDone()) {
+                    finished.get(); // a failed job throws here
+                    // Its last transaction commits with the final checkpoint, which may land
+                    // just after the job reports its end: wait while results still come.
+                    if (done > doneAtFinish || finishedAt == 0) {
+                        finishedAt = now;
+                        doneAtFinish = done;
+                    } else if (now - finishedAt > SETTLE_NANOS) {
+                        throw new IllegalStateException(
+                                "the job finished with "
+                                        + done
+                                        + " results for "
+                                        + total
+                                        + " events; see the log");
+                    }
+                }
+            }
+        }
+        finished.get();
+        out.printf(
+                Locale.ROOT,
+                "[%4ds] events done %8d / %d | %s%n",
+                Duration.ofNanos(System.nanoTime() - start).toSeconds(),
+                done,
+                total,
+                figures.get());
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(EmbeddedRuntime runtime, String topic) {
+        KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        Map.of(
+                                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                runtime.bootstrapServers(),
+                                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                                "read_committed",
+                                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                                "false"),
+                        new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer());
+        List<TopicPartition> partitions =
+                consumer.partitionsFor(topic).stream()
+                        .map(p -> new TopicPartition(topic, p.partition()))
+                        .toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return consumer;
+    }
+}
