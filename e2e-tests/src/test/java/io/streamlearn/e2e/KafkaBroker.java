@@ -145,6 +145,7 @@ final class KafkaBroker implements AutoCloseable {
                     }
                 }
             }
+            EmbeddedKafka.awaitWritable(admin, List.of(topics), Duration.ofSeconds(30));
         }
     }
 

@@ -3,6 +3,7 @@ package io.streamlearn.e2e;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.TopicReader;
+import io.streamlearn.jobs.runtime.EmbeddedKafka;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.Prediction;
 import java.nio.file.Files;
@@ -104,6 +105,10 @@ class SteadyRunContainersITCase {
                     topics.add(new NewTopic(t, 1, (short) 1));
                 }
                 admin.createTopics(topics).all().get();
+                EmbeddedKafka.awaitWritable(
+                        admin,
+                        topics.stream().map(NewTopic::name).toList(),
+                        Duration.ofSeconds(30));
             }
             FlinkRest rest =
                     new FlinkRest(

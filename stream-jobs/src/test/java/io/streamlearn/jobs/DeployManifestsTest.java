@@ -134,6 +134,48 @@ class DeployManifestsTest {
                 checker.problems);
     }
 
+    /**
+     * Every topic the job and the feeds use, by its default name, has a KafkaTopic (a cluster with
+     * automatic topic creation off would otherwise stall the job), and the topics that carry model
+     * snapshots (the store and the rollback commands) accept the largest snapshot the job writes.
+     */
+    @Test
+    void everyTopicHasAKafkaTopicThatFitsWhatTheJobWrites() throws IOException {
+        Map<String, Map<?, ?>> topics = new HashMap<>();
+        for (Object document :
+                new Load(LoadSettings.builder().build())
+                        .loadAllFromString(
+                                Files.readString(DEPLOY.resolve("kubernetes/topics.yaml")))) {
+            if (document instanceof Map<?, ?> resource
+                    && "KafkaTopic".equals(resource.get("kind"))) {
+                topics.put(String.valueOf(at(resource, "metadata").get("name")), resource);
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        STREAMLEARN.values().stream()
+                .filter(option -> option.key().startsWith("streamlearn.topic."))
+                .map(option -> String.valueOf(option.defaultValue()))
+                .filter(name -> !topics.containsKey(name))
+                .sorted()
+                .forEach(missing::add);
+        assertEquals(List.of(), missing, "topics without a KafkaTopic in topics.yaml");
+
+        long largest = StreamlearnOptions.MAX_SNAPSHOT_SIZE.defaultValue().getBytes();
+        for (ConfigOption<String> carrier :
+                List.of(StreamlearnOptions.MODELS_TOPIC, StreamlearnOptions.MODEL_COMMANDS_TOPIC)) {
+            Object size =
+                    at(topics.get(carrier.defaultValue()), "spec", "config")
+                            .get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+            assertTrue(
+                    size != null && Long.parseLong(size.toString()) >= largest,
+                    carrier.defaultValue()
+                            + " needs max.message.bytes of at least "
+                            + largest
+                            + " (streamlearn.model-store.max-snapshot-size), has "
+                            + size);
+        }
+    }
+
     /** Collects what is wrong with the keys of one manifest after another. */
     private static final class Checker {
         final List<String> problems = new ArrayList<>();

@@ -2,14 +2,17 @@ package io.streamlearn.jobs;
 
 import io.streamlearn.jobs.runtime.EmbeddedKafka;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** What the integration tests share: Flink settings for tests, job settings, producing input. */
@@ -54,7 +57,8 @@ final class Fixtures {
                 settings.modelCommandsTopic());
     }
 
-    static void produce(EmbeddedKafka kafka, String topic, List<byte[]> values) {
+    /** Writes the values in order; a failed send fails the test here, not as a missing output. */
+    static void produce(EmbeddedKafka kafka, String topic, List<byte[]> values) throws Exception {
         Map<String, Object> config =
                 Map.of(
                         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -63,10 +67,14 @@ final class Fixtures {
                         true);
         try (var producer =
                 new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
             for (byte[] value : values) {
-                producer.send(new ProducerRecord<>(topic, value));
+                sent.add(producer.send(new ProducerRecord<>(topic, value)));
             }
             producer.flush();
+            for (Future<RecordMetadata> future : sent) {
+                future.get();
+            }
         }
     }
 }

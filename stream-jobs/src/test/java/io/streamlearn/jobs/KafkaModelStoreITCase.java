@@ -64,6 +64,8 @@ class KafkaModelStoreITCase {
                                                             "max.message.bytes", "16777216"))))
                     .all()
                     .get();
+            EmbeddedKafka.awaitWritable(
+                    admin, List.of(settings.modelsTopic()), Duration.ofSeconds(30));
         }
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
@@ -71,6 +73,12 @@ class KafkaModelStoreITCase {
         env.fromData(new AvroTypeInfo<>(ModelSnapshot.class), snapshot)
                 .sinkTo(KafkaEndpoints.models(settings));
         env.execute("big model");
+        // The job's final checkpoint committed the record; the commit markers that make it visible
+        // to read_committed consumers are written just after.
+        try (TopicReader reader =
+                new TopicReader(kafka.bootstrapServers(), settings.modelsTopic())) {
+            reader.awaitUntil(r -> !r.isEmpty(), Duration.ofSeconds(30), "the committed snapshot");
+        }
 
         try (KafkaModelStore store =
                 new KafkaModelStore(

@@ -6,17 +6,24 @@ import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
@@ -124,6 +131,52 @@ public final class EmbeddedKafka implements AutoCloseable {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
                 }
+            }
+            awaitWritable(admin, List.of(topics), Duration.ofSeconds(30));
+        }
+    }
+
+    /**
+     * Waits until every partition of the topics has a leader that serves requests. A created topic
+     * is not writable at once: a producer's first request can fail with NOT_LEADER, and an
+     * idempotent producer whose retry of that first batch lands after a later batch spins on
+     * OutOfOrderSequence until its delivery timeout and loses the batch (KAFKA-15591). Listing each
+     * partition's end offset is answered by the leader itself, so it succeeds only once the leader
+     * is ready.
+     */
+    public static void awaitWritable(Admin admin, Collection<String> topics, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                admin.describeTopics(topics)
+                        .allTopicNames()
+                        .get()
+                        .forEach(
+                                (name, description) ->
+                                        description
+                                                .partitions()
+                                                .forEach(
+                                                        p ->
+                                                                latest.put(
+                                                                        new TopicPartition(
+                                                                                name,
+                                                                                p.partition()),
+                                                                        OffsetSpec.latest())));
+                admin.listOffsets(latest).all().get();
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+                    throw new TimeoutException(
+                            "topics "
+                                    + topics
+                                    + " have no leader ready after "
+                                    + timeout
+                                    + ": "
+                                    + e.getCause());
+                }
+                Thread.sleep(50); // poll interval of the condition above, not a wait in its place
             }
         }
     }

@@ -36,8 +36,8 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.util.ExceptionUtils;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,23 +52,28 @@ class GpuSlotsITCase {
     private static final ModelConfig MODEL =
             ModelConfig.builder().setWindow(4).optHiddenSize(4).build();
 
-    @TempDir static Path workDir;
-    private static GpuTaskManagerCluster cluster;
+    @TempDir Path workDir;
+    private GpuTaskManagerCluster cluster;
 
-    @BeforeAll
-    static void start() throws Exception {
+    /**
+     * A cluster per test: a job starts on a TaskManager whose resources are all free, not on one
+     * still releasing the slots of the test before (once seen to leave the GPU job without its
+     * slots until the slot request timed out).
+     */
+    @BeforeEach
+    void start() throws Exception {
         cluster = GpuTaskManagerCluster.start(List.of("5", "2"), REPORTER, workDir);
     }
 
-    @AfterAll
-    static void stop() throws Exception {
+    @AfterEach
+    void stop() throws Exception {
         if (cluster != null) {
             cluster.close();
         }
     }
 
     /** examples → trainer (placed as the forecasting job places it) → discard. */
-    private static JobClient submit(DeviceMode mode, int trainers) throws Exception {
+    private JobClient submit(DeviceMode mode, int trainers) throws Exception {
         Configuration jobConfig = new Configuration();
         jobConfig.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         jobConfig.set(PipelineOptions.GENERIC_TYPES, false);
