@@ -123,6 +123,7 @@ final class JobWiring {
                         .setParallelism(1)
                         .setMaxParallelism(1);
         settings.devices().trainerSlotSharingGroup().ifPresent(promoted::slotSharingGroup);
+        settings.devices().cpuSlotSharingGroup().ifPresent(env::registerSlotSharingGroup);
 
         // One model stream, so one snapshot writer, pinned like the trainer (parallelism and max
         // parallelism 1): it stays chained to the trainer in its slot-sharing group (more would ask

@@ -5,8 +5,8 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
 
 /**
- * Where the trainer and the predictors run their model math, and what the trainer's task slot asks
- * for when it must have a GPU. {@link DeviceSettings#from} validates them.
+ * Where the trainer and the predictors run their model math, and what the task slots ask for when
+ * the trainer must have a GPU. {@link DeviceSettings#from} validates them.
  */
 public final class DeviceOptions {
     private DeviceOptions() {}
@@ -44,4 +44,31 @@ public final class DeviceOptions {
                     .withDescription(
                             "Task heap memory of the trainer's task slot when "
                                     + "streamlearn.trainer.device is gpu.");
+
+    public static final ConfigOption<Double> CPU_SLOT_CPU_CORES =
+            ConfigOptions.key("streamlearn.cpu-slot.cpu-cores")
+                    .doubleType()
+                    .defaultValue(1.0)
+                    .withDescription(
+                            "CPU cores of each slot of the other operators (sources, predictors,"
+                                    + " sinks) when streamlearn.trainer.device is gpu. In gpu mode"
+                                    + " every slot-sharing group of the job has a size, because"
+                                    + " Flink hands any slot, the GPU slot included, to a group of"
+                                    + " unspecified size.");
+
+    public static final ConfigOption<MemorySize> CPU_SLOT_TASK_HEAP =
+            ConfigOptions.key("streamlearn.cpu-slot.task-heap-memory")
+                    .memoryType()
+                    .defaultValue(MemorySize.ofMebiBytes(512))
+                    .withDescription(
+                            "Task heap memory of each slot of the other operators when "
+                                    + "streamlearn.trainer.device is gpu.");
+
+    public static final ConfigOption<MemorySize> CPU_SLOT_MANAGED_MEMORY =
+            ConfigOptions.key("streamlearn.cpu-slot.managed-memory")
+                    .memoryType()
+                    .defaultValue(MemorySize.ofMebiBytes(128))
+                    .withDescription(
+                            "Managed memory (RocksDB's keyed state) of each slot of the other"
+                                    + " operators when streamlearn.trainer.device is gpu.");
 }

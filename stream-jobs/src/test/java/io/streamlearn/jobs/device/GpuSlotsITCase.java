@@ -23,6 +23,7 @@ import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -36,8 +37,8 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.util.ExceptionUtils;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,32 +53,30 @@ class GpuSlotsITCase {
     private static final ModelConfig MODEL =
             ModelConfig.builder().setWindow(4).optHiddenSize(4).build();
 
-    @TempDir Path workDir;
-    private GpuTaskManagerCluster cluster;
+    @TempDir static Path workDir;
+    private static GpuTaskManagerCluster cluster;
 
-    /**
-     * A cluster per test: a job starts on a TaskManager whose resources are all free, not on one
-     * still releasing the slots of the test before (once seen to leave the GPU job without its
-     * slots until the slot request timed out).
-     */
-    @BeforeEach
-    void start() throws Exception {
+    @BeforeAll
+    static void start() throws Exception {
         cluster = GpuTaskManagerCluster.start(List.of("5", "2"), REPORTER, workDir);
     }
 
-    @AfterEach
-    void stop() throws Exception {
+    @AfterAll
+    static void stop() throws Exception {
         if (cluster != null) {
             cluster.close();
         }
     }
 
     /** examples → trainer (placed as the forecasting job places it) → discard. */
-    private JobClient submit(DeviceMode mode, int trainers) throws Exception {
+    private static JobClient submit(DeviceMode mode, int trainers) throws Exception {
         Configuration jobConfig = new Configuration();
         jobConfig.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         jobConfig.set(PipelineOptions.GENERIC_TYPES, false);
         jobConfig.set(DeviceOptions.TRAINER_DEVICE, mode);
+        // The other operators' slot, sized to fit beside the GPU slot on the test TaskManager.
+        jobConfig.set(DeviceOptions.CPU_SLOT_TASK_HEAP, MemorySize.ofMebiBytes(384));
+        jobConfig.set(DeviceOptions.CPU_SLOT_MANAGED_MEMORY, MemorySize.ofMebiBytes(16));
         DeviceSettings devices = DeviceSettings.from(jobConfig);
 
         StreamExecutionEnvironment env = cluster.environment(jobConfig);
@@ -95,6 +94,7 @@ class GpuSlotsITCase {
                         .name("trainer")
                         .setParallelism(trainers);
         devices.trainerSlotSharingGroup().ifPresent(trainer::slotSharingGroup);
+        devices.cpuSlotSharingGroup().ifPresent(env::registerSlotSharingGroup);
         trainer.sinkTo(new DiscardingSink<>()).setParallelism(trainers);
         return env.executeAsync("trainer on " + mode);
     }

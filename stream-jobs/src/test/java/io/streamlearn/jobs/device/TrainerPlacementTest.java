@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.flink.api.common.resources.ExternalResource;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.runtime.clusterframework.types.ResourceProfile;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
@@ -55,6 +56,13 @@ class TrainerPlacementTest {
                 slot.getExtendedResources().get(DeviceChoice.GPU_RESOURCE));
         assertEquals(1.0, slot.getCpuCores().getValue().doubleValue());
 
+        // The other group has a size too, without a GPU: sizeless, it could take the GPU slot.
+        ResourceProfile cpuSlot =
+                graph.getSlotSharingGroupResource(DeviceSettings.DEFAULT_GROUP).orElseThrow();
+        assertEquals(Map.of(), cpuSlot.getExtendedResources());
+        assertEquals(1.0, cpuSlot.getCpuCores().getValue().doubleValue());
+        assertEquals(MemorySize.ofMebiBytes(128), cpuSlot.getManagedMemory());
+
         // Every operator of the group runs once, so the job asks for exactly one GPU slot.
         for (StreamNode node : graph.getStreamNodes()) {
             if (DeviceSettings.TRAINER_GPU_GROUP.equals(node.getSlotSharingGroup())) {
@@ -70,6 +78,9 @@ class TrainerPlacementTest {
             assertTrue(
                     groups(graph).values().stream().allMatch("default"::equals),
                     mode + ": " + groups(graph));
+            assertTrue(
+                    graph.getSlotSharingGroupResource(DeviceSettings.DEFAULT_GROUP).isEmpty(),
+                    mode + ": slots of the size the TaskManagers configure");
         }
     }
 
