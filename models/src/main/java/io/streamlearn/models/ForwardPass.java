@@ -13,8 +13,8 @@ import io.streamlearn.models.ModelConfig.Task;
  * bare-loop baseline, which measures what {@link Forecaster}, {@link Recommender} and {@link
  * Reconstructor} add on top of the same computation.
  *
- * <p>The caller owns threading and grad mode: run it under {@link #noGrad()} on a thread set up by
- * {@link #configureCurrentThread()}, with inputs in a scope the caller closes.
+ * <p>The caller owns threading and grad mode: run it under {@link #inferenceMode()} on a thread set
+ * up by {@link #configureCurrentThread()}, with inputs in a scope the caller closes.
  */
 public final class ForwardPass implements AutoCloseable {
 
@@ -74,14 +74,17 @@ public final class ForwardPass implements AutoCloseable {
         TorchRuntime.configureCurrentThread();
     }
 
-    /** Turns grad mode off on this thread until the handle is closed. */
-    public static NoGrad noGrad() {
-        TorchRuntime.GradModeScope scope = TorchRuntime.gradModeOff();
+    /**
+     * Sets the calling thread's grad mode as the inference classes do for this model (off, unless
+     * {@link InferenceKernels} found that kernel wrong on this CPU) until the handle is closed.
+     */
+    public GradMode inferenceMode() {
+        TorchRuntime.GradModeScope scope = TorchRuntime.gradMode(model.gradMode());
         return scope::close;
     }
 
     /** Restores the thread's grad mode when closed. */
-    public interface NoGrad extends AutoCloseable {
+    public interface GradMode extends AutoCloseable {
         @Override
         void close();
     }

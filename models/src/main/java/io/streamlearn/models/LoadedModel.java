@@ -14,9 +14,10 @@ import java.util.function.Function;
  * Forecaster}, {@link Recommender} and {@link Reconstructor} share.
  *
  * <p>The arrays live in this instance's base manager; each call runs in its own sub-manager, closed
- * before it returns, with grad mode off on the calling thread and the thread's intra-op threads set
- * once, so memory stays flat and calls from several threads at once are safe. {@link #close()} must
- * not race with a call.
+ * before it returns, with grad mode off on the calling thread (on where {@link InferenceKernels}
+ * finds the grad-mode-off kernel wrong on this CPU) and the thread's intra-op threads set once, so
+ * memory stays flat and calls from several threads at once are safe. {@link #close()} must not race
+ * with a call.
  */
 final class LoadedModel implements AutoCloseable {
 
@@ -27,6 +28,7 @@ final class LoadedModel implements AutoCloseable {
     final ItemVocabulary vocabulary;
     private final NDManager manager;
     private final NDArray[] params;
+    private final boolean gradMode;
     private volatile boolean closed;
 
     LoadedModel(ModelState state, Device device, Task task, String role) {
@@ -45,22 +47,34 @@ final class LoadedModel implements AutoCloseable {
         this.manager = TorchRuntime.newBaseManager(device);
         try {
             this.params = network.createParameters(manager, state.weightsView());
+            this.gradMode = InferenceKernels.needsGradMode(network, params, manager);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
     }
 
-    /** Runs native work in a fresh scope with grad mode off; the scope closes before returning. */
+    /**
+     * Runs native work in a fresh scope under {@link #gradMode()}; the scope closes before
+     * returning.
+     */
     <T> T run(Function<NDManager, T> body) {
         if (closed) {
             throw new IllegalStateException("model version " + version + " is closed");
         }
         TorchRuntime.configureCurrentThread();
-        try (TorchRuntime.GradModeScope noGrad = TorchRuntime.gradModeOff();
+        try (TorchRuntime.GradModeScope mode = TorchRuntime.gradMode(gradMode);
                 NDManager scope = manager.newSubManager()) {
             return body.apply(scope);
         }
+    }
+
+    /**
+     * The grad mode inference runs under: off, unless the kernel that selects computes something
+     * other than training's on this CPU ({@link InferenceKernels}).
+     */
+    boolean gradMode() {
+        return gradMode;
     }
 
     /** A sub-manager of this model's manager, on its device, for a caller's own arrays. */

@@ -252,10 +252,12 @@ public final class OnlineLearner implements AutoCloseable {
             return Float.NaN;
         }
         TorchRuntime.configureCurrentThread();
-        try (TorchRuntime.GradModeScope noGrad = TorchRuntime.gradModeOff();
-                NDManager scope = manager.newSubManager()) {
+        try (NDManager scope = manager.newSubManager()) {
             NDArray[] params = examples.parameters(scope, weights);
-            return loss(scope, params, examples, false).getFloat();
+            boolean gradMode = InferenceKernels.needsGradMode(network, params, scope);
+            try (TorchRuntime.GradModeScope mode = TorchRuntime.gradMode(gradMode)) {
+                return loss(scope, params, examples, false).getFloat();
+            }
         }
     }
 

@@ -13,7 +13,7 @@ import ai.djl.pytorch.jni.JniUtils;
  * off and applies {@code ai.djl.pytorch.num_threads} once, on the thread that loads the engine; any
  * other thread (a Flink task thread, a test's executor) starts with grad mode on and the OpenMP
  * default thread count (batch-32 inference measured 12-15 % slower). Callers run {@link
- * #configureCurrentThread()} before native work and {@link #gradModeOff()} around inference.
+ * #configureCurrentThread()} before native work and {@link #gradMode(boolean)} around inference.
  */
 final class TorchRuntime {
 
@@ -90,30 +90,35 @@ final class TorchRuntime {
     }
 
     /**
-     * Turns grad mode off on this thread until the returned handle is closed, which restores it.
+     * Sets this thread's grad mode until the returned handle is closed, which restores it.
+     * Inference runs with it off, except where {@link InferenceKernels} finds that the kernel this
+     * selects computes something other than training's.
      *
+     * @param enabled the grad mode to set
      * @return the handle
      */
-    static GradModeScope gradModeOff() {
+    static GradModeScope gradMode(boolean enabled) {
         boolean previous = JniUtils.isGradMode();
-        if (previous) {
-            JniUtils.setGradMode(false);
+        if (previous != enabled) {
+            JniUtils.setGradMode(enabled);
         }
-        return new GradModeScope(previous);
+        return new GradModeScope(previous, enabled);
     }
 
-    /** Restores the grad mode a thread had before {@link #gradModeOff()}. */
+    /** Restores the grad mode a thread had before {@link #gradMode(boolean)}. */
     static final class GradModeScope implements AutoCloseable {
         private final boolean previous;
+        private final boolean set;
 
-        private GradModeScope(boolean previous) {
+        private GradModeScope(boolean previous, boolean set) {
             this.previous = previous;
+            this.set = set;
         }
 
         @Override
         public void close() {
-            if (previous) {
-                JniUtils.setGradMode(true);
+            if (previous != set) {
+                JniUtils.setGradMode(previous);
             }
         }
     }

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * Injected anomalies score above ordinary points (ROC AUC at least 0.9) for both anomaly scores:
  * the surprise of the Gaussian head of a forecaster, and the reconstruction error of the LSTM
  * autoencoder. Both models learn online from series that hold anomalies, as they would in a stream,
- * and are scored on series they have not seen.
+ * and are scored on series they have not seen. Each seed draws its own series, model initialisation
+ * and training order; the AUCs measured lie between 0.96 and 1.0, so the bound leaves a margin of
+ * at least 0.06.
  */
 class AnomalyScoresTest {
 
@@ -26,23 +28,30 @@ class AnomalyScoresTest {
     private static final int WINDOW = 16;
     private static final int LENGTH = 400;
     private static final int START = SineSeries.WARM_UP + WINDOW;
+    private static final double MIN_AUC = 0.9;
 
-    private static SineSeries training;
-    private static SineSeries fresh;
-
-    /** Spikes of 0.3 to 0.8 amplitudes on 1.5 % of points. */
-    @BeforeAll
-    static void series() {
-        training = new SineSeries(31L, 12, LENGTH, 0.015, START);
-        fresh = new SineSeries(32L, 8, LENGTH, 0.015, START);
+    /** Training series: 12, with spikes of 0.3 to 0.8 amplitudes on 1.5 % of points. */
+    private static SineSeries training(long seed) {
+        return new SineSeries(1000 * seed + 31, 12, LENGTH, 0.015, START);
     }
 
-    @Test
-    void gaussianSurpriseRanksAnomaliesHigh() {
+    /** Series the model has not seen: 8, spiked as the training series. */
+    private static SineSeries fresh(long seed) {
+        return new SineSeries(1000 * seed + 32, 8, LENGTH, 0.015, START);
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 4, 5})
+    void gaussianSurpriseRanksAnomaliesHigh(long seed) {
         ModelConfig config =
-                ModelConfig.builder().setFamily(Family.LSTM).setWindow(WINDOW).optSeed(1L).build();
+                ModelConfig.builder()
+                        .setFamily(Family.LSTM)
+                        .setWindow(WINDOW)
+                        .optSeed(seed)
+                        .build();
+        SineSeries fresh = fresh(seed);
         try (OnlineLearner learner = new OnlineLearner(config)) {
-            train(learner, false);
+            train(learner, training(seed), seed, false);
             List<Double> scores = new ArrayList<>();
             List<Boolean> labels = new ArrayList<>();
             try (Forecaster forecaster = Forecaster.create(learner.snapshot())) {
@@ -57,23 +66,29 @@ class AnomalyScoresTest {
                 }
             }
             double auc = auc(scores, labels);
-            LOG.info("Gaussian surprise: ROC AUC {} over {} points", auc, scores.size());
-            assertTrue(auc >= 0.9, "AUC " + auc);
+            LOG.info(
+                    "Gaussian surprise, seed {}: ROC AUC {} over {} points",
+                    seed,
+                    auc,
+                    scores.size());
+            assertTrue(auc >= MIN_AUC, "seed " + seed + ": AUC " + auc);
         }
     }
 
-    @Test
-    void autoencoderErrorRanksAnomaliesHigh() {
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 4, 5})
+    void autoencoderErrorRanksAnomaliesHigh(long seed) {
         ModelConfig config =
                 ModelConfig.builder()
                         .setTask(Task.RECONSTRUCTION)
                         .setFamily(Family.LSTM_AUTOENCODER)
                         .setWindow(WINDOW)
                         .optHiddenSize(16)
-                        .optSeed(1L)
+                        .optSeed(seed)
                         .build();
+        SineSeries fresh = fresh(seed);
         try (OnlineLearner learner = new OnlineLearner(config)) {
-            train(learner, true);
+            train(learner, training(seed), seed, true);
             List<Double> scores = new ArrayList<>();
             List<Boolean> labels = new ArrayList<>();
             try (Reconstructor reconstructor = Reconstructor.create(learner.snapshot())) {
@@ -88,13 +103,17 @@ class AnomalyScoresTest {
             }
             double auc = auc(scores, labels);
             LOG.info(
-                    "Autoencoder newest-step error: ROC AUC {} over {} points", auc, scores.size());
-            assertTrue(auc >= 0.9, "AUC " + auc);
+                    "Autoencoder newest-step error, seed {}: ROC AUC {} over {} points",
+                    seed,
+                    auc,
+                    scores.size());
+            assertTrue(auc >= MIN_AUC, "seed " + seed + ": AUC " + auc);
         }
     }
 
-    private static void train(OnlineLearner learner, boolean reconstruction) {
-        Random random = new Random(7L);
+    private static void train(
+            OnlineLearner learner, SineSeries training, long seed, boolean reconstruction) {
+        Random random = new Random(7L + seed);
         for (int step = 0; step < 300; step++) {
             float[][] windows = new float[32][];
             float[][] targets = new float[32][1];

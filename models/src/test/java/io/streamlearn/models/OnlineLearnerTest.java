@@ -195,10 +195,12 @@ class OnlineLearnerTest {
             ModelState before = learner.snapshot();
             float evaluated = learner.evaluate(batches.get(1));
             assertEquals(before, learner.snapshot(), "evaluate changes nothing");
+            // Evaluate runs the inference kernels and train the training ones: where the CPU's
+            // inference kernel is right (InferenceKernels) they still differ by rounding.
             assertEquals(
                     evaluated,
                     learner.train(batches.get(1)),
-                    1e-6f,
+                    1e-5f * Math.abs(evaluated),
                     "train's loss is before its step");
             assertTrue(learner.evaluate(batches.get(1)) < evaluated, "the step lowered the loss");
         }

@@ -266,7 +266,7 @@ public final class ModelBenchmark {
             Runnable bare =
                     () -> {
                         ForwardPass.configureCurrentThread();
-                        try (ForwardPass.NoGrad noGrad = ForwardPass.noGrad();
+                        try (ForwardPass.GradMode mode = pass.inferenceMode();
                                 NDManager scope = pass.newScope()) {
                             NDArray x = scope.create(input.rewind(), shape, DataType.FLOAT32);
                             pass.forward(x).get(0).toFloatArray();
