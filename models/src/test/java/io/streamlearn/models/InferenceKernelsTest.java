@@ -29,12 +29,7 @@ class InferenceKernelsTest {
     @ParameterizedTest(name = "hidden {0}")
     @ValueSource(ints = {8, 16, 32, 48})
     void forecasterMatchesTheTrainingKernel(int hidden) {
-        ModelConfig config =
-                ModelConfig.builder()
-                        .setFamily(Family.LSTM)
-                        .setWindow(WINDOW)
-                        .optHiddenSize(hidden)
-                        .build();
+        ModelConfig config = config(Task.NEXT_VALUE, Family.LSTM, hidden);
         SineSeries series = new SineSeries(hidden, 4, 200);
         try (OnlineLearner learner = new OnlineLearner(config)) {
             // Steps move the mean head off zero, so that the forecast depends on the LSTM.
@@ -56,13 +51,7 @@ class InferenceKernelsTest {
     @ParameterizedTest(name = "hidden {0}")
     @ValueSource(ints = {8, 16, 32, 48})
     void reconstructorMatchesTheTrainingKernel(int hidden) {
-        ModelConfig config =
-                ModelConfig.builder()
-                        .setTask(Task.RECONSTRUCTION)
-                        .setFamily(Family.LSTM_AUTOENCODER)
-                        .setWindow(WINDOW)
-                        .optHiddenSize(hidden)
-                        .build();
+        ModelConfig config = config(Task.RECONSTRUCTION, Family.LSTM_AUTOENCODER, hidden);
         SineSeries series = new SineSeries(hidden, 4, 200);
         try (OnlineLearner learner = new OnlineLearner(config)) {
             learner.train(series.next(16, WINDOW).reconstruction());
@@ -82,6 +71,15 @@ class InferenceKernelsTest {
                 }
             }
         }
+    }
+
+    private static ModelConfig config(Task task, Family family, int hidden) {
+        return ModelConfig.builder()
+                .setTask(task)
+                .setFamily(family)
+                .setWindow(WINDOW)
+                .optHiddenSize(hidden)
+                .build();
     }
 
     /** The network run as training runs it: grad mode on. Forecast means, or reconstructions. */
