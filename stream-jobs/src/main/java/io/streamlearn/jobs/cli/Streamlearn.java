@@ -27,7 +27,8 @@ import org.apache.flink.util.TimeUtils;
  * (and any Flink) keys.
  */
 public final class Streamlearn {
-    private static final String USAGE =
+    /** What {@code --help} prints: every command {@link #main} takes. */
+    static final String USAGE =
             String.join(
                     "\n",
                     "usage: streamlearn <command> [options]",
@@ -41,8 +42,13 @@ public final class Streamlearn {
                             + " progress; --model, --recommender:",
                     "        rnn, gru, lstm, attention or mlp",
                     "  run --config <file.properties> [--<key> <value> ...]",
-                    "        the forecasting job against your Kafka; keys are listed in"
-                            + " docs/configuration.md",
+                    "        the job against your Kafka (streamlearn.model.task picks metrics or"
+                            + " interactions);",
+                    "        keys are listed in docs/configuration.md",
+                    "  feed recommendations|alerts --config <file.properties>",
+                    "        the Kafka Streams feed app over the job's output: GET"
+                            + " /users/{id}/recommendations",
+                    "        or GET /series/{id}/alerts (keys in docs/configuration.md)",
                     "  models list|show|rollback --bootstrap-servers <host:port> [--topic models]"
                             + " [--path <dir>] [--version N] [--commands-topic model-commands]",
                     "        the model store's versions; show one (verified); serve one again",
