@@ -100,8 +100,10 @@ public final class StreamlearnOptions {
                     .intType()
                     .defaultValue(10_000)
                     .withDescription(
-                            "Next-item models: rows of the item vocabulary; beyond it the least"
-                                    + " recently seen item gives its row to a new one.");
+                            "Next-item models: rows of the item vocabulary, row 0 included,"
+                                    + " which is reserved (padding, unknown items): capacity - 1"
+                                    + " items fit at once; beyond them the least recently seen"
+                                    + " item gives its row to a new one.");
 
     public static final ConfigOption<Integer> FEATURES =
             ConfigOptions.key("streamlearn.model.features")
@@ -207,18 +209,21 @@ public final class StreamlearnOptions {
                     .intType()
                     .defaultValue(0)
                     .withDescription(
-                            "Recurrent families: one-step updates of a series' hidden state"
-                                    + " between recomputations from its window; 0 recomputes at"
-                                    + " every event (docs/recurrent-state.md: worth raising for"
-                                    + " windows of 50 and more).");
+                            "Metrics job, recurrent families: one-step updates of a series'"
+                                    + " hidden state between recomputations from its window; 0"
+                                    + " recomputes at every event (docs/recurrent-state.md: worth"
+                                    + " raising for windows of 50 and more). The recommendation"
+                                    + " job does not read it: it recomputes each user's state"
+                                    + " from the window at every event.");
 
     public static final ConfigOption<Boolean> RECOMPUTE_ON_NEW_MODEL =
             ConfigOptions.key("streamlearn.predictor.recompute-on-new-model")
                     .booleanType()
                     .defaultValue(false)
                     .withDescription(
-                            "Recurrent families: also recompute a series' hidden state when the"
-                                    + " model version changes.");
+                            "Metrics job, recurrent families: also recompute a series' hidden"
+                                    + " state when the model version changes. The recommendation"
+                                    + " job does not read it.");
 
     public static final ConfigOption<Long> SEED =
             ConfigOptions.key("streamlearn.model.seed")
