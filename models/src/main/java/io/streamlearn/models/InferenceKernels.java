@@ -20,13 +20,15 @@ import org.slf4j.LoggerFactory;
  * On an AMD EPYC with AVX-512 (Zen 5) the inference kernel returned outputs off by 1e-2 to 1e-1 for
  * hidden sizes 8, 16 and 48 (24, 32 and 64 agreed; with {@code ONEDNN_MAX_CPU_ISA=AVX2} all
  * agreed): a 16-wide LSTM autoencoder that had learned its series well ranked anomalies at ROC AUC
- * 0.40 instead of 0.99. GRU and Elman RNN do not use that kernel and always agree.
+ * 0.40 instead of 0.99. GRU and Elman RNN do not use that kernel (they agreed in every case tried).
  *
  * <p>So, once per process, network shape and device, {@link #needsGradMode} runs an LSTM network
  * both ways on a fixed input with the model's weights. Where the outputs disagree beyond rounding,
  * inference keeps grad mode on: no parameter requires a gradient there, so no graph is recorded,
- * and the only cost is speed (PyTorch's own LSTM loop took 1.4 to 5 times as long at batch 32, in a
- * rough measurement on a loaded 2-core machine). A warning names the shape once.
+ * and the only cost is speed: PyTorch's own LSTM loop instead of the fused kernel. On the loaded
+ * 2-core build machine the ratio could not be measured reliably (medians from 0.8 to 4.4 times the
+ * fused kernel's time at batch 1 and 32, hidden 16 to 64); {@code streamlearn bench} on a quiet
+ * machine measures it. A warning names the shape once.
  */
 final class InferenceKernels {
 
