@@ -5,15 +5,15 @@ import java.io.InputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
-import org.apache.avro.message.BadHeaderException;
-import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.io.DatumReader;
 import org.apache.avro.message.BinaryMessageEncoder;
-import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -22,7 +22,7 @@ import org.apache.avro.specific.SpecificRecord;
  *
  * <p>The fingerprint lets a reader resolve records written with an earlier version of a schema:
  * every previous version of a type is kept under {@code history/} on the classpath and registered
- * with the decoder, so old records stay readable after the schema evolves.
+ * as a reader of its fingerprint, so old records stay readable after the schema evolves.
  *
  * <p>Serializable so Flink functions can carry it; the codec itself is built lazily per JVM.
  */
@@ -39,7 +39,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serializable {
 
     private final Class<T> type;
     private transient BinaryMessageEncoder<T> encoder;
-    private transient BinaryMessageDecoder<T> decoder;
+    private transient Map<Long, DatumReader<T>> readers;
 
     private AvroSerde(Class<T> type) {
         this.type = type;
@@ -62,37 +62,14 @@ public final class AvroSerde<T extends SpecificRecord> implements Serializable {
     }
 
     /**
-     * Decodes one record.
+     * Decodes one record, strictly ({@link RecordBytes}): bytes left over, or a length the bytes
+     * cannot hold, make the record invalid.
      *
      * @throws InvalidRecordException with a reason a person can act on, when the bytes are not a
      *     single-object encoded record of a known version of this type
      */
     public T decode(byte[] bytes) {
-        if (bytes == null) {
-            throw new InvalidRecordException(
-                    "record value is null (tombstone), expected " + type.getSimpleName());
-        }
-        try {
-            return decoder().decode(bytes);
-        } catch (BadHeaderException e) {
-            throw new InvalidRecordException(
-                    "not Avro single-object encoding ("
-                            + e.getMessage()
-                            + "), expected "
-                            + type.getSimpleName());
-        } catch (MissingSchemaException e) {
-            throw new InvalidRecordException(
-                    "written with a schema unknown to this job ("
-                            + e.getMessage()
-                            + "), expected a version of "
-                            + type.getSimpleName());
-        } catch (IOException
-                | AvroRuntimeException
-                | ClassCastException
-                | IndexOutOfBoundsException e) {
-            throw new InvalidRecordException(
-                    "corrupt or truncated " + type.getSimpleName() + " body: " + e);
-        }
+        return RecordBytes.readSingleObject(readers(), bytes, type.getSimpleName());
     }
 
     private BinaryMessageEncoder<T> encoder() {
@@ -102,16 +79,24 @@ public final class AvroSerde<T extends SpecificRecord> implements Serializable {
         return encoder;
     }
 
-    private BinaryMessageDecoder<T> decoder() {
-        if (decoder == null) {
-            BinaryMessageDecoder<T> d =
-                    new BinaryMessageDecoder<>(SpecificData.getForClass(type), schema());
+    /** A reader per known writer schema (this version and the earlier ones), by fingerprint. */
+    private Map<Long, DatumReader<T>> readers() {
+        if (readers == null) {
+            Map<Long, DatumReader<T>> byFingerprint = new HashMap<>();
+            SpecificData model = SpecificData.getForClass(type);
+            Schema current = schema();
+            byFingerprint.put(
+                    SchemaNormalization.parsingFingerprint64(current),
+                    new SpecificDatumReader<>(current, current, model));
             for (String file : HISTORY.getOrDefault(type.getSimpleName(), List.of())) {
-                d.addSchema(previousSchema(file));
+                Schema writer = previousSchema(file);
+                byFingerprint.put(
+                        SchemaNormalization.parsingFingerprint64(writer),
+                        new SpecificDatumReader<>(writer, current, model));
             }
-            decoder = d;
+            readers = Map.copyOf(byFingerprint);
         }
-        return decoder;
+        return readers;
     }
 
     private Schema schema() {

@@ -136,6 +136,32 @@ class AvroSerdeTest {
     }
 
     @Test
+    void refusesWhatTheBytesCannotHoldAndBytesLeftOver() {
+        byte[] good =
+                metrics.encode(
+                        MetricEvent.newBuilder()
+                                .setSeriesId("s")
+                                .setEventTime(Instant.EPOCH)
+                                .setValues(List.of(1.0))
+                                .build());
+        // The header, "s", time 0, then an array said to hold 2^30 doubles: Avro's own decoder
+        // allocates it first (8 GiB) and the JVM dies of OutOfMemoryError.
+        byte[] huge = Arrays.copyOf(good, 10 + 2 + 1 + 5 + 8);
+        byte[] count = {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x08};
+        System.arraycopy(count, 0, huge, 13, count.length);
+        InvalidRecordException tooMany =
+                assertThrows(InvalidRecordException.class, () -> metrics.decode(huge));
+        assertTrue(
+                tooMany.getMessage().contains("an array of 1073741824 items declared"),
+                tooMany.getMessage());
+
+        byte[] longer = Arrays.copyOf(good, good.length + 3);
+        InvalidRecordException leftOver =
+                assertThrows(InvalidRecordException.class, () -> metrics.decode(longer));
+        assertTrue(leftOver.getMessage().startsWith("3 bytes left"), leftOver.getMessage());
+    }
+
+    @Test
     void defaultsAreNullForOptionalPredictionFields() {
         Prediction p =
                 Prediction.newBuilder()

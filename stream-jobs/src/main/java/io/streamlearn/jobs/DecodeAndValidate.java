@@ -1,6 +1,7 @@
 package io.streamlearn.jobs;
 
 import io.streamlearn.jobs.input.EventDecoder;
+import io.streamlearn.jobs.input.EventTimes;
 import io.streamlearn.jobs.input.InteractionDecoder;
 import io.streamlearn.schemas.DeadLetter;
 import io.streamlearn.schemas.InteractionEvent;
@@ -20,12 +21,21 @@ import org.apache.flink.util.OutputTag;
  * Decodes Kafka records into events ({@link MetricEvent}s or {@link InteractionEvent}s) and checks
  * them. A record that cannot be decoded or fails a check never stops the job: it leaves on the
  * {@link #DEAD_LETTERS} side output with the reason and its original bytes, and is counted in the
- * {@code deadLetters} metric.
+ * {@code deadLetters} metric. Event times must lie in years 0001 to 9999 ({@link EventTimes}).
  */
 public class DecodeAndValidate<T> extends ProcessFunction<RawRecord, T> {
     private static final long serialVersionUID = 2L;
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+
+    /** How the reason of a record that failed the decoder unexpectedly (a bug) starts. */
+    public static final String UNEXPECTED = "decoder failed unexpectedly: ";
+
+    /**
+     * The longest reason a dead letter carries: a reason quotes the record at most in part, so that
+     * the dead letter (reason and original bytes) fits where the record came from.
+     */
+    public static final int MAX_REASON = 1_000;
 
     /** Decodes and checks one record. */
     public interface Reader<T> extends Serializable {
@@ -57,18 +67,31 @@ public class DecodeAndValidate<T> extends ProcessFunction<RawRecord, T> {
 
     @Override
     public void processElement(RawRecord raw, Context ctx, Collector<T> out) {
+        T event;
         try {
-            out.collect(reader.read(raw.value));
+            event = reader.read(raw.value);
         } catch (InvalidRecordException e) {
             deadLetters.inc();
             ctx.output(DEAD_LETTERS, deadLetter(raw, e.getMessage()));
+            return;
+        } catch (RuntimeException e) {
+            // A decoder bug must not stop the job on one record either; the reason names it as
+            // such, so it is found (the decoder fuzz tests fail on it) rather than read as input.
+            deadLetters.inc();
+            ctx.output(DEAD_LETTERS, deadLetter(raw, UNEXPECTED + e));
+            return;
         }
+        out.collect(event);
     }
 
     /** Returns why a metric event cannot be used, naming the field, or null when it is fine. */
     static String problemWith(MetricEvent event, int features) {
         if (event.getSeriesId() == null || event.getSeriesId().isBlank()) {
             return "field seriesId is missing or empty";
+        }
+        String time = EventTimes.problem("eventTime", event.getEventTime());
+        if (time != null) {
+            return time;
         }
         List<Double> values = event.getValues();
         if (values.size() != features) {
@@ -95,6 +118,10 @@ public class DecodeAndValidate<T> extends ProcessFunction<RawRecord, T> {
         if (event.getItemId() == null || event.getItemId().isBlank()) {
             return "field itemId is missing or empty";
         }
+        String time = EventTimes.problem("eventTime", event.getEventTime());
+        if (time != null) {
+            return time;
+        }
         return null;
     }
 
@@ -103,7 +130,12 @@ public class DecodeAndValidate<T> extends ProcessFunction<RawRecord, T> {
                 .setSourceTopic(raw.topic)
                 .setPartition(raw.partition)
                 .setOffset(raw.offset)
-                .setReason(reason)
+                .setReason(
+                        reason == null
+                                ? "no reason given"
+                                : reason.length() <= MAX_REASON
+                                        ? reason
+                                        : reason.substring(0, MAX_REASON - 20) + "... (cut)")
                 .setKey(raw.key == null ? null : ByteBuffer.wrap(raw.key))
                 .setPayload(raw.value == null ? null : ByteBuffer.wrap(raw.value))
                 .setReceivedAt(Instant.ofEpochMilli(raw.timestamp))

@@ -1,6 +1,7 @@
 package io.streamlearn.jobs.input;
 
 import io.streamlearn.schemas.InvalidRecordException;
+import io.streamlearn.schemas.RecordBytes;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -11,17 +12,15 @@ import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.avro.LogicalType;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericEnumSymbol;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.message.BadHeaderException;
-import org.apache.avro.message.BinaryMessageDecoder;
-import org.apache.avro.message.MissingSchemaException;
 import org.apache.flink.configuration.Configuration;
 
 /**
@@ -47,8 +46,11 @@ final class UserSchema implements Serializable {
     private final HashMap<String, Long> timeUnits = new HashMap<>();
 
     private transient Schema schema;
-    private transient BinaryMessageDecoder<GenericRecord> singleObject;
-    private transient GenericDatumReader<GenericRecord> binary;
+
+    /** The reader of records of this schema, by the schema's fingerprint (the only one known). */
+    private transient Map<Long, GenericDatumReader<GenericRecord>> readers;
+
+    private transient String expected;
 
     private UserSchema(String json, boolean plainBinary) {
         this.json = json;
@@ -167,31 +169,22 @@ final class UserSchema implements Serializable {
         return schema.getTypes().stream().filter(s -> s.getType() != Schema.Type.NULL).toList();
     }
 
-    /** Reads one record's bytes in the configured encoding. */
+    /**
+     * Reads one record's bytes in the configured encoding, strictly ({@link RecordBytes}): with
+     * plain binary there is no fingerprint, so bytes left over are the one sign that a record was
+     * written with another schema.
+     */
     GenericRecord read(byte[] bytes) {
-        if (bytes == null) {
-            throw new InvalidRecordException("record value is null (tombstone)");
+        if (readers == null) {
+            GenericDatumReader<GenericRecord> reader =
+                    new GenericDatumReader<>(schema(), schema(), GenericData.get());
+            readers = Map.of(SchemaNormalization.parsingFingerprint64(schema()), reader);
+            expected = schema().getName() + " (" + InputOptions.SCHEMA_FILE.key() + ")";
         }
-        try {
-            if (plainBinary) {
-                if (binary == null) {
-                    binary = new GenericDatumReader<>(schema());
-                }
-                return binary.read(null, DecoderFactory.get().binaryDecoder(bytes, null));
-            }
-            if (singleObject == null) {
-                singleObject = new BinaryMessageDecoder<>(GenericData.get(), schema());
-            }
-            return singleObject.decode(bytes);
-        } catch (BadHeaderException e) {
-            throw new InvalidRecordException(
-                    "not Avro single-object encoding (" + e.getMessage() + ")");
-        } catch (MissingSchemaException e) {
-            throw new InvalidRecordException(
-                    "written with a schema unknown to this job (" + e.getMessage() + ")");
-        } catch (IOException | RuntimeException e) {
-            throw new InvalidRecordException("corrupt or truncated record: " + e);
+        if (plainBinary) {
+            return RecordBytes.readBinary(readers.values().iterator().next(), bytes, expected);
         }
+        return RecordBytes.readSingleObject(readers, bytes, expected);
     }
 
     /** The value at {@code path}; null when it, or a record on the way, is null. */
@@ -236,28 +229,43 @@ final class UserSchema implements Serializable {
         if (value == null) {
             throw new InvalidRecordException("field " + path + " is missing");
         }
+        Instant time;
         if (value instanceof Long units) {
             long nanosPerUnit = timeUnits.getOrDefault(path, 1_000_000L);
             long perSecond = 1_000_000_000L / nanosPerUnit;
-            return Instant.ofEpochSecond(
-                    Math.floorDiv(units, perSecond),
-                    Math.floorMod(units, perSecond) * nanosPerUnit);
-        }
-        if (!(value instanceof CharSequence)) {
+            time =
+                    Instant.ofEpochSecond(
+                            Math.floorDiv(units, perSecond),
+                            Math.floorMod(units, perSecond) * nanosPerUnit);
+        } else if (value instanceof CharSequence text) {
+            try {
+                time = Instant.parse(text);
+            } catch (DateTimeParseException e) {
+                throw new InvalidRecordException(
+                        "field " + path + " is " + describe(value) + ", not an ISO-8601 instant");
+            }
+        } else {
             throw new InvalidRecordException(
                     "field " + path + " is " + describe(value) + ", expected a time");
         }
-        try {
-            return Instant.parse(value.toString());
-        } catch (DateTimeParseException e) {
-            throw new InvalidRecordException(
-                    "field " + path + " is '" + value + "', not an ISO-8601 instant");
+        String problem = EventTimes.problem(path, time);
+        if (problem != null) {
+            throw new InvalidRecordException(problem);
         }
+        return time;
     }
 
-    /** A value and its Java type, for a message. */
+    /** The most of a value a reason quotes: a reason must stay short whatever the record holds. */
+    static final int QUOTED = 100;
+
+    /** A value (its start, where it is long) and its Java type, for a message. */
     static String describe(Object value) {
-        return "'" + value + "' (" + value.getClass().getSimpleName() + ")";
+        String text = value.toString();
+        String quoted =
+                text.length() <= QUOTED
+                        ? text
+                        : text.substring(0, QUOTED) + "... (" + text.length() + " characters)";
+        return "'" + quoted + "' (" + value.getClass().getSimpleName() + ")";
     }
 
     private Schema schema() {

@@ -49,6 +49,8 @@ public final class AnomalyReplay {
                 series.size(),
                 rows.size(),
                 input);
+        RejectedRow.report(
+                series.stream().flatMap(s -> s.rejected().stream()).toList(), output, out);
 
         // Each series' scores arrive in its time order: the job keeps each series' order.
         Map<String, List<Double>> scores = new HashMap<>();

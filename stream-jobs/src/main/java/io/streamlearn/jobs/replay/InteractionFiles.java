@@ -1,19 +1,19 @@
 package io.streamlearn.jobs.replay;
 
+import io.streamlearn.jobs.input.EventTimes;
 import io.streamlearn.schemas.InteractionEvent;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,10 +26,12 @@ import java.util.regex.Pattern;
  * The history {@code replay recommend} reads: a delimited text file, one interaction per line, with
  * columns for user, item and timestamp (named in a header or by 0-based index; other columns are
  * ignored). A cell may be quoted with {@code "} ({@code ""} inside stands for one {@code "}); a
- * quoted cell may not span lines. Blank lines are skipped; every other problem stops the read with
- * the file, line and column named.
+ * quoted cell may not span lines. Blank lines are skipped. A row that cannot be read is left out
+ * and reported with its line and reason ({@link #history}); a file that cannot be used (no header
+ * column of that name, nothing readable) stops the read.
  *
- * <p>The timestamp format is decided once, from the first data row, and every row must have it:
+ * <p>The timestamp format is decided once, from the first row that can be read, and every row must
+ * have it:
  *
  * <ul>
  *   <li>a number (digits, optionally a fraction): epoch seconds if below 10<sup>11</sup> (before
@@ -109,71 +111,136 @@ public final class InteractionFiles {
         }
     }
 
-    /** Reads a file's interactions, in time order (stable for ties). */
+    /**
+     * What {@link #history} read.
+     *
+     * @param interactions the interactions, in time order (stable for ties)
+     * @param rejected the rows that could not be read, in file order
+     */
+    public record History(List<Interaction> interactions, List<RejectedRow> rejected) {}
+
+    /**
+     * Reads a file's interactions, in time order (stable for ties), strictly: the first row that
+     * cannot be read stops the read, with the file, the line and the reason.
+     */
     public static List<Interaction> read(Path file, Options options) throws IOException {
+        History history = history(file, options);
+        if (!history.rejected().isEmpty()) {
+            throw new IllegalArgumentException(history.rejected().get(0).toString());
+        }
+        return history.interactions();
+    }
+
+    /**
+     * Reads a file's interactions, in time order (stable for ties), and the rows it could not read
+     * (a short row, an empty user or item, a timestamp of another form or out of range, an unclosed
+     * quote, a line that is not UTF-8 or longer than {@link TextLines#MAX_LINE} bytes).
+     *
+     * @throws IllegalArgumentException when the file itself cannot be used: missing, empty, a
+     *     header that cannot be read or lacks a named column, or no row that can be read
+     */
+    public static History history(Path file, Options options) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("--input " + file + " is not a file");
         }
         List<Interaction> interactions = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        List<RejectedRow> rejected = new ArrayList<>();
+        try (TextLines lines = new TextLines(file)) {
             Columns columns = null;
-            TimeFormat format = null;
-            long formatLine = 0;
-            long lineNumber = 0;
-            String line;
-            while ((line = in.readLine()) != null) {
-                lineNumber++;
-                if (lineNumber == 1 && line.startsWith("\uFEFF")) {
+            TimeFormat[] format = {null};
+            long[] formatLine = {0};
+            TextLines.Line next;
+            while ((next = lines.next()) != null) {
+                long lineNumber = next.number();
+                String where = file + ":" + lineNumber;
+                String line = next.text();
+                if (line != null && lineNumber == 1 && line.startsWith("\uFEFF")) {
                     line = line.substring(1);
                 }
-                if (line.isBlank()) {
+                if (line != null && line.isBlank()) {
                     continue;
                 }
-                String where = file + ":" + lineNumber;
-                List<String> cells = split(line, options.delimiter(), where);
-                if (columns == null) {
-                    columns =
-                            new Columns(
-                                    options,
-                                    options.header()
-                                            ? cells.stream().map(String::trim).toList()
-                                            : null,
-                                    where);
-                    if (options.header()) {
-                        continue;
+                if (columns == null && options.header()) {
+                    if (line == null) {
+                        throw new IllegalArgumentException(
+                                where + ": cannot read the header: " + next.problem());
                     }
+                    List<String> header;
+                    try {
+                        header = split(line, options.delimiter());
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException(
+                                where + ": cannot read the header: " + e.getMessage());
+                    }
+                    columns =
+                            new Columns(options, header.stream().map(String::trim).toList(), where);
+                    continue;
                 }
-                String user = columns.cell(cells, 0, where);
-                String item = columns.cell(cells, 1, where);
-                String time = columns.cell(cells, 2, where);
-                if (format == null) {
-                    format = TimeFormat.of(time);
-                    formatLine = lineNumber;
+                if (columns == null) {
+                    columns = new Columns(options, null, where);
                 }
-                Instant instant;
                 try {
-                    instant = format.parse(time);
-                } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
-                    throw new IllegalArgumentException(
-                            where
-                                    + ": "
-                                    + columns.describe(2)
-                                    + ": '"
-                                    + time
-                                    + "' is not "
-                                    + format.description
-                                    + (lineNumber == formatLine
-                                            ? ""
-                                            : " (the format of line " + formatLine + ")"));
+                    if (line == null) {
+                        throw new IllegalArgumentException(next.problem());
+                    }
+                    interactions.add(row(line, lineNumber, options, columns, format, formatLine));
+                } catch (IllegalArgumentException e) {
+                    rejected.add(new RejectedRow(file.toString(), lineNumber, e.getMessage()));
                 }
-                interactions.add(new Interaction(user, item, instant, lineNumber));
             }
             if (columns == null) {
                 throw new IllegalArgumentException(file + " is empty");
             }
         }
+        if (interactions.isEmpty() && !rejected.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "--input " + file + ": no row could be read; the first: " + rejected.get(0));
+        }
         interactions.sort(Comparator.comparing(Interaction::time));
-        return interactions;
+        return new History(interactions, rejected);
+    }
+
+    /**
+     * One data row's interaction. The timestamp form is the one of the first row read ({@code
+     * format[0]}, set here on that row).
+     *
+     * @throws IllegalArgumentException saying what is wrong with the row
+     */
+    private static Interaction row(
+            String line,
+            long lineNumber,
+            Options options,
+            Columns columns,
+            TimeFormat[] format,
+            long[] formatLine) {
+        List<String> cells = split(line, options.delimiter());
+        String user = columns.cell(cells, 0);
+        String item = columns.cell(cells, 1);
+        String time = columns.cell(cells, 2);
+        TimeFormat form = format[0] == null ? TimeFormat.of(time) : format[0];
+        Instant instant;
+        try {
+            instant = form.parse(time);
+        } catch (DateTimeException | ArithmeticException | NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    columns.describe(2)
+                            + ": '"
+                            + SeriesFiles.quote(time)
+                            + "' is not "
+                            + form.description
+                            + (format[0] == null || lineNumber == formatLine[0]
+                                    ? ""
+                                    : " (the format of line " + formatLine[0] + ")"));
+        }
+        String range = EventTimes.problem(columns.describe(2), instant);
+        if (range != null) {
+            throw new IllegalArgumentException(range);
+        }
+        if (format[0] == null) {
+            format[0] = form;
+            formatLine[0] = lineNumber;
+        }
+        return new Interaction(user, item, instant, lineNumber);
     }
 
     /** The three columns' indexes, resolved once from the options and the header. */
@@ -229,14 +296,13 @@ public final class InteractionFiles {
             }
         }
 
-        String cell(List<String> cells, int c, String where) {
+        String cell(List<String> cells, int c) {
             if (index[c] >= cells.size()) {
-                throw new IllegalArgumentException(
-                        where + ": " + cells.size() + " cells, no " + describe(c));
+                throw new IllegalArgumentException(cells.size() + " cells, no " + describe(c));
             }
             String value = cells.get(index[c]).trim();
             if (value.isEmpty()) {
-                throw new IllegalArgumentException(where + ": " + describe(c) + " is empty");
+                throw new IllegalArgumentException(describe(c) + " is empty");
             }
             return value;
         }
@@ -300,7 +366,7 @@ public final class InteractionFiles {
     }
 
     /** Splits a line at the delimiter, honouring quoted cells. */
-    static List<String> split(String line, char delimiter, String where) {
+    static List<String> split(String line, char delimiter) {
         List<String> cells = new ArrayList<>();
         StringBuilder cell = new StringBuilder();
         boolean quoted = false;
@@ -326,7 +392,7 @@ public final class InteractionFiles {
             }
         }
         if (quoted) {
-            throw new IllegalArgumentException(where + ": a quoted cell is not closed");
+            throw new IllegalArgumentException("a quoted cell is not closed");
         }
         cells.add(cell.toString());
         return cells;

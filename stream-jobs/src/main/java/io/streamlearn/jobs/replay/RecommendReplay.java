@@ -37,7 +37,8 @@ public final class RecommendReplay {
             Map<String, String> keys,
             PrintStream out)
             throws Exception {
-        List<InteractionFiles.Interaction> interactions = InteractionFiles.read(input, options);
+        InteractionFiles.History history = InteractionFiles.history(input, options);
+        List<InteractionFiles.Interaction> interactions = history.interactions();
         AvroSerde<InteractionEvent> serde = AvroSerde.of(InteractionEvent.class);
         List<EventProducer.Message> messages = new ArrayList<>(interactions.size());
         for (InteractionFiles.Interaction i : interactions) {
@@ -54,6 +55,7 @@ public final class RecommendReplay {
                 "streamlearn replay recommend: %d interactions from %s%n",
                 interactions.size(),
                 input);
+        RejectedRow.report(history.rejected(), output, out);
 
         try (EmbeddedRuntime runtime = EmbeddedRuntime.start()) {
             Configuration conf = ReplayRun.configuration(runtime, keys);

@@ -1,5 +1,6 @@
 package io.streamlearn.jobs.replay;
 
+import io.streamlearn.jobs.input.EventTimes;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -19,10 +21,17 @@ import java.util.stream.Stream;
 /**
  * The replay contract's files: input CSVs with the header {@code timestamp,value} (timestamps
  * {@code YYYY-MM-DD HH:MM:SS}, UTC), one series per file; output CSVs at the same relative path
- * with {@code timestamp,value,anomaly_score}, one row per input row, same order.
+ * with {@code timestamp,value,anomaly_score}, one row per input row read, same order. A file
+ * without the header stops the read; a row that cannot be read (wrong number of columns, a bad
+ * timestamp or value, not UTF-8, longer than {@link TextLines#MAX_LINE}) is left out and kept in
+ * {@link Series#rejected()} with its line and reason; blank lines are skipped.
  */
 public final class SeriesFiles {
-    static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+    /** Strict: the default (smart) resolver reads 2026-02-30 as 02-28 and 24:00:00 as 00:00. */
+    static final DateTimeFormatter TIMESTAMP =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss", Locale.ROOT)
+                    .withResolverStyle(ResolverStyle.STRICT);
+
     private static final String HEADER = "timestamp,value";
 
     private SeriesFiles() {}
@@ -30,8 +39,18 @@ public final class SeriesFiles {
     /** One row of a series: its position in the file, its time and value. */
     public record Row(int index, Instant time, String timestamp, String value, double number) {}
 
-    /** One input file; its id is its path relative to the input root. */
-    public record Series(String id, List<Row> rows) {}
+    /**
+     * One input file; its id is its path relative to the input root.
+     *
+     * @param rows the rows read, in file order
+     * @param rejected the rows that could not be read, left out of {@code rows}
+     */
+    public record Series(String id, List<Row> rows, List<RejectedRow> rejected) {
+        /** A series with no rejected row. */
+        public Series(String id, List<Row> rows) {
+            this(id, rows, List.of());
+        }
+    }
 
     /** Reads a CSV file, or every {@code *.csv} under a folder (sorted by path). */
     public static List<Series> read(Path input) throws IOException {
@@ -54,7 +73,14 @@ public final class SeriesFiles {
                             .relativize(file.toAbsolutePath())
                             .toString()
                             .replace('\\', '/');
-            series.add(new Series(id, readFile(file)));
+            series.add(readFile(id, file));
+        }
+        if (series.stream().allMatch(s -> s.rows().isEmpty())
+                && series.stream().anyMatch(s -> !s.rejected().isEmpty())) {
+            RejectedRow first =
+                    series.stream().flatMap(s -> s.rejected().stream()).findFirst().orElseThrow();
+            throw new IllegalArgumentException(
+                    "--input " + input + ": no row could be read; the first: " + first);
         }
         return series;
     }
@@ -76,58 +102,74 @@ public final class SeriesFiles {
         return files;
     }
 
-    private static List<Row> readFile(Path file) throws IOException {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        if (lines.isEmpty() || !lines.get(0).trim().equals(HEADER)) {
-            throw new IllegalArgumentException(
-                    file
-                            + ":1: expected the header '"
-                            + HEADER
-                            + "', got '"
-                            + (lines.isEmpty() ? "" : lines.get(0))
-                            + "'");
-        }
+    private static Series readFile(String id, Path file) throws IOException {
         List<Row> rows = new ArrayList<>();
-        for (int i = 1; i < lines.size(); i++) {
-            String line = lines.get(i).trim();
-            if (line.isEmpty()) {
-                continue;
-            }
-            String[] cells = line.split(",", -1);
-            if (cells.length != 2) {
+        List<RejectedRow> rejected = new ArrayList<>();
+        try (TextLines lines = new TextLines(file)) {
+            TextLines.Line header = lines.next();
+            if (header == null || header.text() == null || !header.text().trim().equals(HEADER)) {
                 throw new IllegalArgumentException(
                         file
-                                + ":"
-                                + (i + 1)
-                                + ": expected 2 columns (timestamp,value), got "
-                                + cells.length);
+                                + ":1: expected the header '"
+                                + HEADER
+                                + "', got "
+                                + (header == null
+                                        ? "an empty file"
+                                        : header.text() == null
+                                                ? "a " + header.problem()
+                                                : "'" + quote(header.text()) + "'"));
             }
-            Instant time;
-            double value;
-            try {
-                time = LocalDateTime.parse(cells[0].trim(), TIMESTAMP).toInstant(ZoneOffset.UTC);
-            } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException(
-                        file
-                                + ":"
-                                + (i + 1)
-                                + ": timestamp '"
-                                + cells[0]
-                                + "' is not YYYY-MM-DD HH:MM:SS");
+            TextLines.Line line;
+            while ((line = lines.next()) != null) {
+                String problem = line.problem();
+                if (problem == null) {
+                    if (line.text().isBlank()) {
+                        continue;
+                    }
+                    problem = parse(line.text().trim(), rows);
+                }
+                if (problem != null) {
+                    rejected.add(new RejectedRow(file.toString(), line.number(), problem));
+                }
             }
-            try {
-                value = Double.parseDouble(cells[1].trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(
-                        file + ":" + (i + 1) + ": value '" + cells[1] + "' is not a number");
-            }
-            if (!Double.isFinite(value)) {
-                throw new IllegalArgumentException(
-                        file + ":" + (i + 1) + ": value '" + cells[1] + "' is not finite");
-            }
-            rows.add(new Row(rows.size(), time, cells[0].trim(), cells[1].trim(), value));
         }
-        return rows;
+        return new Series(id, rows, rejected);
+    }
+
+    /** Adds the row a line holds to {@code rows}; returns what is wrong with it instead, if any. */
+    private static String parse(String line, List<Row> rows) {
+        String[] cells = line.split(",", -1);
+        if (cells.length != 2) {
+            return "expected 2 columns (timestamp,value), got " + cells.length;
+        }
+        Instant time;
+        try {
+            time = LocalDateTime.parse(cells[0].trim(), TIMESTAMP).toInstant(ZoneOffset.UTC);
+        } catch (DateTimeParseException e) {
+            return "timestamp '" + quote(cells[0]) + "' is not YYYY-MM-DD HH:MM:SS";
+        }
+        double value;
+        try {
+            value = Double.parseDouble(cells[1].trim());
+        } catch (NumberFormatException e) {
+            return "value '" + quote(cells[1]) + "' is not a number";
+        }
+        if (!Double.isFinite(value) || Math.abs(value) > Float.MAX_VALUE) {
+            return "value '" + quote(cells[1]) + "' is not finite as a float";
+        }
+        String range = EventTimes.problem("timestamp", time);
+        if (range != null) {
+            return range;
+        }
+        rows.add(new Row(rows.size(), time, cells[0].trim(), cells[1].trim(), value));
+        return null;
+    }
+
+    /** A cell for a message: its start only, where it is long. */
+    static String quote(String cell) {
+        return cell.length() <= 100
+                ? cell
+                : cell.substring(0, 100) + "... (" + cell.length() + " characters)";
     }
 
     /** Every row of every series in event-time order; ties keep file order, then row order. */

@@ -2,6 +2,8 @@ package io.streamlearn.jobs.input;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
@@ -22,8 +24,13 @@ final class AvroBytes {
         return out.toByteArray();
     }
 
+    /** One encoder per schema: building one fingerprints the schema, too slow for every record. */
+    private static final Map<Schema, BinaryMessageEncoder<GenericRecord>> ENCODERS =
+            new ConcurrentHashMap<>();
+
     static byte[] singleObject(Schema schema, GenericRecord record) throws IOException {
-        return new BinaryMessageEncoder<GenericRecord>(GenericData.get(), schema)
+        return ENCODERS.computeIfAbsent(
+                        schema, s -> new BinaryMessageEncoder<>(GenericData.get(), s))
                 .encode(record)
                 .array();
     }

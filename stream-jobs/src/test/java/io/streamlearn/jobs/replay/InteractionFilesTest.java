@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.streamlearn.jobs.replay.InteractionFiles.Interaction;
 import io.streamlearn.jobs.replay.InteractionFiles.Options;
 import io.streamlearn.schemas.InteractionEvent;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -97,6 +100,44 @@ class InteractionFilesTest {
         Interaction back = InteractionFiles.read(written, Options.defaults()).get(0);
         assertEquals("u, \"one\"", back.userId());
         assertEquals(Instant.parse("2026-01-01T00:00:00.007Z"), back.time());
+    }
+
+    @Test
+    void historyLeavesOutBadRowsAndReportsEachWithItsLine() throws Exception {
+        Path file = dir.resolve("history.csv");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        bytes.writeBytes(
+                ("user,item,timestamp\n"
+                                + "a,i,soon\n"
+                                + "b,i,1767225600\n"
+                                + "c,i,99999999999999999999\n"
+                                + "d,,1767225601\n")
+                        .getBytes(StandardCharsets.UTF_8));
+        bytes.writeBytes(new byte[] {'e', ',', (byte) 0xFF, ',', '1', '\n'});
+        bytes.writeBytes("f,i,1767225602\n".getBytes(StandardCharsets.UTF_8));
+        Files.write(file, bytes.toByteArray());
+
+        InteractionFiles.History history = InteractionFiles.history(file, Options.defaults());
+
+        assertEquals(List.of("b", "f"), users(history.interactions()));
+        assertEquals(
+                List.of(2L, 4L, 5L, 6L),
+                history.rejected().stream().map(RejectedRow::line).toList(),
+                "a bad first row does not decide the timestamp form: " + history.rejected());
+        assertTrue(
+                history.rejected().get(1).reason().contains("is not epoch seconds"),
+                history.rejected().get(1).reason());
+        assertTrue(history.rejected().get(3).reason().contains("not UTF-8"));
+
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        RejectedRow.report(
+                history.rejected(), dir.resolve("out"), new PrintStream(printed, true, "UTF-8"));
+        assertTrue(
+                printed.toString(StandardCharsets.UTF_8).contains("4 rows could not be read"),
+                printed.toString(StandardCharsets.UTF_8));
+        assertEquals(
+                history.rejected().stream().map(RejectedRow::toString).toList(),
+                Files.readAllLines(dir.resolve("out").resolve(RejectedRow.FILE)));
     }
 
     @Test

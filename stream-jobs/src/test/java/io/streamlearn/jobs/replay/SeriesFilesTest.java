@@ -40,12 +40,28 @@ class SeriesFilesTest {
     }
 
     @Test
-    void namesTheFileAndLineOfABadRow(@TempDir Path dir) throws Exception {
+    void leavesOutABadRowAndNamesItsFileAndLine(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("bad.csv");
-        Files.writeString(file, "timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01,x\n");
+        Files.writeString(
+                file,
+                "timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01,x\n2026-02-30 00:00:00,1\n"
+                        + "2026-01-01 00:01:00,2\n");
+        SeriesFiles.Series series = SeriesFiles.read(file).get(0);
+        assertEquals(
+                List.of("1", "2"), series.rows().stream().map(SeriesFiles.Row::value).toList());
+        assertEquals(List.of(3L, 4L), series.rejected().stream().map(RejectedRow::line).toList());
+        assertTrue(
+                series.rejected().get(0).toString().contains("bad.csv:3: timestamp '2026-01-01'"),
+                series.rejected().get(0).toString());
+        assertTrue(
+                series.rejected().get(1).reason().contains("'2026-02-30 00:00:00'"),
+                "no day is made up: " + series.rejected().get(1));
+
+        Path none = dir.resolve("none.csv");
+        Files.writeString(none, "timestamp,value\n2026-01-01,x\n");
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> SeriesFiles.read(file));
-        assertTrue(e.getMessage().contains("bad.csv:3"), e.getMessage());
+                assertThrows(IllegalArgumentException.class, () -> SeriesFiles.read(none));
+        assertTrue(e.getMessage().contains("no row could be read"), e.getMessage());
 
         Path header = dir.resolve("header.csv");
         Files.writeString(header, "time,value\n");
