@@ -1,0 +1,352 @@
+package io.streamlearn.models;
+
+import java.io.Serializable;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Turns one series' raw surprise scores (a forecast's error in its own standard deviations, or a
+ * reconstruction error) into an alert score in [0, 1], in O(1) time and fixed-size state per event.
+ * The steps, each measured on the Numenta Anomaly Benchmark (docs/feeds/anomalies.md):
+ *
+ * <ol>
+ *   <li><b>Time of day.</b> A model that sees a short window cannot foresee what happens every day
+ *       at the same hour (a nightly batch job, a daily ramp): the raw score {@code r} is divided by
+ *       its usual size at that hour (UTC) of the day, {@code r' = r / (m_h + 0.1)}, where {@code
+ *       m_h} is an exponentially weighted mean (rate {@code max(0.05, 1/n_h)}) of the raw scores
+ *       seen in hour {@code h}; 0 until the hour has three.
+ *   <li><b>Likelihood</b>, after Ahmad, Lavin, Purdy &amp; Agha (2017): the mean {@code m} of the
+ *       last {@code recent} values of {@code r'} against their running mean {@code μ} and standard
+ *       deviation {@code σ} (exponentially weighted over {@code horizon} events, a plain mean
+ *       before that; {@code σ ≥ 0.05}), {@code z = (m − μ) / σ}, from {@code minHistory} values on.
+ *       The score is the tail probability on a log scale, {@code s = min(1, −log10 Q(z) / 10)} with
+ *       {@code Q(z) = ½ erfc(z/√2)}: 0.6 is a one-in-a-million surprise.
+ *   <li><b>Range.</b> A value beyond the range the series has shown so far, by more than {@code
+ *       rangeTolerance} of that range, scores 1.
+ *   <li><b>Conservative start.</b> The first {@code warmUp} events score 0.
+ *   <li><b>First step into the red zone.</b> A score at or above {@code level} is an alert; after
+ *       an alert the next {@code suppression} events cannot alert. Scores that do not alert are
+ *       halved and capped below {@code level} ({@code min(s, level) / 2}), so an alert feed whose
+ *       threshold is at least {@code level} pages once per incident.
+ * </ol>
+ *
+ * <p>The state is a few counters, 24 hourly means, {@code recent} raw values and the value range
+ * per feature: no history is kept. {@link #encode()} writes it with a version byte; {@link
+ * #migrate} continues a series from the previous format ({@link AnomalyLikelihood}, version 1). Not
+ * thread-safe; one per series.
+ */
+public final class AnomalyDetector {
+    /** Format byte of {@link #encode()}; version 1 was {@link AnomalyLikelihood}'s history. */
+    public static final byte FORMAT_VERSION = 2;
+
+    static final int HOURS = 24;
+    private static final double HOUR_RATE = 0.05;
+    private static final double HOUR_FLOOR = 0.1;
+    private static final int HOUR_MIN_COUNT = 3;
+    private static final double MIN_SIGMA = 0.05;
+    private static final long HOUR_MILLIS = 3_600_000L;
+
+    /**
+     * The detector's parameters.
+     *
+     * @param recent raw scores averaged before the comparison (the short window)
+     * @param horizon events the running mean and variance weigh (the long window)
+     * @param minHistory raw scores before the likelihood leaves 0
+     * @param warmUp a series' first events that never alert
+     * @param suppression events after an alert during which the series cannot alert again
+     * @param rangeTolerance how far beyond the range seen so far, as a fraction of it, a value must
+     *     fall to score 1; negative turns the range check off
+     * @param level the score at and above which the detector alerts, in (0, 1]
+     */
+    public record Settings(
+            int recent,
+            int horizon,
+            int minHistory,
+            int warmUp,
+            int suppression,
+            double rangeTolerance,
+            double level)
+            implements Serializable {
+        public Settings {
+            if (recent < 1) {
+                throw new IllegalArgumentException("recent must be at least 1, got " + recent);
+            }
+            if (horizon < 2) {
+                throw new IllegalArgumentException("horizon must be at least 2, got " + horizon);
+            }
+            if (minHistory < 2) {
+                throw new IllegalArgumentException(
+                        "minHistory must be at least 2, got " + minHistory);
+            }
+            if (warmUp < 0 || suppression < 0) {
+                throw new IllegalArgumentException(
+                        "warmUp and suppression must not be negative, got "
+                                + warmUp
+                                + " and "
+                                + suppression);
+            }
+            if (!Double.isFinite(rangeTolerance)) {
+                throw new IllegalArgumentException(
+                        "rangeTolerance must be a number, got " + rangeTolerance);
+            }
+            if (!(level > 0 && level <= 1)) {
+                throw new IllegalArgumentException("level must be in (0, 1], got " + level);
+            }
+        }
+    }
+
+    private final Settings settings;
+    private long events;
+    private long sinceAlert;
+    private long scored;
+    private double mean;
+    private double variance;
+    private final double[] recent;
+    private int recentCount;
+    private int recentNext;
+    private final double[] hourMean = new double[HOURS];
+    private final int[] hourCount = new int[HOURS];
+    private long valuesSeen;
+    private double[] low;
+    private double[] high;
+
+    public AnomalyDetector(Settings settings) {
+        this.settings = settings;
+        this.recent = new double[settings.recent()];
+        this.sinceAlert = Long.MAX_VALUE / 2;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Events scored so far. */
+    long events() {
+        return events;
+    }
+
+    /**
+     * Scores one event.
+     *
+     * @param raw the event's raw surprise; null or NaN when it has none (a series' first event)
+     * @param eventTimeMillis the event's time (for the hour of day)
+     * @param values the observed values, in the series' units (for the range)
+     * @return the alert score in [0, 1]
+     */
+    public double update(Double raw, long eventTimeMillis, float[] values) {
+        double z = 0;
+        if (raw != null && !Double.isNaN(raw)) {
+            z = likelihoodZ(hourRatio(Math.max(0, raw), eventTimeMillis));
+        }
+        boolean outside = outsideRange(values);
+        long event = events++;
+        sinceAlert = Math.min(sinceAlert + 1, Long.MAX_VALUE / 2);
+        double score = outside ? 1.0 : tailScore(z);
+        if (event < settings.warmUp()) {
+            return 0.0;
+        }
+        if (score >= settings.level() && sinceAlert > settings.suppression()) {
+            sinceAlert = 0;
+            return score;
+        }
+        return Math.min(score, settings.level()) / 2;
+    }
+
+    private double hourRatio(double raw, long eventTimeMillis) {
+        int hour = (int) Math.floorMod(Math.floorDiv(eventTimeMillis, HOUR_MILLIS), (long) HOURS);
+        double ratio = hourCount[hour] >= HOUR_MIN_COUNT ? raw / (hourMean[hour] + HOUR_FLOOR) : 0;
+        if (hourCount[hour] < Integer.MAX_VALUE) {
+            hourCount[hour]++;
+        }
+        double rate = Math.max(HOUR_RATE, 1.0 / hourCount[hour]);
+        hourMean[hour] += rate * (raw - hourMean[hour]);
+        return Double.isFinite(ratio) ? ratio : 0;
+    }
+
+    private double likelihoodZ(double value) {
+        recent[recentNext] = value;
+        recentNext = (recentNext + 1) % recent.length;
+        recentCount = Math.min(recentCount + 1, recent.length);
+        double z = 0;
+        if (scored >= settings.minHistory()) {
+            double shortMean = 0;
+            for (int i = 0; i < recentCount; i++) {
+                shortMean += recent[i];
+            }
+            shortMean /= recentCount;
+            double sigma = Math.max(Math.sqrt(variance), MIN_SIGMA);
+            z = (shortMean - Math.max(mean, 0)) / sigma;
+        }
+        scored++;
+        double rate = 1.0 / Math.min(scored, settings.horizon());
+        double d = value - mean;
+        mean += rate * d;
+        variance = (1 - rate) * (variance + rate * d * d);
+        return z;
+    }
+
+    private boolean outsideRange(float[] values) {
+        if (values == null || values.length == 0) {
+            return false;
+        }
+        if (low == null || low.length != values.length) {
+            low = new double[values.length];
+            high = new double[values.length];
+            Arrays.fill(low, Double.POSITIVE_INFINITY);
+            Arrays.fill(high, Double.NEGATIVE_INFINITY);
+            valuesSeen = 0;
+        }
+        boolean outside = false;
+        boolean judge =
+                settings.rangeTolerance() >= 0 && valuesSeen > 0 && valuesSeen >= settings.warmUp();
+        for (int f = 0; f < values.length; f++) {
+            double v = values[f];
+            if (!Double.isFinite(v)) {
+                continue;
+            }
+            double margin = settings.rangeTolerance() * (high[f] - low[f]);
+            if (judge && (v > high[f] + margin || v < low[f] - margin)) {
+                outside = true;
+            }
+            low[f] = Math.min(low[f], v);
+            high[f] = Math.max(high[f], v);
+        }
+        valuesSeen++;
+        return outside;
+    }
+
+    /** {@code min(1, −log10 Q(z) / 10)}: 0 for z ≤ 0, 0.6 at a tail of 1e-6, 1 from 1e-10. */
+    static double tailScore(double z) {
+        if (!(z > 0)) {
+            return 0;
+        }
+        double tail = 0.5 * AnomalyLikelihood.erfc(z / Math.sqrt(2));
+        if (!(tail > 0)) {
+            return 1;
+        }
+        return Math.max(0, Math.min(1, -Math.log10(tail) / 10));
+    }
+
+    /** The state, so a series continues exactly after a restore. */
+    public byte[] encode() {
+        int features = low == null ? 0 : low.length;
+        ByteBuffer out =
+                ByteBuffer.allocate(
+                        1
+                                + 5 * 4
+                                + 2 * 8
+                                + 8 * 6
+                                + 4 * 2
+                                + 8 * recent.length
+                                + (8 + 4) * HOURS
+                                + 4
+                                + 16 * features);
+        out.put(FORMAT_VERSION);
+        out.putInt(settings.recent())
+                .putInt(settings.horizon())
+                .putInt(settings.minHistory())
+                .putInt(settings.warmUp())
+                .putInt(settings.suppression());
+        out.putDouble(settings.rangeTolerance()).putDouble(settings.level());
+        out.putLong(events).putLong(sinceAlert).putLong(scored).putLong(valuesSeen);
+        out.putDouble(mean).putDouble(variance);
+        out.putInt(recentCount).putInt(recentNext);
+        for (double r : recent) {
+            out.putDouble(r);
+        }
+        for (int h = 0; h < HOURS; h++) {
+            out.putDouble(hourMean[h]).putInt(hourCount[h]);
+        }
+        out.putInt(features);
+        for (int f = 0; f < features; f++) {
+            out.putDouble(low[f]).putDouble(high[f]);
+        }
+        return out.array();
+    }
+
+    /**
+     * Reads a state written by {@link #encode()}.
+     *
+     * @throws IllegalArgumentException for another format version or a truncated state
+     */
+    public static AnomalyDetector decode(byte[] bytes) {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        try {
+            byte version = in.get();
+            if (version != FORMAT_VERSION) {
+                throw new IllegalArgumentException(
+                        "anomaly detector state has format version "
+                                + version
+                                + "; this build reads "
+                                + FORMAT_VERSION
+                                + " (and migrates 1)");
+            }
+            AnomalyDetector d =
+                    new AnomalyDetector(
+                            new Settings(
+                                    in.getInt(),
+                                    in.getInt(),
+                                    in.getInt(),
+                                    in.getInt(),
+                                    in.getInt(),
+                                    in.getDouble(),
+                                    in.getDouble()));
+            d.events = in.getLong();
+            d.sinceAlert = in.getLong();
+            d.scored = in.getLong();
+            d.valuesSeen = in.getLong();
+            d.mean = in.getDouble();
+            d.variance = in.getDouble();
+            d.recentCount = in.getInt();
+            d.recentNext = in.getInt();
+            for (int i = 0; i < d.recent.length; i++) {
+                d.recent[i] = in.getDouble();
+            }
+            for (int h = 0; h < HOURS; h++) {
+                d.hourMean[h] = in.getDouble();
+                d.hourCount[h] = in.getInt();
+            }
+            int features = in.getInt();
+            if (features > 0) {
+                d.low = new double[features];
+                d.high = new double[features];
+                for (int f = 0; f < features; f++) {
+                    d.low[f] = in.getDouble();
+                    d.high[f] = in.getDouble();
+                }
+            }
+            return d;
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException(
+                    "anomaly detector state is truncated (" + bytes.length + " bytes)", e);
+        }
+    }
+
+    /**
+     * Continues a series whose state was written by the previous format, {@link AnomalyLikelihood}
+     * (version 1: its last raw scores). The raw scores replay into the detector as if they had come
+     * at one hour of the day each, spread round the clock, so the likelihood's statistics and the
+     * warm-up carry over; the value range, which version 1 did not keep, starts again.
+     */
+    public static AnomalyDetector migrate(byte[] likelihoodState, Settings settings) {
+        double[] history = AnomalyLikelihood.decode(likelihoodState).history();
+        AnomalyDetector d = new AnomalyDetector(settings);
+        for (int i = 0; i < history.length; i++) {
+            d.likelihoodZ(d.hourRatio(Math.max(0, history[i]), i * HOUR_MILLIS));
+            d.events++;
+            d.sinceAlert = Math.min(d.sinceAlert + 1, Long.MAX_VALUE / 2);
+        }
+        return d;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AnomalyDetector other && Arrays.equals(encode(), other.encode());
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(encode());
+    }
+}
