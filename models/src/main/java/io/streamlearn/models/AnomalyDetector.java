@@ -7,21 +7,27 @@ import java.util.Arrays;
 
 /**
  * Turns one series' raw surprise scores (a forecast's error in its own standard deviations, or a
- * reconstruction error) into an alert score in [0, 1], in O(1) time and fixed-size state per event.
- * The steps, each measured on the Numenta Anomaly Benchmark (docs/feeds/anomalies.md):
+ * reconstruction error) and its values into an alert score in [0, 1], in O(1) time and fixed-size
+ * state per event. Two signals vote, and the louder one counts; the steps, each measured on the
+ * Numenta Anomaly Benchmark (docs/feeds/anomalies.md):
  *
  * <ol>
- *   <li><b>Time of day.</b> A model that sees a short window cannot foresee what happens every day
- *       at the same hour (a nightly batch job, a daily ramp): the raw score {@code r} is divided by
- *       its usual size at that hour (UTC) of the day, {@code r' = r / (m_h + 0.1)}, where {@code
- *       m_h} is an exponentially weighted mean (rate {@code max(0.05, 1/n_h)}) of the raw scores
- *       seen in hour {@code h}; 0 until the hour has three.
- *   <li><b>Likelihood</b>, after Ahmad, Lavin, Purdy &amp; Agha (2017): the mean {@code m} of the
- *       last {@code recent} values of {@code r'} against their running mean {@code μ} and standard
+ *   <li><b>Forecast error, by time of day.</b> A model that sees a short window cannot foresee what
+ *       happens every day at the same hour (a nightly batch job, a daily ramp): the raw score
+ *       {@code r} is divided by its usual size at that hour (UTC) of the day, {@code r' = r / (m_h
+ *       + 0.1)}, where {@code m_h} is an exponentially weighted mean (rate {@code max(0.05,
+ *       1/n_h)}) of the raw scores seen in hour {@code h}; 0 until the hour has three.
+ *   <li><b>Values, by time of day.</b> How far the values fall from their usual level at this hour,
+ *       {@code |x − μ_h| / σ_h} (exponentially weighted as above; {@code σ_h} at least 5 % of the
+ *       series' own deviation), averaged over the values: what a day that does not look like the
+ *       others shows, even when each step is easy to forecast.
+ *   <li><b>Likelihood</b> of each signal, after Ahmad, Lavin, Purdy &amp; Agha (2017): the mean
+ *       {@code m} of its last {@code recent} values against its running mean {@code μ} and standard
  *       deviation {@code σ} (exponentially weighted over {@code horizon} events, a plain mean
- *       before that; {@code σ ≥ 0.05}), {@code z = (m − μ) / σ}, from {@code minHistory} values on.
- *       The score is the tail probability on a log scale, {@code s = min(1, −log10 Q(z) / 10)} with
- *       {@code Q(z) = ½ erfc(z/√2)}: 0.6 is a one-in-a-million surprise.
+ *       before that; {@code σ ≥ 0.05}), {@code z = (m − μ) / σ}, from {@code minHistory} values on;
+ *       the larger {@code z} of the two counts. The score is the tail probability on a log scale,
+ *       {@code s = min(1, −log10 Q(z) / 10)} with {@code Q(z) = ½ erfc(z/√2)}: 0.6 is a
+ *       one-in-a-million surprise.
  *   <li><b>Range.</b> A value beyond the range the series has shown so far, by more than {@code
  *       rangeTolerance} of that range, scores 1.
  *   <li><b>Conservative start.</b> The first {@code warmUp} events score 0.
@@ -31,10 +37,10 @@ import java.util.Arrays;
  *       threshold is at least {@code level} pages once per incident.
  * </ol>
  *
- * <p>The state is a few counters, 24 hourly means, {@code recent} raw values and the value range
- * per feature: no history is kept. {@link #encode()} writes it with a version byte; {@link
- * #migrate} continues a series from the previous format ({@link AnomalyLikelihood}, version 1). Not
- * thread-safe; one per series.
+ * <p>The state is a few counters, 24 hourly means of the raw score and, per value, 24 hourly means
+ * and variances, two likelihoods' {@code recent} values and the value range: no history is kept.
+ * {@link #encode()} writes it with a version byte; {@link #migrate} continues a series from the
+ * previous format ({@link AnomalyLikelihood}, version 1). Not thread-safe; one per series.
  */
 public final class AnomalyDetector {
     /** Format byte of {@link #encode()}; version 1 was {@link AnomalyLikelihood}'s history. */
@@ -45,6 +51,7 @@ public final class AnomalyDetector {
     private static final double HOUR_FLOOR = 0.1;
     private static final int HOUR_MIN_COUNT = 3;
     private static final double MIN_SIGMA = 0.05;
+    private static final double PROFILE_FLOOR = 0.05;
     private static final long HOUR_MILLIS = 3_600_000L;
 
     /**
@@ -99,22 +106,87 @@ public final class AnomalyDetector {
     private final Settings settings;
     private long events;
     private long sinceAlert;
-    private long scored;
-    private double mean;
-    private double variance;
-    private final double[] recent;
-    private int recentCount;
-    private int recentNext;
+    private final Likelihood forecast;
+    private final Likelihood profile;
     private final double[] hourMean = new double[HOURS];
     private final int[] hourCount = new int[HOURS];
     private long valuesSeen;
     private double[] low;
     private double[] high;
+    private final int[] valueHourCount = new int[HOURS];
+    private double[][] valueHourMean;
+    private double[][] valueHourVariance;
+    private double[] valueMean;
+    private double[] valueVariance;
 
     public AnomalyDetector(Settings settings) {
         this.settings = settings;
-        this.recent = new double[settings.recent()];
+        this.forecast = new Likelihood(settings.recent());
+        this.profile = new Likelihood(settings.recent());
         this.sinceAlert = Long.MAX_VALUE / 2;
+    }
+
+    /**
+     * The likelihood of one stream of non-negative scores: the mean of the last few against the
+     * running mean and variance of all of them (exponentially weighted over {@code horizon}).
+     */
+    private static final class Likelihood {
+        final double[] recent;
+        int recentCount;
+        int recentNext;
+        long scored;
+        double mean;
+        double variance;
+
+        Likelihood(int recent) {
+            this.recent = new double[recent];
+        }
+
+        /** Adds a value; returns its z against the values before it (0 before minHistory). */
+        double z(double value, Settings settings) {
+            recent[recentNext] = value;
+            recentNext = (recentNext + 1) % recent.length;
+            recentCount = Math.min(recentCount + 1, recent.length);
+            double z = 0;
+            if (scored >= settings.minHistory()) {
+                double shortMean = 0;
+                for (int i = 0; i < recentCount; i++) {
+                    shortMean += recent[i];
+                }
+                shortMean /= recentCount;
+                double sigma = Math.max(Math.sqrt(variance), MIN_SIGMA);
+                z = (shortMean - Math.max(mean, 0)) / sigma;
+            }
+            scored++;
+            double rate = 1.0 / Math.min(scored, settings.horizon());
+            double d = value - mean;
+            mean += rate * d;
+            variance = (1 - rate) * (variance + rate * d * d);
+            return z;
+        }
+
+        void encode(ByteBuffer out) {
+            out.putLong(scored).putDouble(mean).putDouble(variance);
+            out.putInt(recentCount).putInt(recentNext);
+            for (double r : recent) {
+                out.putDouble(r);
+            }
+        }
+
+        void decode(ByteBuffer in) {
+            scored = in.getLong();
+            mean = in.getDouble();
+            variance = in.getDouble();
+            recentCount = in.getInt();
+            recentNext = in.getInt();
+            for (int i = 0; i < recent.length; i++) {
+                recent[i] = in.getDouble();
+            }
+        }
+
+        int bytes() {
+            return 8 * 3 + 4 * 2 + 8 * recent.length;
+        }
     }
 
     public Settings settings() {
@@ -135,11 +207,16 @@ public final class AnomalyDetector {
      * @return the alert score in [0, 1]
      */
     public double update(Double raw, long eventTimeMillis, float[] values) {
+        int hour = (int) Math.floorMod(Math.floorDiv(eventTimeMillis, HOUR_MILLIS), (long) HOURS);
         double z = 0;
         if (raw != null && !Double.isNaN(raw)) {
-            z = likelihoodZ(hourRatio(Math.max(0, raw), eventTimeMillis));
+            z = forecast.z(hourRatio(Math.max(0, raw), hour), settings);
         }
         boolean outside = outsideRange(values);
+        double deviation = profileDeviation(values, hour);
+        if (!Double.isNaN(deviation)) {
+            z = Math.max(z, profile.z(deviation, settings));
+        }
         long event = events++;
         sinceAlert = Math.min(sinceAlert + 1, Long.MAX_VALUE / 2);
         double score = outside ? 1.0 : tailScore(z);
@@ -153,8 +230,7 @@ public final class AnomalyDetector {
         return Math.min(score, settings.level()) / 2;
     }
 
-    private double hourRatio(double raw, long eventTimeMillis) {
-        int hour = (int) Math.floorMod(Math.floorDiv(eventTimeMillis, HOUR_MILLIS), (long) HOURS);
+    private double hourRatio(double raw, int hour) {
         double ratio = hourCount[hour] >= HOUR_MIN_COUNT ? raw / (hourMean[hour] + HOUR_FLOOR) : 0;
         if (hourCount[hour] < Integer.MAX_VALUE) {
             hourCount[hour]++;
@@ -164,26 +240,53 @@ public final class AnomalyDetector {
         return Double.isFinite(ratio) ? ratio : 0;
     }
 
-    private double likelihoodZ(double value) {
-        recent[recentNext] = value;
-        recentNext = (recentNext + 1) % recent.length;
-        recentCount = Math.min(recentCount + 1, recent.length);
-        double z = 0;
-        if (scored >= settings.minHistory()) {
-            double shortMean = 0;
-            for (int i = 0; i < recentCount; i++) {
-                shortMean += recent[i];
-            }
-            shortMean /= recentCount;
-            double sigma = Math.max(Math.sqrt(variance), MIN_SIGMA);
-            z = (shortMean - Math.max(mean, 0)) / sigma;
+    /**
+     * How far the values fall from their usual level at this hour of the day, in that hour's
+     * standard deviations (at least 5 % of the series' own), averaged over the values; NaN until
+     * the hour has three events. Then learns them.
+     */
+    private double profileDeviation(float[] values, int hour) {
+        if (values == null || values.length == 0) {
+            return Double.NaN;
         }
-        scored++;
-        double rate = 1.0 / Math.min(scored, settings.horizon());
-        double d = value - mean;
-        mean += rate * d;
-        variance = (1 - rate) * (variance + rate * d * d);
-        return z;
+        int features = values.length;
+        if (valueMean == null || valueMean.length != features) {
+            valueHourMean = new double[features][HOURS];
+            valueHourVariance = new double[features][HOURS];
+            valueMean = new double[features];
+            valueVariance = new double[features];
+            Arrays.fill(valueHourCount, 0);
+        }
+        boolean judge = valueHourCount[hour] >= HOUR_MIN_COUNT;
+        if (valueHourCount[hour] < Integer.MAX_VALUE) {
+            valueHourCount[hour]++;
+        }
+        double hourRate = Math.max(HOUR_RATE, 1.0 / valueHourCount[hour]);
+        double seriesRate = 1.0 / Math.max(1, Math.min(valuesSeen, settings.horizon()));
+        double sum = 0;
+        int counted = 0;
+        for (int f = 0; f < features; f++) {
+            double v = values[f];
+            if (!Double.isFinite(v)) {
+                continue;
+            }
+            if (judge) {
+                double sigma =
+                        Math.max(
+                                Math.sqrt(valueHourVariance[f][hour]),
+                                PROFILE_FLOOR * Math.sqrt(valueVariance[f]) + 1e-9);
+                sum += Math.abs(v - valueHourMean[f][hour]) / sigma;
+                counted++;
+            }
+            double d = v - valueHourMean[f][hour];
+            valueHourMean[f][hour] += hourRate * d;
+            valueHourVariance[f][hour] =
+                    (1 - hourRate) * (valueHourVariance[f][hour] + hourRate * d * d);
+            double e = v - valueMean[f];
+            valueMean[f] += seriesRate * e;
+            valueVariance[f] = (1 - seriesRate) * (valueVariance[f] + seriesRate * e * e);
+        }
+        return counted == 0 ? Double.NaN : sum / counted;
     }
 
     private boolean outsideRange(float[] values) {
@@ -231,17 +334,21 @@ public final class AnomalyDetector {
     /** The state, so a series continues exactly after a restore. */
     public byte[] encode() {
         int features = low == null ? 0 : low.length;
+        int profiled = valueMean == null ? 0 : valueMean.length;
         ByteBuffer out =
                 ByteBuffer.allocate(
                         1
                                 + 5 * 4
                                 + 2 * 8
-                                + 8 * 6
-                                + 4 * 2
-                                + 8 * recent.length
+                                + 3 * 8
+                                + forecast.bytes()
+                                + profile.bytes()
                                 + (8 + 4) * HOURS
                                 + 4
-                                + 16 * features);
+                                + 16 * features
+                                + 4 * HOURS
+                                + 4
+                                + profiled * (16 * HOURS + 16));
         out.put(FORMAT_VERSION);
         out.putInt(settings.recent())
                 .putInt(settings.horizon())
@@ -249,18 +356,25 @@ public final class AnomalyDetector {
                 .putInt(settings.warmUp())
                 .putInt(settings.suppression());
         out.putDouble(settings.rangeTolerance()).putDouble(settings.level());
-        out.putLong(events).putLong(sinceAlert).putLong(scored).putLong(valuesSeen);
-        out.putDouble(mean).putDouble(variance);
-        out.putInt(recentCount).putInt(recentNext);
-        for (double r : recent) {
-            out.putDouble(r);
-        }
+        out.putLong(events).putLong(sinceAlert).putLong(valuesSeen);
+        forecast.encode(out);
+        profile.encode(out);
         for (int h = 0; h < HOURS; h++) {
             out.putDouble(hourMean[h]).putInt(hourCount[h]);
         }
         out.putInt(features);
         for (int f = 0; f < features; f++) {
             out.putDouble(low[f]).putDouble(high[f]);
+        }
+        for (int h = 0; h < HOURS; h++) {
+            out.putInt(valueHourCount[h]);
+        }
+        out.putInt(profiled);
+        for (int f = 0; f < profiled; f++) {
+            out.putDouble(valueMean[f]).putDouble(valueVariance[f]);
+            for (int h = 0; h < HOURS; h++) {
+                out.putDouble(valueHourMean[f][h]).putDouble(valueHourVariance[f][h]);
+            }
         }
         return out.array();
     }
@@ -294,15 +408,9 @@ public final class AnomalyDetector {
                                     in.getDouble()));
             d.events = in.getLong();
             d.sinceAlert = in.getLong();
-            d.scored = in.getLong();
             d.valuesSeen = in.getLong();
-            d.mean = in.getDouble();
-            d.variance = in.getDouble();
-            d.recentCount = in.getInt();
-            d.recentNext = in.getInt();
-            for (int i = 0; i < d.recent.length; i++) {
-                d.recent[i] = in.getDouble();
-            }
+            d.forecast.decode(in);
+            d.profile.decode(in);
             for (int h = 0; h < HOURS; h++) {
                 d.hourMean[h] = in.getDouble();
                 d.hourCount[h] = in.getInt();
@@ -316,8 +424,26 @@ public final class AnomalyDetector {
                     d.high[f] = in.getDouble();
                 }
             }
+            for (int h = 0; h < HOURS; h++) {
+                d.valueHourCount[h] = in.getInt();
+            }
+            int profiled = in.getInt();
+            if (profiled > 0) {
+                d.valueMean = new double[profiled];
+                d.valueVariance = new double[profiled];
+                d.valueHourMean = new double[profiled][HOURS];
+                d.valueHourVariance = new double[profiled][HOURS];
+                for (int f = 0; f < profiled; f++) {
+                    d.valueMean[f] = in.getDouble();
+                    d.valueVariance[f] = in.getDouble();
+                    for (int h = 0; h < HOURS; h++) {
+                        d.valueHourMean[f][h] = in.getDouble();
+                        d.valueHourVariance[f][h] = in.getDouble();
+                    }
+                }
+            }
             return d;
-        } catch (BufferUnderflowException e) {
+        } catch (BufferUnderflowException | NegativeArraySizeException e) {
             throw new IllegalArgumentException(
                     "anomaly detector state is truncated (" + bytes.length + " bytes)", e);
         }
@@ -325,15 +451,16 @@ public final class AnomalyDetector {
 
     /**
      * Continues a series whose state was written by the previous format, {@link AnomalyLikelihood}
-     * (version 1: its last raw scores). The raw scores replay into the detector as if they had come
-     * at one hour of the day each, spread round the clock, so the likelihood's statistics and the
-     * warm-up carry over; the value range, which version 1 did not keep, starts again.
+     * (version 1: its last raw scores). The raw scores replay into the forecast error's statistics
+     * as if they had come at one hour of the day each, spread round the clock, and count toward the
+     * warm-up; the value range and the values' hourly profile, which version 1 did not keep, start
+     * again.
      */
     public static AnomalyDetector migrate(byte[] likelihoodState, Settings settings) {
         double[] history = AnomalyLikelihood.decode(likelihoodState).history();
         AnomalyDetector d = new AnomalyDetector(settings);
         for (int i = 0; i < history.length; i++) {
-            d.likelihoodZ(d.hourRatio(Math.max(0, history[i]), i * HOUR_MILLIS));
+            d.forecast.z(d.hourRatio(Math.max(0, history[i]), i % HOURS), settings);
             d.events++;
             d.sinceAlert = Math.min(d.sinceAlert + 1, Long.MAX_VALUE / 2);
         }

@@ -95,6 +95,32 @@ class AnomalyDetectorTest {
     }
 
     @Test
+    void aValueUnusualForItsHourAlertsThoughItIsWithinTheRangeAndEasyToForecast() {
+        for (long seed : new long[] {1, 2, 3}) {
+            AnomalyDetector d = new AnomalyDetector(DEFAULTS);
+            Random random = new Random(seed);
+            int day = 288;
+            for (int i = 0; i < 10 * day; i++) {
+                double hour = (i % day) / 12.0;
+                float value =
+                        (float)
+                                (Math.sin(2 * Math.PI * hour / 24)
+                                        + 0.01 * (random.nextDouble() - 0.5));
+                double s =
+                        d.update(
+                                0.1 * Math.abs(random.nextGaussian()),
+                                i * FIVE_MINUTES,
+                                new float[] {value});
+                assertTrue(i < 300 || s < 0.65, "seed " + seed + " event " + i + ": " + s);
+            }
+            // 10:00 on day 11 with the value of 22:00: inside the range, far from the hour's own.
+            float night = (float) Math.sin(2 * Math.PI * 22 / 24);
+            double score = d.update(0.1, (10L * day + 120) * FIVE_MINUTES, new float[] {night});
+            assertTrue(score >= 0.65, "seed " + seed + ": " + score);
+        }
+    }
+
+    @Test
     void theStateHasAFixedSizeAndARestoredDetectorContinuesExactly() {
         AnomalyDetector d = new AnomalyDetector(DEFAULTS);
         Random random = new Random(6);
