@@ -48,7 +48,7 @@ public final class ReplayCommands {
                             + " writes metrics.json",
                     "        and curve.csv (the model next to the popularity and transition"
                             + " baselines)",
-                    "  report --scores <folder> --windows <windows.json> [--threshold 0.667]"
+                    "  report --scores <folder> --windows <windows.json> [--threshold 0.65]"
                             + " [--suppression 10m] [--probation 0.15]",
                     "        the alert rule on scored CSVs (timestamp,value,anomaly_score) against"
                             + " labelled windows:",

@@ -53,7 +53,7 @@ public final class FeedOptions {
     public static final ConfigOption<Double> ALERT_THRESHOLD =
             ConfigOptions.key("streamlearn.alerts.threshold")
                     .doubleType()
-                    .defaultValue(0.667)
+                    .defaultValue(0.65)
                     .withDescription(
                             "Anomaly score at or above which a series alerts, in (0, 1]; the"
                                     + " default is the operating point NAB's standard profile"
