@@ -15,6 +15,10 @@ import java.util.Arrays;
  * <p>so 0.5 is ordinary, values near 1 are surprising given the recent past. Until {@code
  * minHistory} scores have been seen it answers 0.5. It is causal: the likelihood of a score depends
  * only on it and the scores before it. Not thread-safe; one per series.
+ *
+ * <p>The job now scores with {@link AnomalyDetector}, whose state has a fixed size; this class
+ * stays as the reader of the previous state format (version 1), which {@link
+ * AnomalyDetector#migrate} continues.
  */
 public final class AnomalyLikelihood {
     /** Format byte of {@link #encode()}. */
@@ -89,6 +93,15 @@ public final class AnomalyLikelihood {
             max = Math.max(max, history[i]);
         }
         return max;
+    }
+
+    /** The raw scores kept, oldest first. */
+    double[] history() {
+        double[] out = new double[count];
+        for (int i = count; i > 0; i--) {
+            out[count - i] = history[Math.floorMod(next - i, history.length)];
+        }
+        return out;
     }
 
     /** The history, so a series' likelihood continues exactly after a restore. */

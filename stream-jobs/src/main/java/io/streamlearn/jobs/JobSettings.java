@@ -5,7 +5,7 @@ import static io.streamlearn.jobs.StreamlearnOptions.*;
 import io.streamlearn.jobs.device.DeviceSettings;
 import io.streamlearn.jobs.input.EventDecoder;
 import io.streamlearn.jobs.input.InteractionDecoder;
-import io.streamlearn.models.AnomalyLikelihood;
+import io.streamlearn.models.AnomalyDetector;
 import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelConfig.Family;
 import io.streamlearn.models.ModelConfig.Task;
@@ -70,17 +70,16 @@ public record JobSettings(
      */
     public record Recommend(int k, boolean excludeSeen, int seenCapacity) implements Serializable {}
 
-    /**
-     * How raw anomaly scores become a likelihood ({@link AnomalyLikelihood}).
-     *
-     * @param history the long window
-     * @param recent the short window
-     * @param minHistory scores before the likelihood leaves 0.5
-     */
-    public record Anomaly(int history, int recent, int minHistory) implements Serializable {
-        /** A fresh likelihood for one series. */
-        public AnomalyLikelihood newLikelihood() {
-            return new AnomalyLikelihood(history, recent, minHistory);
+    /** How raw anomaly scores become alert scores ({@link AnomalyDetector}). */
+    public record Anomaly(AnomalyDetector.Settings detector) implements Serializable {
+        /** The defaults of {@link StreamlearnOptions}. */
+        public static Anomaly defaults() {
+            return anomaly(new Configuration());
+        }
+
+        /** A fresh detector for one series. */
+        public AnomalyDetector newDetector() {
+            return new AnomalyDetector(detector);
         }
     }
 
@@ -146,9 +145,18 @@ public record JobSettings(
     }
 
     private static Anomaly anomaly(Configuration conf) {
+        double tolerance = conf.get(ANOMALY_RANGE_TOLERANCE);
+        if (!Double.isFinite(tolerance)) {
+            throw new IllegalArgumentException(
+                    ANOMALY_RANGE_TOLERANCE.key() + " must be a number, got " + tolerance);
+        }
+        double level = conf.get(ANOMALY_LEVEL);
+        if (!(level > 0 && level <= 1)) {
+            throw new IllegalArgumentException(
+                    ANOMALY_LEVEL.key() + " must be in (0, 1], got " + level);
+        }
         int history = atLeast(conf, ANOMALY_HISTORY, 2);
         int recent = atLeast(conf, ANOMALY_RECENT, 1);
-        int minHistory = atLeast(conf, ANOMALY_MIN_HISTORY, 2);
         if (recent > history) {
             throw new IllegalArgumentException(
                     ANOMALY_RECENT.key()
@@ -159,17 +167,15 @@ public record JobSettings(
                             + "), got "
                             + recent);
         }
-        if (minHistory > history) {
-            throw new IllegalArgumentException(
-                    ANOMALY_MIN_HISTORY.key()
-                            + " must be at most "
-                            + ANOMALY_HISTORY.key()
-                            + " ("
-                            + history
-                            + "), got "
-                            + minHistory);
-        }
-        return new Anomaly(history, recent, minHistory);
+        return new Anomaly(
+                new AnomalyDetector.Settings(
+                        recent,
+                        history,
+                        atLeast(conf, ANOMALY_MIN_HISTORY, 2),
+                        atLeast(conf, ANOMALY_WARM_UP, 0),
+                        atLeast(conf, ANOMALY_SUPPRESSION, 0),
+                        tolerance,
+                        level));
     }
 
     /** Whether the job publishes snapshots to a directory instead of the models topic. */

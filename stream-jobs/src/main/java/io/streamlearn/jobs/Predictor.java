@@ -1,7 +1,7 @@
 package io.streamlearn.jobs;
 
 import io.streamlearn.jobs.device.DeviceMode;
-import io.streamlearn.models.AnomalyLikelihood;
+import io.streamlearn.models.AnomalyDetector;
 import io.streamlearn.models.Forecaster;
 import io.streamlearn.models.Forecasts;
 import io.streamlearn.models.ModelConfig;
@@ -12,6 +12,7 @@ import io.streamlearn.models.RecurrentState;
 import io.streamlearn.models.metrics.Ewma;
 import io.streamlearn.schemas.AnomalyScore;
 import io.streamlearn.schemas.Prediction;
+import io.streamlearn.state.AnomalyDetectorSerializer;
 import io.streamlearn.state.DurableState;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,12 +41,14 @@ import org.apache.flink.util.OutputTag;
  * LSTM autoencoder) have no forecast: they reconstruct the window that ends at the event, and the
  * raw score is the newest step's root-mean-square reconstruction error; no prediction is emitted.
  *
- * <p>An {@link AnomalyLikelihood} per series (keyed state, its own codec) turns the raw scores into
- * a likelihood in [0, 1], emitted as an {@link AnomalyScore} on {@link #ANOMALY_SCORES} for every
- * event (0.5, "ordinary", for a series' first event, which has no forecast to be judged by). Both
- * raw scores grow linearly with the error: the likelihood's Gaussian fit of the recent scores suits
- * them better than the squared errors inside the loss, whose long tail raises far more alerts at
- * the same threshold (docs/feeds/anomalies.md has the figures).
+ * <p>An {@link AnomalyDetector} per series (typed keyed state of fixed size, {@link
+ * AnomalyDetectorSerializer}) turns the raw scores, the event's hour of day and its values into an
+ * alert score in [0, 1] in O(1) per event, emitted as an {@link AnomalyScore} on {@link
+ * #ANOMALY_SCORES} for every event (the series' first event has no forecast to be judged by and
+ * scores from its values alone). A series checkpointed with the previous state (the likelihood's
+ * history of raw scores) is migrated on its first event. Both raw scores grow linearly with the
+ * error: the likelihood's Gaussian fit suits them better than the squared errors inside the loss
+ * (docs/feeds/anomalies.md has the figures).
  *
  * <p>For the recurrent families each series keeps its hidden state in keyed state, so an event
  * costs one recurrent step instead of a pass over the window. The state is recomputed from the
@@ -69,6 +72,7 @@ public class Predictor extends ModelServing<Window, Prediction> {
     private final JobSettings.Anomaly anomaly;
     private transient ValueState<float[]> lastForecast;
     private transient ValueState<byte[]> recurrentState;
+    private transient ValueState<AnomalyDetector> detectorState;
     private transient ValueState<byte[]> likelihoodState;
     private transient Forecaster forecaster;
     private transient Reconstructor reconstructor;
@@ -112,10 +116,7 @@ public class Predictor extends ModelServing<Window, Prediction> {
                 Duration.ZERO,
                 null,
                 device,
-                new JobSettings.Anomaly(
-                        StreamlearnOptions.ANOMALY_HISTORY.defaultValue(),
-                        StreamlearnOptions.ANOMALY_RECENT.defaultValue(),
-                        StreamlearnOptions.ANOMALY_MIN_HISTORY.defaultValue()));
+                JobSettings.Anomaly.defaults());
     }
 
     /**
@@ -155,20 +156,25 @@ public class Predictor extends ModelServing<Window, Prediction> {
         ValueStateDescriptor<byte[]> recurrent =
                 new ValueStateDescriptor<>(
                         "recurrent-state", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        // The previous format (AnomalyLikelihood's history), read once per series to migrate it.
         ValueStateDescriptor<byte[]> likelihood =
                 new ValueStateDescriptor<>(
                         "anomaly-likelihood",
                         PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        ValueStateDescriptor<AnomalyDetector> detector =
+                new ValueStateDescriptor<>("anomaly-detector", AnomalyDetectorSerializer.INSTANCE);
         DurableState.ttl(ttl)
                 .ifPresent(
                         config -> {
                             last.enableTimeToLive(config);
                             recurrent.enableTimeToLive(config);
                             likelihood.enableTimeToLive(config);
+                            detector.enableTimeToLive(config);
                         });
         lastForecast = getRuntimeContext().getState(last);
         recurrentState = getRuntimeContext().getState(recurrent);
         likelihoodState = getRuntimeContext().getState(likelihood);
+        detectorState = getRuntimeContext().getState(detector);
         var metrics = getRuntimeContext().getMetricGroup();
         recomputed = metrics.counter("recurrentStateRecomputed");
         stepped = metrics.counter("recurrentStateStepped");
@@ -200,17 +206,21 @@ public class Predictor extends ModelServing<Window, Prediction> {
         ctx.output(ANOMALY_SCORES, anomalyScore(window, surprise, model.version()));
     }
 
-    /** The event's likelihood given the series' recent surprises; 0.5 without a surprise. */
+    /** The event's alert score from the series' detector (a raw surprise may be null). */
     private AnomalyScore anomalyScore(Window window, Double surprise, long version)
             throws Exception {
-        double likelihood = 0.5;
-        if (surprise != null) {
-            byte[] stored = likelihoodState.value();
-            AnomalyLikelihood scores =
-                    stored == null ? anomaly.newLikelihood() : AnomalyLikelihood.decode(stored);
-            likelihood = scores.update(surprise);
-            likelihoodState.update(scores.encode());
+        AnomalyDetector detector = detectorState.value();
+        if (detector == null) {
+            byte[] previous = likelihoodState.value();
+            if (previous == null) {
+                detector = anomaly.newDetector();
+            } else {
+                detector = AnomalyDetector.migrate(previous, anomaly.detector());
+                likelihoodState.clear();
+            }
         }
+        double likelihood = detector.update(surprise, window.eventTime, window.observed);
+        detectorState.update(detector);
         List<Double> values = new ArrayList<>(features);
         for (float v : window.observed) {
             values.add((double) v);

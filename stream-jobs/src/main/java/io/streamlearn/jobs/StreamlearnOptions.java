@@ -378,10 +378,11 @@ public final class StreamlearnOptions {
     public static final ConfigOption<Integer> ANOMALY_HISTORY =
             ConfigOptions.key("streamlearn.anomaly.history")
                     .intType()
-                    .defaultValue(500)
+                    .defaultValue(8640)
                     .withDescription(
-                            "Raw anomaly scores per series the likelihood compares against (the"
-                                    + " long window of AnomalyLikelihood).");
+                            "Events the running mean and variance of a series' raw scores weigh"
+                                    + " (the long window of AnomalyDetector; a month of 5-minute"
+                                    + " events).");
 
     public static final ConfigOption<Integer> ANOMALY_RECENT =
             ConfigOptions.key("streamlearn.anomaly.recent")
@@ -396,5 +397,36 @@ public final class StreamlearnOptions {
                     .intType()
                     .defaultValue(100)
                     .withDescription(
-                            "Raw scores a series must have before its likelihood leaves 0.5.");
+                            "Raw scores a series must have before its likelihood leaves 0.");
+
+    public static final ConfigOption<Integer> ANOMALY_WARM_UP =
+            ConfigOptions.key("streamlearn.anomaly.warm-up")
+                    .intType()
+                    .defaultValue(300)
+                    .withDescription("A series' first events, which score 0 and never alert.");
+
+    public static final ConfigOption<Integer> ANOMALY_SUPPRESSION =
+            ConfigOptions.key("streamlearn.anomaly.suppression")
+                    .intType()
+                    .defaultValue(300)
+                    .withDescription(
+                            "Events after a series' alert during which its score stays below"
+                                    + " streamlearn.anomaly.level.");
+
+    public static final ConfigOption<Double> ANOMALY_RANGE_TOLERANCE =
+            ConfigOptions.key("streamlearn.anomaly.range-tolerance")
+                    .doubleType()
+                    .defaultValue(0.01)
+                    .withDescription(
+                            "A value beyond the range its series has shown, by more than this"
+                                    + " fraction of the range, scores 1; negative turns the check"
+                                    + " off.");
+
+    public static final ConfigOption<Double> ANOMALY_LEVEL =
+            ConfigOptions.key("streamlearn.anomaly.level")
+                    .doubleType()
+                    .defaultValue(0.65)
+                    .withDescription(
+                            "Score at and above which the detector alerts (then suppresses), in"
+                                    + " (0, 1]; 0.6 is a one-in-a-million surprise.");
 }

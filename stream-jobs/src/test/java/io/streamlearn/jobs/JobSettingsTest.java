@@ -143,7 +143,9 @@ class JobSettingsTest {
         }
         assertRejected("streamlearn.model.task", "forecast", "next-value, next-item or");
         assertRejected("streamlearn.time-alignment", "processing-time", "'none' or 'event-time'");
-        assertRejected("streamlearn.anomaly.recent", "5000", "at most streamlearn.anomaly.history");
+        assertRejected("streamlearn.anomaly.recent", "9000", "at most streamlearn.anomaly.history");
+        assertRejected("streamlearn.anomaly.level", "1.5", "streamlearn.anomaly.level must be in");
+        assertRejected("streamlearn.anomaly.warm-up", "-1", "at least 0, got -1");
         assertRejected("streamlearn.model.family", "cnn", "must be one of rnn, gru");
         assertRejected("streamlearn.model.optimizer", "lbfgs", "must be one of adam");
         assertRejected("streamlearn.model.dropout", "1.5", "dropout must be in [0, 1)");

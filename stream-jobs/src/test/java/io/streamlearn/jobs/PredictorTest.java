@@ -76,7 +76,7 @@ class PredictorTest {
                         Duration.ZERO,
                         null,
                         DeviceMode.CPU,
-                        new JobSettings.Anomaly(20, 1, 5)),
+                        JobSettings.Anomaly.defaults()),
                 w -> w.seriesId,
                 Types.STRING,
                 ModelServing.MODEL,
@@ -306,28 +306,29 @@ class PredictorTest {
 
     @Test
     void aSpikeScoresAnAnomalyLikelihoodAboveTheOrdinaryEvents() throws Exception {
+        int spikeAt = StreamlearnOptions.ANOMALY_WARM_UP.defaultValue() + 130;
         try (var harness = harness()) {
             harness.processBroadcastElement(update(version1), 0);
-            // Past the likelihood's 100 scores of history, then a spike.
-            float[] values = new float[132];
+            // Past the detector's warm-up and its 100 scores of history, then a spike.
+            float[] values = new float[spikeAt + 2];
             for (int i = 0; i < values.length; i++) {
                 values[i] = (float) Math.sin(i / 3.0) * 0.5f;
             }
-            values[130] = 8f;
+            values[spikeAt] = 8f;
             for (int i = 2; i < values.length; i++) {
                 harness.processElement(window("a", i, values[i - 2], values[i - 1], values[i]), i);
             }
             List<AnomalyScore> scores = scores(harness);
             assertEquals(values.length - 2, scores.size(), "one score per event");
-            assertEquals(0.5, scores.get(0).getLikelihood(), "the first event is ordinary");
-            double spike = scores.get(128).getLikelihood();
-            assertEquals(8.0, scores.get(128).getValues().get(0), 1e-6);
-            for (int i = 0; i < 128; i++) {
+            assertEquals(0.0, scores.get(0).getLikelihood(), "the warm-up does not alert");
+            double spike = scores.get(spikeAt - 2).getLikelihood();
+            assertEquals(8.0, scores.get(spikeAt - 2).getValues().get(0), 1e-6);
+            for (int i = 0; i < spikeAt - 2; i++) {
                 double l = scores.get(i).getLikelihood();
                 assertTrue(l >= 0 && l <= 1, "in [0, 1]: " + l);
                 assertTrue(l < spike, "event " + i + " " + l + " below the spike " + spike);
             }
-            assertTrue(spike > 0.99, "the spike is as surprising as anything: " + spike);
+            assertEquals(1.0, spike, "beyond the range seen so far: " + spike);
         }
     }
 
@@ -349,7 +350,7 @@ class PredictorTest {
             List<AnomalyScore> scores = scores(harness);
             assertEquals(5, scores.size());
             assertEquals(0L, scores.get(0).getModelVersion());
-            assertTrue(scores.stream().allMatch(s -> s.getLikelihood() == 0.5), "too few yet");
+            assertTrue(scores.stream().allMatch(s -> s.getLikelihood() == 0.0), "warming up");
         }
     }
 

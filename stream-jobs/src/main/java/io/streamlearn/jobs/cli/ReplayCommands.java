@@ -1,11 +1,13 @@
 package io.streamlearn.jobs.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.AlertRule;
 import io.streamlearn.jobs.feeds.FeedOptions;
 import io.streamlearn.jobs.replay.AlertWindowReport;
 import io.streamlearn.jobs.replay.AnomalyReplay;
 import io.streamlearn.jobs.replay.InteractionFiles;
+import io.streamlearn.jobs.replay.NabScore;
 import io.streamlearn.jobs.replay.RecommendReplay;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -22,7 +24,8 @@ import org.apache.flink.util.TimeUtils;
  * {@code streamlearn replay <subcommand>}: backtests on files. {@code anomaly} and {@code
  * recommend} run the jobs on a history ({@link AnomalyReplay}, {@link RecommendReplay}); {@code
  * report} applies the alert rule to scored files and counts the alerts against labelled anomaly
- * windows ({@link AlertWindowReport}).
+ * windows ({@link AlertWindowReport}); {@code score} scores them as the Numenta Anomaly Benchmark
+ * does ({@link NabScore}).
  */
 public final class ReplayCommands {
     static final String USAGE =
@@ -45,12 +48,20 @@ public final class ReplayCommands {
                             + " writes metrics.json",
                     "        and curve.csv (the model next to the popularity and transition"
                             + " baselines)",
-                    "  report --scores <folder> --windows <windows.json> [--threshold 0.99]"
+                    "  report --scores <folder> --windows <windows.json> [--threshold 0.65]"
                             + " [--suppression 10m] [--probation 0.15]",
                     "        the alert rule on scored CSVs (timestamp,value,anomaly_score) against"
                             + " labelled windows:",
                     "        per file, the first alert in each window or 'missed', and the alerts"
-                            + " outside windows (Markdown)");
+                            + " outside windows (Markdown)",
+                    "  score --scores <folder> --windows <windows.json> [--probation 0.15]"
+                            + " [--json <file>]",
+                    "        NAB's scoring of scored CSVs against labelled windows: the standard,"
+                            + " reward-low-FP and",
+                    "        reward-low-FN scores (0 never alerts, 100 perfect), each with the"
+                            + " threshold that maximises it",
+                    "        over all files, and a per-file breakdown (Markdown; JSON to --json,"
+                            + " default <scores>/nab_score.json)");
 
     private ReplayCommands() {}
 
@@ -68,6 +79,7 @@ public final class ReplayCommands {
             Map<String, String> options = options(args);
             switch (args[0]) {
                 case "report" -> report(options, out);
+                case "score" -> score(options, out);
                 case "anomaly" -> anomaly(options, out);
                 case "recommend" -> recommend(options, out);
                 default ->
@@ -148,6 +160,26 @@ public final class ReplayCommands {
                                 Path.of(required(options, "windows")),
                                 rule,
                                 number(options, "probation", 0.15))));
+    }
+
+    private static void score(Map<String, String> options, PrintStream out) throws IOException {
+        known(options, Set.of("scores", "windows", "probation", "json"));
+        Path scores = Path.of(required(options, "scores"));
+        NabScore.Report report =
+                NabScore.run(
+                        scores,
+                        Path.of(required(options, "windows")),
+                        number(options, "probation", NabScore.DEFAULT_PROBATION));
+        Path json =
+                options.containsKey("json")
+                        ? Path.of(options.get("json"))
+                        : scores.resolve("nab_score.json");
+        new ObjectMapper()
+                .writerWithDefaultPrettyPrinter()
+                .writeValue(json.toFile(), NabScore.json(report));
+        out.print(NabScore.markdown(report));
+        out.println();
+        out.println("JSON: " + json);
     }
 
     /** {@code --name value} pairs after the subcommand. */

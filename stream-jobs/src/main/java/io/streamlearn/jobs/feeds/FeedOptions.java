@@ -53,9 +53,11 @@ public final class FeedOptions {
     public static final ConfigOption<Double> ALERT_THRESHOLD =
             ConfigOptions.key("streamlearn.alerts.threshold")
                     .doubleType()
-                    .defaultValue(0.99)
+                    .defaultValue(0.65)
                     .withDescription(
-                            "Anomaly likelihood at or above which a series alerts, in (0, 1].");
+                            "Anomaly score at or above which a series alerts, in (0, 1]; the"
+                                    + " default is the operating point NAB's standard profile"
+                                    + " picks for the default detector (docs/feeds/anomalies.md).");
 
     public static final ConfigOption<Duration> ALERT_SUPPRESSION =
             ConfigOptions.key("streamlearn.alerts.suppression")

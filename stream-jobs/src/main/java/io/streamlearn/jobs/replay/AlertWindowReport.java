@@ -147,7 +147,7 @@ public final class AlertWindowReport {
         return new Report(rule, probation, results, List.copyOf(unscored));
     }
 
-    private static String windowsKey(String id, Map<String, List<Window>> windows) {
+    static String windowsKey(String id, Map<String, List<Window>> windows) {
         if (windows.containsKey(id)) {
             return id;
         }

@@ -1,6 +1,7 @@
 package io.streamlearn.jobs.replay;
 
 import io.streamlearn.jobs.JobSettings;
+import io.streamlearn.jobs.feeds.FeedOptions;
 import io.streamlearn.jobs.runtime.EmbeddedRuntime;
 import io.streamlearn.jobs.runtime.EventProducer;
 import io.streamlearn.schemas.AnomalyScore;
@@ -56,6 +57,7 @@ public final class AnomalyReplay {
         Map<String, List<Double>> scores = new HashMap<>();
         AvroSerde<AnomalyScore> scoreSerde = AvroSerde.of(AnomalyScore.class);
         long[] high = new long[1];
+        double alertAt = FeedOptions.ALERT_THRESHOLD.defaultValue();
         long[] version = new long[1];
         try (EmbeddedRuntime runtime = EmbeddedRuntime.start()) {
             Configuration conf = ReplayRun.configuration(runtime, keys);
@@ -75,7 +77,7 @@ public final class AnomalyReplay {
                         AnomalyScore s = scoreSerde.decode(bytes);
                         scores.computeIfAbsent(s.getSeriesId(), id -> new ArrayList<>())
                                 .add(s.getLikelihood());
-                        if (s.getLikelihood() >= 0.99) {
+                        if (s.getLikelihood() >= alertAt) {
                             high[0]++;
                         }
                         version[0] = Math.max(version[0], s.getModelVersion());
@@ -83,8 +85,9 @@ public final class AnomalyReplay {
                     () ->
                             String.format(
                                     Locale.ROOT,
-                                    "model v%d | scores >= 0.99: %d",
+                                    "model v%d | scores >= %s: %d",
                                     version[0],
+                                    alertAt,
                                     high[0]),
                     out);
         }

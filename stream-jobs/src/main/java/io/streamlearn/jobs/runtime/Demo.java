@@ -109,7 +109,7 @@ public final class Demo {
             try (FeedApp alerts = FeedApp.start(FeedApp.Feed.ALERTS, feedConf)) {
                 out.printf(
                         Locale.ROOT,
-                        "Alert feed:  http://127.0.0.1:%d/series/{id}/alerts  (likelihood >= %s,"
+                        "Alert feed:  http://127.0.0.1:%d/series/{id}/alerts  (score >= %s,"
                                 + " one per series per %s)%n",
                         alerts.httpPort(),
                         feedConf.get(FeedOptions.ALERT_THRESHOLD),

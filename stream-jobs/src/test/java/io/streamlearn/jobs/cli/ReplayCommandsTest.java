@@ -56,6 +56,39 @@ class ReplayCommandsTest {
     }
 
     @Test
+    void scorePrintsTheNabScoresAndWritesThemAsJson(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("scores"));
+        Files.writeString(
+                dir.resolve("scores/s.csv"),
+                "timestamp,value,anomaly_score\n"
+                        + "2026-01-01 00:00:00,1,0.2\n"
+                        + "2026-01-01 00:05:00,1,0.7\n"
+                        + "2026-01-01 00:10:00,1,0.2\n");
+        Files.writeString(
+                dir.resolve("windows.json"),
+                "{\"s.csv\": [[\"2026-01-01 00:05:00\", \"2026-01-01 00:10:00\"]]}");
+        Path json = dir.resolve("out.json");
+
+        int code =
+                run(
+                        "score",
+                        "--scores",
+                        dir.resolve("scores").toString(),
+                        "--windows",
+                        dir.resolve("windows.json").toString(),
+                        "--probation",
+                        "0",
+                        "--json",
+                        json.toString());
+
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        String table = out.toString(StandardCharsets.UTF_8);
+        assertTrue(table.contains("| standard | 100.00 | 0.700000 |"), table);
+        assertTrue(table.contains("| s.csv | 3 | 0 |"), table);
+        assertTrue(Files.readString(json).contains("\"reward_low_fn\""));
+    }
+
+    @Test
     void badArgumentsExitWithTwoAndSayWhy(@TempDir Path dir) {
         assertEquals(2, run("report", "--windows", "w.json"));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("--scores is required"));
