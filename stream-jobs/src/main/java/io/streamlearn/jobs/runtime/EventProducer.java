@@ -1,5 +1,6 @@
 package io.streamlearn.jobs.runtime;
 
+import io.streamlearn.jobs.KafkaClientProperties;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.InteractionEvent;
 import io.streamlearn.schemas.MetricEvent;
@@ -46,14 +47,8 @@ public final class EventProducer {
     }
 
     /**
-     * Produces {@code count} records, or until {@code stop} turns true.
-     *
-     * @param events the records to send, one per call
-     * @param malformedEvery every this many records one is not an event at all (to show the
-     *     dead-letter path); 0 for none
-     * @param produced updated with the number of records sent so far
-     * @throws IllegalStateException when Kafka refuses a record (no such topic, say); sending stops
-     *     at the first refusal
+     * {@link #run(KafkaClientProperties, String, Supplier, int, int, long, AtomicLong,
+     * AtomicBoolean)} against an unsecured broker, such as the embedded one.
      */
     public static void run(
             String bootstrapServers,
@@ -65,14 +60,45 @@ public final class EventProducer {
             AtomicLong produced,
             AtomicBoolean stop)
             throws InterruptedException {
+        run(
+                KafkaClientProperties.of(bootstrapServers),
+                topic,
+                events,
+                eventsPerSecond,
+                malformedEvery,
+                count,
+                produced,
+                stop);
+    }
+
+    /**
+     * Produces {@code count} records, or until {@code stop} turns true.
+     *
+     * @param kafka the brokers and client settings
+     * @param events the records to send, one per call
+     * @param malformedEvery every this many records one is not an event at all (to show the
+     *     dead-letter path); 0 for none
+     * @param produced updated with the number of records sent so far
+     * @throws IllegalStateException when Kafka refuses a record (no such topic, say); sending stops
+     *     at the first refusal
+     */
+    public static void run(
+            KafkaClientProperties kafka,
+            String topic,
+            Supplier<Message> events,
+            int eventsPerSecond,
+            int malformedEvery,
+            long count,
+            AtomicLong produced,
+            AtomicBoolean stop)
+            throws InterruptedException {
         Map<String, Object> config =
-                Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrapServers,
-                        ProducerConfig.LINGER_MS_CONFIG,
-                        5,
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-                        true);
+                kafka.with(
+                        Map.of(
+                                ProducerConfig.LINGER_MS_CONFIG,
+                                5,
+                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                                true));
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
             AtomicReference<Exception> failure = new AtomicReference<>();
