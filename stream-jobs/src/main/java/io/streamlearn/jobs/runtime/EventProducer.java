@@ -47,31 +47,6 @@ public final class EventProducer {
     }
 
     /**
-     * {@link #run(KafkaClientProperties, String, Supplier, int, int, long, AtomicLong,
-     * AtomicBoolean)} against an unsecured broker, such as the embedded one.
-     */
-    public static void run(
-            String bootstrapServers,
-            String topic,
-            Supplier<Message> events,
-            int eventsPerSecond,
-            int malformedEvery,
-            long count,
-            AtomicLong produced,
-            AtomicBoolean stop)
-            throws InterruptedException {
-        run(
-                KafkaClientProperties.of(bootstrapServers),
-                topic,
-                events,
-                eventsPerSecond,
-                malformedEvery,
-                count,
-                produced,
-                stop);
-    }
-
-    /**
      * Produces {@code count} records, or until {@code stop} turns true.
      *
      * @param kafka the brokers and client settings
