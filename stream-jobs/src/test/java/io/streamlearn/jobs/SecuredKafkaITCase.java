@@ -13,6 +13,7 @@ import io.streamlearn.jobs.runtime.EmbeddedKafka;
 import io.streamlearn.jobs.runtime.EventProducer;
 import io.streamlearn.schemas.Recommendation;
 import io.streamlearn.schemas.ScoredItem;
+import io.streamlearn.state.ModelStore;
 import java.io.OutputStream;
 import java.io.StringWriter;
 import java.net.URI;
@@ -186,6 +187,15 @@ class SecuredKafkaITCase {
                         "a prediction, read over TLS");
             }
             assertFalse(job.isDone(), () -> "the job ended early: " + failureOf(job));
+            // The model store reader (warm start, `streamlearn models`) over TLS, once a
+            // snapshot is committed.
+            try (TopicReader models = new TopicReader(client, settings.modelsTopic())) {
+                models.awaitUntil(
+                        r -> !r.isEmpty() || job.isDone(), Duration.ofMinutes(3), "a snapshot");
+            }
+            try (ModelStore store = ModelStores.open(settings)) {
+                assertFalse(store.versions().isEmpty(), "model versions read over TLS");
+            }
             String jobId = runningJob(rest);
             String jobConfig = get(rest + "/jobs/" + jobId + "/config");
             String jobManagerConfig = get(rest + "/jobs/" + jobId + "/jobmanager/config");
@@ -275,6 +285,25 @@ class SecuredKafkaITCase {
                         () -> FeedApp.start(FeedApp.Feed.RECOMMENDATIONS, feed).close());
         System.out.println("wrong password, feed: " + app.getMessage());
         assertNamesTheSetting(app.getMessage());
+    }
+
+    @Test
+    void anUntrustedBrokerCertificateNamesTheTruststore() throws Exception {
+        TestCertificates other =
+                TestCertificates.create(
+                        Files.createDirectories(dir.resolve("other-ca")), STORE_PASSWORD);
+        Map<String, String> keys = new HashMap<>(clientKeys(PASSWORD));
+        keys.put(
+                KafkaClientProperties.PREFIX + "ssl.truststore.location",
+                other.truststore().toString());
+        KafkaClientProperties client = KafkaClientProperties.from(Configuration.fromMap(keys));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> KafkaAccess.check(client));
+        System.out.println("untrusted certificate: " + e.getMessage());
+        assertTrue(e.getMessage().startsWith("The TLS handshake with Kafka at "), e.getMessage());
+        assertTrue(
+                e.getMessage().contains(KafkaClientProperties.PREFIX + "ssl.truststore.location"),
+                e.getMessage());
     }
 
     private static void assertNamesTheSetting(String message) {
