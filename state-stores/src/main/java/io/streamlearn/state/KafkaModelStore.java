@@ -5,6 +5,7 @@ import io.streamlearn.schemas.InvalidRecordException;
 import io.streamlearn.schemas.ModelSnapshot;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -30,22 +31,25 @@ public final class KafkaModelStore implements ModelStore {
     private final Duration timeout;
     private final AvroSerde<ModelSnapshot> serde = AvroSerde.of(ModelSnapshot.class);
 
+    /** A store on an unsecured cluster: only the bootstrap servers. */
     public KafkaModelStore(String bootstrapServers, String topic, Duration timeout) {
+        this(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topic, timeout);
+    }
+
+    /**
+     * @param client the consumer's connection settings: bootstrap servers and whatever the cluster
+     *     needs (security protocol, SASL, TLS); the store adds its own reading settings
+     */
+    public KafkaModelStore(Map<String, ?> client, String topic, Duration timeout) {
         this.topic = topic;
         this.timeout = timeout;
+        Map<String, Object> config = new HashMap<>(client);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20);
         consumer =
                 new KafkaConsumer<>(
-                        Map.of(
-                                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                bootstrapServers,
-                                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                                "read_committed",
-                                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                                "false",
-                                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-                                64 << 20),
-                        new ByteArrayDeserializer(),
-                        new ByteArrayDeserializer());
+                        config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     /**

@@ -20,11 +20,13 @@ import org.apache.flink.configuration.Configuration;
  * task picks the job: {@link ForecastJob} for metrics (next-value, reconstruction), {@link
  * RecommendationJob} for interactions (next-item).
  *
+ * @param kafka the brokers and client settings ({@code streamlearn.kafka.properties.*}) of every
+ *     Kafka client of the job
  * @param decoder how metric events are read; null for a next-item job
  * @param interactionDecoder how interactions are read; null for a metrics job
  */
 public record JobSettings(
-        String bootstrapServers,
+        KafkaClientProperties kafka,
         String eventsTopic,
         String predictionsTopic,
         String deadLettersTopic,
@@ -91,15 +93,11 @@ public record JobSettings(
      * @throws IllegalArgumentException naming the key and the bad value
      */
     public static JobSettings from(Configuration conf) {
-        String servers = conf.get(BOOTSTRAP_SERVERS);
-        if (servers == null || servers.isBlank()) {
-            throw new IllegalArgumentException(
-                    BOOTSTRAP_SERVERS.key() + " is required (host:port of your Kafka brokers)");
-        }
+        KafkaClientProperties kafka = KafkaClientProperties.from(conf);
         ModelConfig model = model(conf);
         boolean items = model.task() == Task.NEXT_ITEM;
         return new JobSettings(
-                servers,
+                kafka,
                 nonBlank(conf, EVENTS_TOPIC),
                 nonBlank(conf, PREDICTIONS_TOPIC),
                 nonBlank(conf, DEAD_LETTERS_TOPIC),
@@ -137,6 +135,11 @@ public record JobSettings(
                         conf.get(EXCLUDE_SEEN),
                         atLeast(conf, SEEN_CAPACITY, 1)),
                 anomaly(conf));
+    }
+
+    /** The brokers every client of the job connects to. */
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
     }
 
     /** Whether this is a recommendation job (task next-item). */

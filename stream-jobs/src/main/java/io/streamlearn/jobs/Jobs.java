@@ -17,10 +17,15 @@ public final class Jobs {
     }
 
     /**
+     * First checks that Kafka accepts the job's client settings ({@link KafkaAccess}): a refused
+     * login stops here, with a message naming the settings, instead of restarting the job forever.
+     *
      * @param bounded read the input up to where it is when the job starts, then finish (a replay)
+     * @throws IllegalArgumentException when Kafka refuses the client settings
      */
     public static void buildWithKafka(
             StreamExecutionEnvironment env, JobSettings settings, boolean bounded) {
+        KafkaAccess.check(settings.kafka());
         long now = System.currentTimeMillis();
         var source = KafkaEndpoints.source(settings, bounded);
         var commands = KafkaEndpoints.commands(settings, now, bounded);

@@ -9,7 +9,8 @@ import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
 import io.streamlearn.schemas.Recommendation;
 import java.nio.charset.StandardCharsets;
-import java.util.Properties;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -26,8 +27,10 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * The job's Kafka source and sinks. Sinks are transactional (exactly once): records become visible
- * to {@code read_committed} consumers when the checkpoint that covers them completes.
+ * The job's Kafka source and sinks, each given the job's client settings ({@link
+ * KafkaClientProperties}: bootstrap servers and {@code streamlearn.kafka.properties.*}). Sinks are
+ * transactional (exactly once): records become visible to {@code read_committed} consumers when the
+ * checkpoint that covers them completes.
  */
 public final class KafkaEndpoints {
     /**
@@ -56,7 +59,8 @@ public final class KafkaEndpoints {
 
     private static KafkaSourceBuilder<RawRecord> sourceBuilder(JobSettings settings) {
         return KafkaSource.<RawRecord>builder()
-                .setBootstrapServers(settings.bootstrapServers())
+                .setProperties(
+                        settings.kafka().properties(Map.of("isolation.level", "read_committed")))
                 .setTopics(
                         settings.recommends()
                                 ? settings.interactionsTopic()
@@ -64,7 +68,6 @@ public final class KafkaEndpoints {
                 .setGroupId(settings.groupId())
                 .setStartingOffsets(
                         OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setProperty("isolation.level", "read_committed")
                 .setDeserializer(new RawRecords());
     }
 
@@ -93,12 +96,17 @@ public final class KafkaEndpoints {
     private static KafkaSourceBuilder<ModelCommand> commandsBuilder(
             JobSettings settings, long startMillis) {
         return KafkaSource.<ModelCommand>builder()
-                .setBootstrapServers(settings.bootstrapServers())
+                .setProperties(
+                        settings.kafka()
+                                .properties(
+                                        Map.of(
+                                                "isolation.level",
+                                                "read_committed",
+                                                "partition.discovery.interval.ms",
+                                                "10000")))
                 .setTopics(settings.modelCommandsTopic())
                 .setGroupId(settings.groupId() + "-commands")
                 .setStartingOffsets(OffsetsInitializer.timestamp(startMillis))
-                .setProperty("isolation.level", "read_committed")
-                .setProperty("partition.discovery.interval.ms", "10000")
                 .setDeserializer(new Commands());
     }
 
@@ -147,20 +155,18 @@ public final class KafkaEndpoints {
      * keeps compaction, ordering and the transaction simple where chunks would need reassembly.
      */
     public static KafkaSink<ModelSnapshot> models(JobSettings settings) {
-        Properties producer = new Properties();
-        producer.setProperty("max.request.size", Long.toString(settings.maxSnapshotBytes()));
         return sink(
                 settings,
                 settings.modelsTopic(),
                 "models",
                 ModelSnapshot.class,
                 new ModelKey(),
-                producer);
+                Map.of("max.request.size", Long.toString(settings.maxSnapshotBytes())));
     }
 
     private static <T extends SpecificRecord> KafkaSink<T> sink(
             JobSettings settings, String topic, String role, Class<T> type, Key<T> key) {
-        return sink(settings, topic, role, type, key, new Properties());
+        return sink(settings, topic, role, type, key, Map.of());
     }
 
     private static <T extends SpecificRecord> KafkaSink<T> sink(
@@ -169,11 +175,11 @@ public final class KafkaEndpoints {
             String role,
             Class<T> type,
             Key<T> key,
-            Properties producer) {
-        producer.setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+            Map<String, String> producer) {
+        Map<String, String> own = new HashMap<>(producer);
+        own.put("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
         return KafkaSink.<T>builder()
-                .setBootstrapServers(settings.bootstrapServers())
-                .setKafkaProducerConfig(producer)
+                .setKafkaProducerConfig(settings.kafka().properties(own))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(settings.transactionalIdPrefix() + "-" + role)
                 .setRecordSerializer(new AvroRecords<>(topic, AvroSerde.of(type), key))

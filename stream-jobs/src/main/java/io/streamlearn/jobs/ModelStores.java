@@ -8,6 +8,7 @@ import io.streamlearn.state.KafkaModelStore;
 import io.streamlearn.state.ModelStore;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -27,7 +28,7 @@ public final class ModelStores {
         return settings.filesModelStore()
                 ? new FileModelStore(Path.of(settings.modelStorePath()))
                 : new KafkaModelStore(
-                        settings.bootstrapServers(),
+                        settings.kafka().with(Map.of()),
                         settings.modelsTopic(),
                         Duration.ofSeconds(60));
     }

@@ -21,12 +21,17 @@ public final class TopicReader implements AutoCloseable {
     private final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
 
     public TopicReader(String bootstrapServers, String topic) {
+        this(KafkaClientProperties.of(bootstrapServers), topic);
+    }
+
+    /** A reader with the given client settings (a secured listener's). */
+    public TopicReader(KafkaClientProperties kafka, String topic) {
         consumer =
                 new KafkaConsumer<>(
-                        Map.of(
-                                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"),
+                        kafka.with(
+                                Map.of(
+                                        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false")),
                         new ByteArrayDeserializer(),
                         new ByteArrayDeserializer());
         List<TopicPartition> partitions =

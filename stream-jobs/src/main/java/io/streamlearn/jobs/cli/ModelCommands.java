@@ -1,5 +1,6 @@
 package io.streamlearn.jobs.cli;
 
+import io.streamlearn.jobs.KafkaClientProperties;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.ModelAction;
@@ -77,7 +78,7 @@ final class ModelCommands {
     static void rollback(
             ModelStore store,
             long version,
-            String bootstrapServers,
+            KafkaClientProperties kafka,
             String commandsTopic,
             PrintStream out) {
         ModelSnapshot snapshot = store.snapshot(version);
@@ -91,13 +92,12 @@ final class ModelCommands {
                         .setRequestedAt(Instant.now())
                         .build();
         Map<String, Object> config =
-                Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrapServers,
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-                        true,
-                        ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-                        Math.max(1 << 20, 2 * snapshot.getState().remaining()));
+                kafka.with(
+                        Map.of(
+                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                                true,
+                                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                                Math.max(1 << 20, 2 * snapshot.getState().remaining())));
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.send(

@@ -2,6 +2,7 @@ package io.streamlearn.jobs.cli;
 
 import io.streamlearn.jobs.JobSettings;
 import io.streamlearn.jobs.Jobs;
+import io.streamlearn.jobs.KafkaClientProperties;
 import io.streamlearn.state.DurableState;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,19 +22,25 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *
  * <p>Arguments: {@code --config job.properties} and any number of {@code --<key> <value>} pairs
  * whose key holds a dot ({@code --streamlearn.kafka.bootstrap-servers 10.0.0.5:9092}); a pair
- * overrides the file. The job keeps its state durably by default ({@link DurableState}). Errors are
- * exceptions naming the argument, never {@code System.exit}: on a cluster this runs inside the job
- * manager.
+ * overrides the file. Kafka client keys ({@code streamlearn.kafka.properties.*}) that hold secrets
+ * are kept out of the configuration Flink shows ({@link KafkaClientProperties#withoutSecrets}). The
+ * job keeps its state durably by default ({@link DurableState}). Errors are exceptions naming the
+ * argument, never {@code System.exit}: on a cluster this runs inside the job manager.
  */
 public final class RunJob {
     private RunJob() {}
 
     public static void main(String[] args) throws Exception {
-        Configuration job = configuration(args);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(job);
-        Configuration conf = DurableState.withDefaults(job, env.getConfiguration());
+        Configuration given = configuration(args);
+        // Flink shows the job's configuration in its web UI: Kafka secrets reach the clients
+        // through the settings, never through that configuration.
+        Configuration shown = KafkaClientProperties.withoutSecrets(given);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(shown);
+        Configuration conf = DurableState.withDefaults(shown, env.getConfiguration());
         env.configure(conf);
-        JobSettings settings = JobSettings.from(conf);
+        Configuration withSecrets = new Configuration(conf);
+        withSecrets.addAll(given);
+        JobSettings settings = JobSettings.from(withSecrets);
         Jobs.buildWithKafka(env, settings);
         env.execute(conf.getOptional(PipelineOptions.NAME).orElse("streamlearn"));
     }

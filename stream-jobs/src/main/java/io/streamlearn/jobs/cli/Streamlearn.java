@@ -1,5 +1,7 @@
 package io.streamlearn.jobs.cli;
 
+import io.streamlearn.jobs.KafkaAccess;
+import io.streamlearn.jobs.KafkaClientProperties;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
@@ -51,9 +53,10 @@ public final class Streamlearn {
                     "        or GET /series/{id}/alerts (keys in docs/configuration.md)",
                     "  models list|show|rollback --bootstrap-servers <host:port> [--topic models]"
                             + " [--path <dir>] [--version N] [--commands-topic model-commands]",
+                    "        [--config <file.properties>]",
                     "        the model store's versions; show one (verified); serve one again",
                     "  generate --bootstrap-servers <host:port> [--topic metrics] [--rate 100]"
-                            + " [--series 8] [--duration 10m]",
+                            + " [--series 8] [--duration 10m] [--config <file>]",
                     "        write generated metric series to your Kafka (until Ctrl-C without"
                             + " --duration)",
                     "  bench [--family all|lstm,...] [--device cpu|gpu] [--hidden 64] [--window 20]"
@@ -63,10 +66,16 @@ public final class Streamlearn {
                     "  replay <subcommand> [options]",
                     "        backtests on files: 'streamlearn replay --help' lists them",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
-                            + " [--max 20]",
+                            + " [--max 20] [--config <file>]",
                     "        print a topic's records as JSON (types: alert, anomaly-score,"
                             + " dead-letter, interaction,",
-                    "        metric, model, prediction, recommendation)");
+                    "        metric, model, prediction, recommendation)",
+                    "",
+                    "read, models and generate take a secured cluster's client settings from"
+                            + " --config <file.properties>:",
+                    "the streamlearn.kafka.properties.* keys (and"
+                            + " streamlearn.kafka.bootstrap-servers) of the job's file;"
+                            + " --bootstrap-servers overrides the file's.");
 
     private Streamlearn() {}
 
@@ -159,10 +168,7 @@ public final class Streamlearn {
     }
 
     private static void generate(Map<String, String> options) throws Exception {
-        String bootstrap = options.get("bootstrap-servers");
-        if (bootstrap == null) {
-            fail("generate needs --bootstrap-servers <host:port>");
-        }
+        KafkaClientProperties kafka = kafka(options, "generate");
         String topic =
                 options.getOrDefault("topic", StreamlearnOptions.EVENTS_TOPIC.defaultValue());
         int rate = positiveInt(options, "rate", 100);
@@ -177,11 +183,11 @@ public final class Streamlearn {
         CountDownLatch finished = stopOnCtrlC(stop);
         System.out.printf(
                 "Generating %d series at %d events/s into %s at %s%n",
-                series, rate, topic, bootstrap);
+                series, rate, topic, kafka.bootstrapServers());
         AtomicLong produced = new AtomicLong();
         try {
             EventProducer.run(
-                    bootstrap,
+                    kafka,
                     topic,
                     EventProducer.metrics(series, 7L),
                     rate,
@@ -198,14 +204,14 @@ public final class Streamlearn {
     }
 
     private static void read(Map<String, String> options) {
-        String bootstrap = options.get("bootstrap-servers");
         String topic = options.get("topic");
-        if (bootstrap == null || topic == null) {
-            fail("read needs --bootstrap-servers <host:port> and --topic <name>");
+        if (topic == null) {
+            fail("read needs --topic <name>");
         }
+        KafkaClientProperties kafka = kafka(options, "read");
         try {
             TopicPrinter.print(
-                    bootstrap,
+                    kafka,
                     topic,
                     options.getOrDefault("type", "prediction"),
                     positiveInt(options, "max", 20),
@@ -248,23 +254,24 @@ public final class Streamlearn {
     }
 
     private static void models(String action, Map<String, String> options) {
-        String bootstrap = options.get("bootstrap-servers");
         String path = options.get("path");
-        if (bootstrap == null && (path == null || action.equals("rollback"))) {
-            fail(
-                    "models "
-                            + action
-                            + " needs --bootstrap-servers <host:port>"
-                            + (action.equals("rollback")
-                                    ? ""
-                                    : " (or --path <dir> of a files store)"));
-        }
+        KafkaClientProperties kafka =
+                path == null || action.equals("rollback")
+                        ? kafka(
+                                options,
+                                "models "
+                                        + action
+                                        + (action.equals("rollback")
+                                                ? ""
+                                                : " without --path <dir> of a files store"))
+                        : null;
         String topic =
                 options.getOrDefault("topic", StreamlearnOptions.MODELS_TOPIC.defaultValue());
         try (ModelStore store =
                 path != null
                         ? new FileModelStore(Path.of(path))
-                        : new KafkaModelStore(bootstrap, topic, Duration.ofSeconds(30))) {
+                        : new KafkaModelStore(
+                                kafka.with(Map.of()), topic, Duration.ofSeconds(30))) {
             switch (action) {
                 case "list" -> ModelCommands.list(store, System.out);
                 case "show" -> ModelCommands.show(store, version(options, action), System.out);
@@ -272,7 +279,7 @@ public final class Streamlearn {
                         ModelCommands.rollback(
                                 store,
                                 version(options, action),
-                                bootstrap,
+                                kafka,
                                 options.getOrDefault(
                                         "commands-topic",
                                         StreamlearnOptions.MODEL_COMMANDS_TOPIC.defaultValue()),
@@ -282,6 +289,51 @@ public final class Streamlearn {
         } catch (NoSuchElementException | IllegalArgumentException | IllegalStateException e) {
             fail(e.getMessage());
         }
+    }
+
+    /**
+     * The client settings of {@code read}, {@code models} and {@code generate} ({@link
+     * #clientSettings}), checked against Kafka ({@link KafkaAccess}) so that a refused login stops
+     * here with a message naming the settings.
+     */
+    private static KafkaClientProperties kafka(Map<String, String> options, String command) {
+        KafkaClientProperties kafka = null;
+        try {
+            kafka = clientSettings(options, command);
+            KafkaAccess.check(kafka);
+        } catch (IOException e) {
+            fail("cannot read --config " + options.get("config") + ": " + e);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            fail(e.getMessage());
+        }
+        return kafka;
+    }
+
+    /**
+     * The {@code streamlearn.kafka.*} keys of {@code --config <file>} (the job's own file will do),
+     * with {@code --bootstrap-servers} over the file's brokers.
+     *
+     * @throws IllegalArgumentException when neither names the brokers
+     */
+    static KafkaClientProperties clientSettings(Map<String, String> options, String command)
+            throws IOException {
+        Map<String, String> keys = new HashMap<>();
+        String file = options.get("config");
+        if (file != null) {
+            keys.putAll(RunJob.load(Path.of(file)));
+        }
+        String servers = options.get("bootstrap-servers");
+        if (servers != null) {
+            keys.put(StreamlearnOptions.BOOTSTRAP_SERVERS.key(), servers);
+        }
+        if (!keys.containsKey(StreamlearnOptions.BOOTSTRAP_SERVERS.key())) {
+            throw new IllegalArgumentException(
+                    command
+                            + " needs --bootstrap-servers <host:port> (or a --config file with "
+                            + StreamlearnOptions.BOOTSTRAP_SERVERS.key()
+                            + ")");
+        }
+        return KafkaClientProperties.from(Configuration.fromMap(keys));
     }
 
     private static long version(Map<String, String> options, String action) {

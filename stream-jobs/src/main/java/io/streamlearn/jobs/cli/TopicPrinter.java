@@ -1,5 +1,6 @@
 package io.streamlearn.jobs.cli;
 
+import io.streamlearn.jobs.KafkaClientProperties;
 import io.streamlearn.schemas.AnomalyAlert;
 import io.streamlearn.schemas.AnomalyScore;
 import io.streamlearn.schemas.AvroSerde;
@@ -44,19 +45,25 @@ final class TopicPrinter {
 
     /** Prints up to {@code max} records; stops early when nothing arrives for {@code idle}. */
     static void print(
-            String bootstrap, String topic, String type, int max, Duration idle, PrintStream out) {
+            KafkaClientProperties kafka,
+            String topic,
+            String type,
+            int max,
+            Duration idle,
+            PrintStream out) {
         AvroSerde<? extends SpecificRecord> serde = TYPES.get(type);
         if (serde == null) {
             throw new IllegalArgumentException(
                     "--type must be one of " + types() + ", got '" + type + "'");
         }
         Map<String, Object> config =
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
-                        ConsumerConfig.GROUP_ID_CONFIG, "streamlearn-read-" + System.nanoTime());
+                kafka.with(
+                        Map.of(
+                                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                                ConsumerConfig.GROUP_ID_CONFIG,
+                                        "streamlearn-read-" + System.nanoTime()));
         try (var consumer =
                 new KafkaConsumer<>(
                         config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {

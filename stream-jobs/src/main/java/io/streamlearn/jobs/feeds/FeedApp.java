@@ -1,9 +1,12 @@
 package io.streamlearn.jobs.feeds;
 
+import io.streamlearn.jobs.KafkaAccess;
+import io.streamlearn.jobs.KafkaClientProperties;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.schemas.AlertHistory;
 import io.streamlearn.schemas.Recommendation;
 import java.io.IOException;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.regex.Pattern;
@@ -49,15 +52,14 @@ public final class FeedApp implements AutoCloseable {
         this.server = server;
     }
 
-    /** Kafka Streams settings: exactly once, bad records to the dead-letter topic. */
+    /**
+     * Kafka Streams settings: the client settings every streamlearn client gets ({@link
+     * KafkaClientProperties}: bootstrap servers, {@code streamlearn.kafka.properties.*}), exactly
+     * once, bad records to the dead-letter topic.
+     */
     public static Properties streamsConfig(Feed feed, Configuration conf) {
-        String servers = conf.get(StreamlearnOptions.BOOTSTRAP_SERVERS);
-        if (servers == null || servers.isBlank()) {
-            throw new IllegalArgumentException(
-                    StreamlearnOptions.BOOTSTRAP_SERVERS.key()
-                            + " is required (host:port of your Kafka brokers)");
-        }
         Properties props = new Properties();
+        props.putAll(KafkaClientProperties.from(conf).with(Map.of()));
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "streamlearn-" + feed.name().toLowerCase());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(
@@ -75,7 +77,6 @@ public final class FeedApp implements AutoCloseable {
                                 props.put(key, value);
                             }
                         });
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
         return props;
     }
 
@@ -114,7 +115,14 @@ public final class FeedApp implements AutoCloseable {
         };
     }
 
+    /**
+     * Checks that Kafka accepts the client settings ({@link KafkaAccess}), then starts the feed:
+     * Kafka Streams would otherwise only report a refused login in its state.
+     *
+     * @throws IllegalArgumentException when Kafka refuses the client settings
+     */
     public static FeedApp start(Feed feed, Configuration conf) throws IOException {
+        KafkaAccess.check(KafkaClientProperties.from(conf));
         KafkaStreams streams = new KafkaStreams(topology(feed, conf), streamsConfig(feed, conf));
         String host = conf.get(FeedOptions.HTTP_HOST);
         int port = conf.get(FeedOptions.HTTP_PORT);

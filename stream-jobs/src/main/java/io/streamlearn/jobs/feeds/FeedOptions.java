@@ -6,8 +6,9 @@ import org.apache.flink.configuration.ConfigOptions;
 
 /**
  * Settings of the two Kafka Streams feed applications, declared once. The Kafka address is {@code
- * streamlearn.kafka.bootstrap-servers}, and the topics they read are the job's output topics
- * ({@code streamlearn.topic.recommendations}, {@code streamlearn.topic.anomaly-scores}), all
+ * streamlearn.kafka.bootstrap-servers} and the client settings (a secured cluster's) are {@code
+ * streamlearn.kafka.properties.*}, as for the job, and the topics they read are the job's output
+ * topics ({@code streamlearn.topic.recommendations}, {@code streamlearn.topic.anomaly-scores}), all
  * declared in {@link io.streamlearn.jobs.StreamlearnOptions}; any other key that is not a {@code
  * streamlearn.*} key is passed to Kafka Streams unchanged.
  */

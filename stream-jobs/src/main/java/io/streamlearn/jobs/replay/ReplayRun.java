@@ -72,7 +72,7 @@ final class ReplayRun {
                 settings.recommends() ? settings.interactionsTopic() : settings.eventsTopic();
         Iterator<EventProducer.Message> messages = input.iterator();
         EventProducer.run(
-                runtime.bootstrapServers(),
+                settings.kafka(),
                 inputTopic,
                 messages::next,
                 Integer.MAX_VALUE,

@@ -2,6 +2,7 @@ package io.streamlearn.jobs.runtime;
 
 import io.streamlearn.jobs.JobSettings;
 import io.streamlearn.jobs.Jobs;
+import io.streamlearn.jobs.KafkaClientProperties;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.feeds.FeedOptions;
@@ -249,7 +250,7 @@ public final class Demo {
                             try {
                                 // The odd malformed record, to show the dead-letter path at work.
                                 EventProducer.run(
-                                        runtime.bootstrapServers(),
+                                        KafkaClientProperties.of(runtime.bootstrapServers()),
                                         topic,
                                         events,
                                         rate,

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -38,27 +39,74 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Path directory;
     private final boolean ownsDirectory;
     private final int brokerPort;
+    private final Map<String, Integer> extraPorts;
     private final KafkaRaftServer server;
 
     private EmbeddedKafka(
-            Path directory, boolean ownsDirectory, int brokerPort, KafkaRaftServer server) {
+            Path directory,
+            boolean ownsDirectory,
+            int brokerPort,
+            Map<String, Integer> extraPorts,
+            KafkaRaftServer server) {
         this.directory = directory;
         this.ownsDirectory = ownsDirectory;
         this.brokerPort = brokerPort;
+        this.extraPorts = extraPorts;
         this.server = server;
     }
 
     /** Formats a fresh log directory under a new temporary folder and starts the broker. */
     public static EmbeddedKafka start() throws Exception {
-        return start(Files.createTempDirectory("streamlearn-kafka-"), true);
+        return start(Files.createTempDirectory("streamlearn-kafka-"), true, null);
     }
 
+    /**
+     * A broker with one more listener, for clients that must authenticate (a {@code SASL_SSL}
+     * listener, say): {@code listener} on a free port of 127.0.0.1, speaking {@code
+     * securityProtocol}, set up by {@code brokerSettings} (its {@code listener.name.<name>.*} keys:
+     * keystore, SASL users). The PLAINTEXT listener stays, for the broker's own traffic and for
+     * whoever prepares topics; {@link #bootstrapServers(String)} gives the new listener's address.
+     */
+    public static EmbeddedKafka startWithListener(
+            String listener, String securityProtocol, Map<String, String> brokerSettings)
+            throws Exception {
+        return start(
+                Files.createTempDirectory("streamlearn-kafka-"),
+                true,
+                new Listener(listener.toUpperCase(Locale.ROOT), securityProtocol, brokerSettings));
+    }
+
+    private record Listener(String name, String securityProtocol, Map<String, String> settings) {}
+
     static EmbeddedKafka start(Path directory, boolean ownsDirectory) throws Exception {
+        return start(directory, ownsDirectory, null);
+    }
+
+    private static EmbeddedKafka start(Path directory, boolean ownsDirectory, Listener extra)
+            throws Exception {
         int brokerPort = freePort();
         int controllerPort = freePort();
         String logDir = directory.resolve("logs").toString();
-        KafkaConfig config =
-                KafkaConfig.fromProps(brokerProperties(brokerPort, controllerPort, logDir));
+        Properties props = brokerProperties(brokerPort, controllerPort, logDir);
+        Map<String, Integer> extraPorts = new HashMap<>();
+        if (extra != null) {
+            int port = freePort();
+            extraPorts.put(extra.name(), port);
+            String address = extra.name() + "://127.0.0.1:" + port;
+            props.put("listeners", props.getProperty("listeners") + "," + address);
+            props.put(
+                    "advertised.listeners",
+                    props.getProperty("advertised.listeners") + "," + address);
+            props.put(
+                    "listener.security.protocol.map",
+                    props.getProperty("listener.security.protocol.map")
+                            + ","
+                            + extra.name()
+                            + ":"
+                            + extra.securityProtocol());
+            props.putAll(extra.settings());
+        }
+        KafkaConfig config = KafkaConfig.fromProps(props);
 
         ByteArrayOutputStream formatOutput = new ByteArrayOutputStream();
         new Formatter()
@@ -74,7 +122,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
-        return new EmbeddedKafka(directory, ownsDirectory, brokerPort, server);
+        return new EmbeddedKafka(directory, ownsDirectory, brokerPort, extraPorts, server);
     }
 
     /**
@@ -112,6 +160,16 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     public String bootstrapServers() {
         return "127.0.0.1:" + brokerPort;
+    }
+
+    /** The address of the extra listener of {@link #startWithListener}. */
+    public String bootstrapServers(String listener) {
+        Integer port = extraPorts.get(listener.toUpperCase(Locale.ROOT));
+        if (port == null) {
+            throw new IllegalArgumentException(
+                    "this broker has no listener '" + listener + "', only " + extraPorts.keySet());
+        }
+        return "127.0.0.1:" + port;
     }
 
     /**

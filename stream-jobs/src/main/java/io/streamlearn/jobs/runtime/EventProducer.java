@@ -1,5 +1,6 @@
 package io.streamlearn.jobs.runtime;
 
+import io.streamlearn.jobs.KafkaClientProperties;
 import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.InteractionEvent;
 import io.streamlearn.schemas.MetricEvent;
@@ -48,6 +49,7 @@ public final class EventProducer {
     /**
      * Produces {@code count} records, or until {@code stop} turns true.
      *
+     * @param kafka the brokers and client settings
      * @param events the records to send, one per call
      * @param malformedEvery every this many records one is not an event at all (to show the
      *     dead-letter path); 0 for none
@@ -56,7 +58,7 @@ public final class EventProducer {
      *     at the first refusal
      */
     public static void run(
-            String bootstrapServers,
+            KafkaClientProperties kafka,
             String topic,
             Supplier<Message> events,
             int eventsPerSecond,
@@ -66,13 +68,12 @@ public final class EventProducer {
             AtomicBoolean stop)
             throws InterruptedException {
         Map<String, Object> config =
-                Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrapServers,
-                        ProducerConfig.LINGER_MS_CONFIG,
-                        5,
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-                        true);
+                kafka.with(
+                        Map.of(
+                                ProducerConfig.LINGER_MS_CONFIG,
+                                5,
+                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                                true));
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
             AtomicReference<Exception> failure = new AtomicReference<>();
