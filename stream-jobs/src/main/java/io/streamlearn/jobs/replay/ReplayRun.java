@@ -2,9 +2,11 @@ package io.streamlearn.jobs.replay;
 
 import io.streamlearn.jobs.JobSettings;
 import io.streamlearn.jobs.Jobs;
+import io.streamlearn.jobs.ModelTopicCheck;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.runtime.EmbeddedRuntime;
 import io.streamlearn.jobs.runtime.EventProducer;
+import io.streamlearn.jobs.runtime.JobWatch;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Iterator;
@@ -12,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -29,7 +32,14 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * One replay on the embedded runtime, as {@code demo} runs its jobs: the history is produced to the
  * job's input topic in time order, the job (the same one {@code run} starts) reads it to its end
  * with event-time alignment, and its output is read as a {@code read_committed} consumer would,
- * while a progress line shows events done, events/s and the caller's current figures.
+ * while a progress line shows events done, events/s, the job's restarts (if any) and the caller's
+ * current figures.
+ *
+ * <p>The input is bounded: the job's source reads up to where the topic ends when the job starts,
+ * and its end sends the watermark to the end of time, which releases every event and example still
+ * waiting for one (the last events, which may share a timestamp, included). A job that keeps
+ * failing stops after {@link JobWatch#BOUNDED_RESTARTS} restarts, and the replay fails with the
+ * root cause.
  */
 final class ReplayRun {
     private static final long PROGRESS_NANOS = 2_000_000_000L;
@@ -50,6 +60,7 @@ final class ReplayRun {
         conf.set(StreamlearnOptions.TIME_ALIGNMENT, "event-time");
         conf.set(StreamlearnOptions.MAX_OUT_OF_ORDERNESS, Duration.ZERO);
         conf.set(StreamlearnOptions.IDLENESS, Duration.ZERO);
+        JobWatch.boundRestarts(conf);
         return conf;
     }
 
@@ -68,6 +79,7 @@ final class ReplayRun {
             PrintStream out)
             throws Exception {
         runtime.createTopics(settings);
+        ModelTopicCheck.check(settings);
         String inputTopic =
                 settings.recommends() ? settings.interactionsTopic() : settings.eventsTopic();
         Iterator<EventProducer.Message> messages = input.iterator();
@@ -92,7 +104,39 @@ final class ReplayRun {
                 runtime.webUi(),
                 job.getJobID());
         CompletableFuture<?> finished = job.getJobExecutionResult();
-        long total = input.size();
+        try (JobWatch watch = new JobWatch(job, conf)) {
+            try {
+                follow(finished, watch, input.size(), outputTopic, runtime, onOutput, figures, out);
+            } catch (ExecutionException e) {
+                printFailures(watch, out);
+                throw watch.failed(e.getCause());
+            }
+        }
+    }
+
+    /** Prints each failure the job restarted from, once, numbered. */
+    private static void printFailures(JobWatch watch, PrintStream out) {
+        List<String> causes = watch.newFailures();
+        for (int i = 0; i < causes.size(); i++) {
+            out.printf(
+                    Locale.ROOT,
+                    "       the job failed (failure %d; it restarts at most %d times): %s%n",
+                    watch.failures() - causes.size() + i + 1,
+                    JobWatch.BOUNDED_RESTARTS,
+                    causes.get(i));
+        }
+    }
+
+    private static void follow(
+            CompletableFuture<?> finished,
+            JobWatch watch,
+            long total,
+            String outputTopic,
+            EmbeddedRuntime runtime,
+            Consumer<byte[]> onOutput,
+            Supplier<String> figures,
+            PrintStream out)
+            throws Exception {
         long done = 0;
         long start = System.nanoTime();
         long lastPrint = start;
@@ -108,13 +152,15 @@ final class ReplayRun {
                 }
                 long now = System.nanoTime();
                 if (now - lastPrint >= PROGRESS_NANOS) {
+                    printFailures(watch, out);
                     out.printf(
                             Locale.ROOT,
-                            "[%4ds] events done %8d / %d (%5.0f/s) | %s%n",
+                            "[%4ds] events done %8d / %d (%5.0f/s)%s | %s%n",
                             Duration.ofNanos(now - start).toSeconds(),
                             done,
                             total,
                             (done - lastDone) / ((now - lastPrint) / 1e9),
+                            watch.failures() == 0 ? "" : " | restarts " + watch.failures(),
                             figures.get());
                     lastPrint = now;
                     lastDone = done;
