@@ -2,6 +2,7 @@ package io.streamlearn.jobs.cli;
 
 import io.streamlearn.jobs.JobSettings;
 import io.streamlearn.jobs.Jobs;
+import io.streamlearn.jobs.ModelTopicCheck;
 import io.streamlearn.state.DurableState;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,9 +22,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *
  * <p>Arguments: {@code --config job.properties} and any number of {@code --<key> <value>} pairs
  * whose key holds a dot ({@code --streamlearn.kafka.bootstrap-servers 10.0.0.5:9092}); a pair
- * overrides the file. The job keeps its state durably by default ({@link DurableState}). Errors are
- * exceptions naming the argument, never {@code System.exit}: on a cluster this runs inside the job
- * manager.
+ * overrides the file. The job keeps its state durably by default ({@link DurableState}). Before it
+ * starts, it checks that the models topic takes the largest snapshot the settings allow ({@link
+ * ModelTopicCheck}); while it runs, each failure it restarts from is logged once, with its root
+ * cause ({@link RestartLog}). Errors are exceptions naming the argument, never {@code System.exit}:
+ * on a cluster this runs inside the job manager.
  */
 public final class RunJob {
     private RunJob() {}
@@ -34,7 +37,9 @@ public final class RunJob {
         Configuration conf = DurableState.withDefaults(job, env.getConfiguration());
         env.configure(conf);
         JobSettings settings = JobSettings.from(conf);
+        ModelTopicCheck.check(settings);
         Jobs.buildWithKafka(env, settings);
+        env.registerJobListener(new RestartLog(conf));
         env.execute(conf.getOptional(PipelineOptions.NAME).orElse("streamlearn"));
     }
 

@@ -109,7 +109,7 @@ final class ReplayRun {
                 follow(finished, watch, input.size(), outputTopic, runtime, onOutput, figures, out);
             } catch (ExecutionException e) {
                 printFailures(watch, out);
-                throw watch.failed(e.getCause());
+                throw JobWatch.failed(e.getCause());
             }
         }
     }
@@ -173,6 +173,7 @@ final class ReplayRun {
                         finishedAt = now;
                         doneAtFinish = done;
                     } else if (now - finishedAt > SETTLE_NANOS) {
+                        printFailures(watch, out);
                         throw new IllegalStateException(
                                 "the job finished with "
                                         + done
@@ -184,6 +185,7 @@ final class ReplayRun {
             }
         }
         finished.get();
+        printFailures(watch, out);
         out.printf(
                 Locale.ROOT,
                 "[%4ds] events done %8d / %d | %s%n",

@@ -215,7 +215,7 @@ public final class Demo {
                     job.getJobExecutionResult().get();
                     throw new IllegalStateException("the job ended by itself");
                 } catch (ExecutionException e) {
-                    throw watch.failed(e.getCause());
+                    throw JobWatch.failed(e.getCause());
                 }
             }
             long now = System.nanoTime();

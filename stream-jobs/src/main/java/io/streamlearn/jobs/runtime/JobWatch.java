@@ -3,8 +3,8 @@ package io.streamlearn.jobs.runtime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.client.deployment.StandaloneClusterId;
 import org.apache.flink.client.program.rest.RestClusterClient;
@@ -32,6 +32,7 @@ public final class JobWatch implements AutoCloseable {
 
     private final JobClient job;
     private final RestClusterClient<StandaloneClusterId> rest;
+    private final CompletableFuture<?> ended;
     private int seen;
 
     /**
@@ -41,6 +42,7 @@ public final class JobWatch implements AutoCloseable {
     public JobWatch(JobClient job, Configuration restConfiguration) throws Exception {
         this.job = job;
         this.rest = new RestClusterClient<>(restConfiguration, StandaloneClusterId.getInstance());
+        this.ended = job.getJobExecutionResult();
     }
 
     /**
@@ -60,10 +62,13 @@ public final class JobWatch implements AutoCloseable {
     }
 
     /**
-     * The root causes of the failures since the last call, oldest first, one line each. Empty when
-     * the REST API does not answer (the job may have ended).
+     * The root causes of the failures since the last call, oldest first, one line each. Empty once
+     * the job has ended, or when the REST API does not answer.
      */
     public List<String> newFailures() {
+        if (ended.isDone()) {
+            return List.of(); // an embedded cluster goes with its job: nothing would answer
+        }
         JobExceptionsMessageParameters parameters =
                 JobExceptionsHeaders.getInstance().getUnresolvedMessageParameters();
         parameters.jobPathParameter.resolve(job.getJobID());
@@ -74,7 +79,7 @@ public final class JobWatch implements AutoCloseable {
                                     JobExceptionsHeaders.getInstance(),
                                     parameters,
                                     EmptyRequestBody.getInstance())
-                            .get(10, TimeUnit.SECONDS);
+                            .get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             return List.of();
         }
@@ -90,20 +95,11 @@ public final class JobWatch implements AutoCloseable {
     }
 
     /**
-     * What to throw once the job has failed for good: the number of times it restarted and the root
-     * cause of its last failure, in one line.
+     * What to throw once the job has failed for good: the root cause of its last failure, in one
+     * line. (The failures it restarted from were shown as they came.)
      */
-    public IllegalStateException failed(Throwable failure) {
-        newFailures();
-        int restarts = Math.max(0, seen - 1);
-        return new IllegalStateException(
-                String.format(
-                        Locale.ROOT,
-                        "the job failed after %d restart%s: %s",
-                        restarts,
-                        restarts == 1 ? "" : "s",
-                        rootCause(failure)),
-                failure);
+    public static IllegalStateException failed(Throwable failure) {
+        return new IllegalStateException("the job failed: " + rootCause(failure), failure);
     }
 
     /** Failures seen so far by {@link #newFailures}: the job's restarts, while it runs. */

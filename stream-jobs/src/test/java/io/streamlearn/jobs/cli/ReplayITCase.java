@@ -327,10 +327,13 @@ class ReplayITCase {
         String error = err.toString(StandardCharsets.UTF_8).strip();
         assertEquals(1, code, error);
         assertEquals(1, error.lines().count(), "one line: " + error);
-        assertTrue(error.startsWith("streamlearn replay: the job failed after 2 restarts:"), error);
+        assertTrue(error.startsWith("streamlearn replay: the job failed: model version"), error);
         assertTrue(
                 error.contains("more than streamlearn.model-store.max-snapshot-size=1048576"),
                 error);
+        String progress = out.toString(StandardCharsets.UTF_8);
+        assertTrue(progress.contains("the job failed (failure 1; it restarts at most 2"), progress);
+        assertTrue(progress.contains("the job failed (failure 2;"), "restarted: " + progress);
         assertTrue(Files.notExists(dir.resolve("out/metrics.json")), "no results of a failed run");
     }
 
