@@ -42,6 +42,8 @@ public final class EmbeddedRuntime implements AutoCloseable {
     public static EmbeddedRuntime start() throws Exception {
         Configurator.setRootLevel(Level.ERROR);
         Configurator.setLevel("io.streamlearn", Level.WARN);
+        // A transaction the Kafka sink could not commit (output that will never show) says so.
+        Configurator.setLevel("org.apache.flink.connector.kafka.sink", Level.WARN);
         Path flinkTmp = Files.createTempDirectory("streamlearn-flink-");
         try {
             return new EmbeddedRuntime(EmbeddedKafka.start(), flinkTmp, EmbeddedKafka.freePort());
@@ -68,6 +70,9 @@ public final class EmbeddedRuntime implements AutoCloseable {
         conf.set(
                 CheckpointingOptions.CHECKPOINTS_DIRECTORY,
                 flinkTmp.resolve("checkpoints").toUri().toString());
+        conf.set(
+                CheckpointingOptions.SAVEPOINT_DIRECTORY,
+                flinkTmp.resolve("savepoints").toUri().toString());
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
         conf.set(RestOptions.ADDRESS, "127.0.0.1");

@@ -27,6 +27,12 @@ public final class JobWatch implements AutoCloseable {
     /** Restarts {@code replay} and {@code demo} allow before they give up on a job. */
     public static final int BOUNDED_RESTARTS = 2;
 
+    /**
+     * Seconds between those restarts: long enough for a passing outage to pass, and for each
+     * failure to show in the progress before the next.
+     */
+    public static final int RESTART_DELAY_SECONDS = 5;
+
     private static final Set<String> OURS =
             Set.of(IllegalStateException.class.getName(), IllegalArgumentException.class.getName());
 
@@ -57,7 +63,7 @@ public final class JobWatch implements AutoCloseable {
                     RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, BOUNDED_RESTARTS);
             conf.set(
                     RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
-                    Duration.ofSeconds(1));
+                    Duration.ofSeconds(RESTART_DELAY_SECONDS));
         }
     }
 
