@@ -170,7 +170,12 @@ class ReplayITCase {
                 config,
                 "streamlearn.model.window=4\n"
                         + "streamlearn.model.hidden-size=64\n"
-                        + "streamlearn.model.learning-rate=0.01\n");
+                        + "streamlearn.model.learning-rate=0.01\n"
+                        // A learned-quality check on a 300-item catalogue, set as a user would
+                        // for it: at the default 10,000 rows the model reaches HR@10 0.10 here,
+                        // under popularity's 0.145, in 16,000 clicks (the replays below run
+                        // the default).
+                        + "streamlearn.model.item-capacity=512\n");
 
         replay(
                 "recommend",
