@@ -201,7 +201,7 @@ final class ReplayRun {
                 }
             }
         }
-        finished.get();
+        // Every event answered; the job, still running behind the end marker, is cancelled next.
         printFailures(watch, out);
         out.printf(
                 Locale.ROOT,
