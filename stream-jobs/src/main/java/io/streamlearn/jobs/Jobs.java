@@ -17,7 +17,9 @@ public final class Jobs {
     }
 
     /**
-     * @param bounded read the input up to where it is when the job starts, then finish (a replay)
+     * @param bounded read the input up to where it is when the job starts, then finish. (Replays do
+     *     not: in Flink 2.2 the job's last transactions could go uncommitted as its tasks finished;
+     *     see ReplayRun.)
      */
     public static void buildWithKafka(
             StreamExecutionEnvironment env, JobSettings settings, boolean bounded) {
