@@ -3,6 +3,7 @@ package io.streamlearn.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.TopicReader;
 import io.streamlearn.jobs.runtime.MetricGenerator;
 import io.streamlearn.schemas.AvroSerde;
@@ -78,7 +79,12 @@ final class JobRun {
                 topic("anomaly-scores"),
                 topic("dead-letters"),
                 topic("model-commands"));
-        kafka.createTopics(Map.of("cleanup.policy", "compact"), topic("models"));
+        // Model records are whole models: the topic takes the largest the job may write (the job
+        // checks it before it starts), as deploy/kafka/topics.yaml's does.
+        String largest =
+                Long.toString(StreamlearnOptions.MAX_SNAPSHOT_SIZE.defaultValue().getBytes());
+        kafka.createTopics(
+                Map.of("cleanup.policy", "compact", "max.message.bytes", largest), topic("models"));
     }
 
     String topic(String role) {

@@ -2,6 +2,7 @@ package io.streamlearn.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.TopicReader;
 import io.streamlearn.jobs.runtime.EmbeddedKafka;
 import io.streamlearn.schemas.AvroSerde;
@@ -102,7 +103,18 @@ class SteadyRunContainersITCase {
                                 "dead-letters",
                                 "models",
                                 "model-commands")) {
-                    topics.add(new NewTopic(t, 1, (short) 1));
+                    NewTopic topic = new NewTopic(t, 1, (short) 1);
+                    if (t.equals("models")) {
+                        // Whole models: the job checks that the topic takes the largest.
+                        topic.configs(
+                                Map.of(
+                                        "max.message.bytes",
+                                        Long.toString(
+                                                StreamlearnOptions.MAX_SNAPSHOT_SIZE
+                                                        .defaultValue()
+                                                        .getBytes())));
+                    }
+                    topics.add(topic);
                 }
                 admin.createTopics(topics).all().get();
                 EmbeddedKafka.awaitWritable(

@@ -3,10 +3,12 @@ package io.streamlearn.state;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.ModelSnapshot;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * Converts between the trainer's {@link ModelState} and the {@link ModelSnapshot} records that the
@@ -69,6 +71,23 @@ public final class ModelSnapshots {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(what + " is corrupt: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * At most the bytes of a snapshot's single-object encoding (what the model store writes),
+     * without encoding it: the variable fields' lengths plus the most every fixed field and length
+     * prefix may take. Cheap enough to check every version against the store's limit before it is
+     * sent.
+     */
+    public static long encodedSizeBound(ModelSnapshot snapshot) {
+        long bytes = 10; // single-object header: marker and schema fingerprint
+        bytes += 4 * 10 + 1 + 2 * (1 + 8); // longs as varints, the boolean, two nullable doubles
+        bytes += 5 + snapshot.getState().remaining();
+        for (CharSequence text :
+                List.of(snapshot.getSha256(), snapshot.getConfig(), snapshot.getNote())) {
+            bytes += 5 + (long) text.toString().getBytes(StandardCharsets.UTF_8).length;
+        }
+        return bytes;
     }
 
     static String sha256(byte[] bytes) {

@@ -116,7 +116,8 @@ final class JobWiring {
                                         settings.promotionMaxLossIncrease(),
                                         warmStart,
                                         settings.devices().trainer(),
-                                        settings.timeAlignment()))
+                                        settings.timeAlignment(),
+                                        settings.maxSnapshotBytes()))
                         .returns(ModelUpdate.TYPE)
                         .uid(pipeline.uid("trainer"))
                         .name(pipeline.name("trainer"))

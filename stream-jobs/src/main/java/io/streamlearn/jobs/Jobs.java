@@ -11,21 +11,36 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class Jobs {
     private Jobs() {}
 
+    /**
+     * What every start against Kafka checks before it builds the job: that Kafka accepts the client
+     * settings ({@link KafkaAccess}; a refused login stops here, naming the settings) and that the
+     * models topic takes the largest snapshot ({@link ModelTopicCheck}). Each would otherwise fail
+     * the running job again and again instead of once, plainly. Building the job graph itself
+     * contacts no broker.
+     *
+     * @throws IllegalArgumentException when Kafka refuses the client settings
+     * @throws IllegalStateException when Kafka does not answer, or the models topic is missing or
+     *     too small
+     */
+    public static void checkKafka(JobSettings settings) {
+        KafkaAccess.check(settings.kafka());
+        ModelTopicCheck.check(settings);
+    }
+
     /** The live job: reads its topics until cancelled. */
     public static void buildWithKafka(StreamExecutionEnvironment env, JobSettings settings) {
         buildWithKafka(env, settings, false);
     }
 
     /**
-     * First checks that Kafka accepts the job's client settings ({@link KafkaAccess}): a refused
-     * login stops here, with a message naming the settings, instead of restarting the job forever.
+     * The job the settings ask for, its graph only (no broker is contacted).
      *
-     * @param bounded read the input up to where it is when the job starts, then finish (a replay)
-     * @throws IllegalArgumentException when Kafka refuses the client settings
+     * @param bounded read the input up to where it is when the job starts, then finish. (Replays do
+     *     not: in Flink 2.2 the job's last transactions could go uncommitted as its tasks finished;
+     *     see ReplayRun.)
      */
     public static void buildWithKafka(
             StreamExecutionEnvironment env, JobSettings settings, boolean bounded) {
-        KafkaAccess.check(settings.kafka());
         long now = System.currentTimeMillis();
         var source = KafkaEndpoints.source(settings, bounded);
         var commands = KafkaEndpoints.commands(settings, now, bounded);

@@ -22,6 +22,8 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -39,6 +41,20 @@ public final class KafkaEndpoints {
     private static final String TRANSACTION_TIMEOUT_MS = "600000";
 
     private KafkaEndpoints() {}
+
+    /**
+     * An admin client of the job's cluster, for the checks the job makes before it starts ({@link
+     * ModelTopicCheck}). Every admin client the job creates comes from here, so that client
+     * settings the job's other Kafka clients get (e.g. security) reach it too: add them here.
+     */
+    public static Admin admin(JobSettings settings) {
+        return Admin.create(
+                settings.kafka()
+                        .with(
+                                Map.of(
+                                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000",
+                                        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000")));
+    }
 
     /** The job's input: the interactions topic for a next-item job, else the events topic. */
     public static KafkaSource<RawRecord> source(JobSettings settings) {

@@ -323,7 +323,8 @@ public final class StreamlearnOptions {
                     .defaultValue(MemorySize.parse("16mb"))
                     .withDescription(
                             "Largest snapshot the job may write (the producer's max.request.size);"
-                                    + " the models topic needs max.message.bytes at least this.");
+                                    + " the models topic needs max.message.bytes at least this,"
+                                    + " which the job checks before it starts.");
 
     public static final ConfigOption<String> WARM_START =
             ConfigOptions.key("streamlearn.model.warm-start")

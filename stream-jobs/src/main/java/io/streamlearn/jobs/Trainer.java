@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeMap;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -82,6 +83,9 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                     .thenComparing(Arrival::entity)
                     .thenComparingLong(Arrival::sequence);
 
+    /** A snapshot record's key (its version) and the Kafka record batch's framing, at most. */
+    static final long RECORD_FRAMING_BYTES = 128;
+
     /** Every published version, promoted or not, for the model store. */
     public static final OutputTag<ModelSnapshot> SNAPSHOTS =
             new OutputTag<>("snapshots", new AvroTypeInfo<>(ModelSnapshot.class));
@@ -95,6 +99,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private final byte[] warmStart;
     private final DeviceMode device;
     private final TimeAlignment alignment;
+    private final long maxSnapshotBytes;
 
     private transient ListState<ModelState> modelState;
     private transient ListState<Example> waitingState;
@@ -135,7 +140,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                 Double.POSITIVE_INFINITY,
                 null,
                 device,
-                TimeAlignment.NONE);
+                TimeAlignment.NONE,
+                StreamlearnOptions.MAX_SNAPSHOT_SIZE.defaultValue().getBytes());
     }
 
     /**
@@ -146,6 +152,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
      * @param warmStart the model a job without state starts from; null for fresh weights
      * @param device where it learns ({@code streamlearn.trainer.device})
      * @param alignment in which order and when examples are learned
+     * @param maxSnapshotBytes the largest snapshot record it may send to the model store ({@code
+     *     streamlearn.model-store.max-snapshot-size})
      */
     public Trainer(
             ModelConfig config,
@@ -156,7 +164,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             double maxLossIncrease,
             ModelState warmStart,
             DeviceMode device,
-            TimeAlignment alignment) {
+            TimeAlignment alignment,
+            long maxSnapshotBytes) {
         this.config = config;
         this.batchSize = batchSize;
         this.publishEverySteps = publishEverySteps;
@@ -166,6 +175,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         this.warmStart = warmStart == null ? null : warmStart.encode();
         this.device = device;
         this.alignment = alignment;
+        this.maxSnapshotBytes = maxSnapshotBytes;
     }
 
     @Override
@@ -352,15 +362,46 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         }
         ctx.output(
                 SNAPSHOTS,
-                ModelSnapshots.builder(
-                                candidate,
-                                Instant.ofEpochMilli(ctx.timerService().currentProcessingTime()))
-                        .setPromoted(decision.promote())
-                        .setServingVersion(serving == null ? 0L : serving.version())
-                        .setCandidateLoss(decision.candidateLoss())
-                        .setServingLoss(decision.servingLoss())
-                        .setNote(decision.note())
-                        .build());
+                withinLimit(
+                        ModelSnapshots.builder(
+                                        candidate,
+                                        Instant.ofEpochMilli(
+                                                ctx.timerService().currentProcessingTime()))
+                                .setPromoted(decision.promote())
+                                .setServingVersion(serving == null ? 0L : serving.version())
+                                .setCandidateLoss(decision.candidateLoss())
+                                .setServingLoss(decision.servingLoss())
+                                .setNote(decision.note())
+                                .build()));
+    }
+
+    /**
+     * The snapshot, if its record fits the model store's limit. One that does not is a failure the
+     * job cannot get past (every version of this model is as large), so it fails here, naming the
+     * setting, before the store's sink refuses it with a less telling error.
+     *
+     * @throws IllegalStateException naming the version, its size and the setting
+     */
+    private ModelSnapshot withinLimit(ModelSnapshot snapshot) {
+        long bytes = ModelSnapshots.encodedSizeBound(snapshot) + RECORD_FRAMING_BYTES;
+        if (bytes > maxSnapshotBytes) {
+            throw new IllegalStateException(
+                    String.format(
+                            Locale.ROOT,
+                            "model version %d makes a snapshot record of up to %d bytes, more"
+                                    + " than %s=%d bytes allows: raise the setting (and the"
+                                    + " models topic's max.message.bytes with it), or make the"
+                                    + " model smaller (%s=%d, %s=%d)",
+                            snapshot.getModelVersion(),
+                            bytes,
+                            StreamlearnOptions.MAX_SNAPSHOT_SIZE.key(),
+                            maxSnapshotBytes,
+                            StreamlearnOptions.ITEM_CAPACITY.key(),
+                            config.itemCapacity(),
+                            StreamlearnOptions.HIDDEN_SIZE.key(),
+                            config.hiddenSize()));
+        }
+        return snapshot;
     }
 
     private void serve(ModelState state) {
@@ -410,11 +451,12 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         out.collect(new ModelUpdate(next, trainedUntil));
         ctx.output(
                 SNAPSHOTS,
-                ModelSnapshots.builder(next, Instant.ofEpochMilli(lastPublishedAt))
-                        .setPromoted(true)
-                        .setServingVersion(next.version())
-                        .setNote("rollback to version " + command.getTargetVersion())
-                        .build());
+                withinLimit(
+                        ModelSnapshots.builder(next, Instant.ofEpochMilli(lastPublishedAt))
+                                .setPromoted(true)
+                                .setServingVersion(next.version())
+                                .setNote("rollback to version " + command.getTargetVersion())
+                                .build()));
     }
 
     @Override

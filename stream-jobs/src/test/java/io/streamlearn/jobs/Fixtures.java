@@ -1,11 +1,13 @@
 package io.streamlearn.jobs;
 
 import io.streamlearn.jobs.runtime.EmbeddedKafka;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Future;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -13,6 +15,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** What the integration tests share: Flink settings for tests, job settings, producing input. */
@@ -44,6 +47,10 @@ final class Fixtures {
         return conf;
     }
 
+    /**
+     * Every topic of the settings; the models and commands topics take records of the largest
+     * snapshot the settings allow, as the docs tell users to create them.
+     */
     static void createTopics(EmbeddedKafka kafka, JobSettings settings) throws Exception {
         kafka.createTopics(
                 1,
@@ -52,9 +59,26 @@ final class Fixtures {
                 settings.predictionsTopic(),
                 settings.recommendationsTopic(),
                 settings.anomalyScoresTopic(),
-                settings.deadLettersTopic(),
+                settings.deadLettersTopic());
+        kafka.createTopics(
+                1,
+                Map.of(
+                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                        Long.toString(settings.maxSnapshotBytes())),
                 settings.modelsTopic(),
                 settings.modelCommandsTopic());
+    }
+
+    /**
+     * Checkpoints on files under {@code dir}, as {@code run} keeps them ({@link
+     * io.streamlearn.state.DurableState}): Flink's default in a MiniCluster, the job manager's
+     * memory, refuses a state over 5 MiB, and a next-item trainer's state at the default item
+     * capacity is larger.
+     */
+    static Configuration checkpointsOnFiles(Configuration conf, Path dir) {
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir.toUri().toString());
+        return conf;
     }
 
     /** Writes the values in order; a failed send fails the test here, not as a missing output. */

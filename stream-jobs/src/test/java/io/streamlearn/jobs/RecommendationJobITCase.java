@@ -14,6 +14,7 @@ import io.streamlearn.schemas.MetricEvent;
 import io.streamlearn.schemas.Recommendation;
 import io.streamlearn.schemas.ScoredItem;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,6 +29,7 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The recommendation path on a real broker and a Flink MiniCluster: interactions in, one
@@ -53,12 +55,12 @@ class RecommendationJobITCase {
     }
 
     @Test
-    void recommendsAfterEveryGoodInteractionExactlyOnceAndDeadLettersTheRest() throws Exception {
+    void recommendsAfterEveryGoodInteractionExactlyOnceAndDeadLettersTheRest(
+            @TempDir Path checkpoints) throws Exception {
         Configuration conf = Fixtures.jobConfig(kafka, "clicks");
         conf.set(StreamlearnOptions.TASK, "next-item");
         conf.set(StreamlearnOptions.FAMILY, "gru");
         conf.set(StreamlearnOptions.WINDOW, 8);
-        conf.set(StreamlearnOptions.ITEM_CAPACITY, 256);
         conf.set(StreamlearnOptions.BATCH_SIZE, 16);
         JobSettings settings = JobSettings.from(conf);
         Fixtures.createTopics(kafka, settings);
@@ -94,7 +96,8 @@ class RecommendationJobITCase {
         int bad = expectedReasons.size();
 
         StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
+                StreamExecutionEnvironment.getExecutionEnvironment(
+                        Fixtures.checkpointsOnFiles(Fixtures.flinkTestConfig(), checkpoints));
         env.setParallelism(2);
         Jobs.buildWithKafka(env, settings);
         JobClient job = env.executeAsync("recommendations");

@@ -2,12 +2,14 @@ package io.streamlearn.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.jobs.device.DeviceMode;
 import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
+import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.ModelAction;
 import io.streamlearn.schemas.ModelCommand;
 import io.streamlearn.schemas.ModelSnapshot;
@@ -34,6 +36,8 @@ class TrainerTest {
             ModelConfig.builder().setWindow(4).optHiddenSize(8).build();
     private static final int BATCH = 4;
     private static final int PUBLISH_EVERY = 2;
+    private static final long MAX_SNAPSHOT =
+            StreamlearnOptions.MAX_SNAPSHOT_SIZE.defaultValue().getBytes();
 
     /** The trainer's harness: keyed, as the job keys it, by the one constant key. */
     static KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
@@ -59,7 +63,8 @@ class TrainerTest {
                         1e9,
                         warmStart,
                         DeviceMode.AUTO,
-                        alignment));
+                        alignment,
+                        MAX_SNAPSHOT));
     }
 
     private static KeyedTwoInputStreamOperatorTestHarness<
@@ -131,6 +136,53 @@ class TrainerTest {
         }
     }
 
+    /**
+     * A version whose snapshot record would be larger than the model store takes fails the trainer
+     * before it is sent, naming the setting: the sink would refuse it with a less telling error.
+     */
+    @Test
+    void refusesToSendASnapshotLargerThanTheSettingAllows() throws Exception {
+        ModelSnapshot first;
+        try (var harness = harness()) {
+            harness.open();
+            for (Example e : examples(BATCH * PUBLISH_EVERY, 1)) {
+                harness.processElement1(e, 0);
+            }
+            first = snapshots(harness).get(0);
+        }
+        long bound = ModelSnapshots.encodedSizeBound(first);
+        assertTrue(
+                bound >= AvroSerde.of(ModelSnapshot.class).encode(first).length,
+                "the bound holds the encoding");
+        Trainer small =
+                new Trainer(
+                        CONFIG,
+                        BATCH,
+                        PUBLISH_EVERY,
+                        Duration.ZERO,
+                        20,
+                        1e9,
+                        null,
+                        DeviceMode.AUTO,
+                        TimeAlignment.NONE,
+                        bound);
+        try (var harness = harness(small)) {
+            harness.open();
+            List<Example> stream = examples(BATCH * PUBLISH_EVERY, 1);
+            for (Example e : stream.subList(0, stream.size() - 1)) {
+                harness.processElement1(e, 0);
+            }
+            IllegalStateException e =
+                    assertThrows(
+                            IllegalStateException.class,
+                            () -> harness.processElement1(stream.get(stream.size() - 1), 0));
+            assertTrue(
+                    e.getMessage().contains("streamlearn.model-store.max-snapshot-size=" + bound),
+                    e.getMessage());
+            assertEquals(List.of(), snapshots(harness), "nothing sent");
+        }
+    }
+
     @Test
     void alsoPublishesWhenThePublishIntervalHasPassed() throws Exception {
         Trainer trainer =
@@ -143,7 +195,8 @@ class TrainerTest {
                         1e9,
                         null,
                         DeviceMode.AUTO,
-                        TimeAlignment.NONE);
+                        TimeAlignment.NONE,
+                        MAX_SNAPSHOT);
         try (var harness = harness(trainer)) {
             harness.open();
             harness.setProcessingTime(0);

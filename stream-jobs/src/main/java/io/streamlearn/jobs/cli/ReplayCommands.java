@@ -9,6 +9,7 @@ import io.streamlearn.jobs.replay.AnomalyReplay;
 import io.streamlearn.jobs.replay.InteractionFiles;
 import io.streamlearn.jobs.replay.NabScore;
 import io.streamlearn.jobs.replay.RecommendReplay;
+import io.streamlearn.jobs.runtime.JobWatch;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -68,7 +69,8 @@ public final class ReplayCommands {
     /**
      * Runs one subcommand.
      *
-     * @return the exit code: 0 done, 2 for a usage or input error (the message on {@code err})
+     * @return the exit code: 0 done, 2 for a usage or input error, 1 when the job failed (the
+     *     message on {@code err}: the root cause, one line)
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
@@ -97,8 +99,12 @@ public final class ReplayCommands {
         } catch (UncheckedIOException e) {
             err.println("streamlearn replay: " + e.getCause());
             return 2;
+        } catch (IllegalStateException e) {
+            // A job that failed for good, or a check before it started: the message says why.
+            err.println("streamlearn replay: " + e.getMessage());
+            return 1;
         } catch (Exception e) {
-            err.println("streamlearn replay: the job failed: " + e);
+            err.println("streamlearn replay: the job failed: " + JobWatch.rootCause(e));
             return 1;
         }
     }

@@ -24,8 +24,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * whose key holds a dot ({@code --streamlearn.kafka.bootstrap-servers 10.0.0.5:9092}); a pair
  * overrides the file. Kafka client keys ({@code streamlearn.kafka.properties.*}) that hold secrets
  * are kept out of the configuration Flink shows ({@link KafkaClientProperties#withoutSecrets}). The
- * job keeps its state durably by default ({@link DurableState}). Errors are exceptions naming the
- * argument, never {@code System.exit}: on a cluster this runs inside the job manager.
+ * job keeps its state durably by default ({@link DurableState}). Before it starts, it checks that
+ * Kafka accepts the client settings and that the models topic takes the largest snapshot the
+ * settings allow ({@link Jobs#checkKafka}); while it runs, each failure it restarts from is logged
+ * once, with its root cause ({@link RestartLog}). Errors are exceptions naming the argument, never
+ * {@code System.exit}: on a cluster this runs inside the job manager.
  */
 public final class RunJob {
     private RunJob() {}
@@ -41,7 +44,9 @@ public final class RunJob {
         Configuration withSecrets = new Configuration(conf);
         withSecrets.addAll(given);
         JobSettings settings = JobSettings.from(withSecrets);
+        Jobs.checkKafka(settings);
         Jobs.buildWithKafka(env, settings);
+        env.registerJobListener(new RestartLog(conf));
         env.execute(conf.getOptional(PipelineOptions.NAME).orElse("streamlearn"));
     }
 

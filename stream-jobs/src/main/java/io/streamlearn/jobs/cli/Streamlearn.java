@@ -133,6 +133,11 @@ public final class Streamlearn {
         CountDownLatch finished = stopOnCtrlC(stop);
         try {
             demo.run(stop);
+        } catch (IllegalStateException e) {
+            // The job failed for good (or a check before it started): the root cause, one line.
+            System.err.println("streamlearn demo: " + e.getMessage());
+            finished.countDown();
+            System.exit(1);
         } finally {
             finished.countDown();
         }

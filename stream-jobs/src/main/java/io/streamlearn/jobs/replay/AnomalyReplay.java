@@ -9,6 +9,7 @@ import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.MetricEvent;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +26,19 @@ import org.apache.flink.configuration.Configuration;
  */
 public final class AnomalyReplay {
     private AnomalyReplay() {}
+
+    /** A metric event of a series of its own, just after the last row: the end of the input. */
+    private static EventProducer.Message endMarker(
+            List<SeriesFiles.SeriesRow> rows, AvroSerde<MetricEvent> serde) {
+        Instant last = rows.isEmpty() ? Instant.EPOCH : rows.get(rows.size() - 1).row().time();
+        MetricEvent marker =
+                MetricEvent.newBuilder()
+                        .setSeriesId(ReplayRun.END_OF_INPUT)
+                        .setEventTime(last.plusMillis(1))
+                        .setValues(List.of(0.0))
+                        .build();
+        return new EventProducer.Message(ReplayRun.END_OF_INPUT, serde.encode(marker));
+    }
 
     /**
      * @param keys job keys ({@code streamlearn.*}) on top of the defaults, e.g. the model family
@@ -72,6 +86,7 @@ public final class AnomalyReplay {
                     conf,
                     settings,
                     messages,
+                    endMarker(rows, serde),
                     settings.anomalyScoresTopic(),
                     bytes -> {
                         AnomalyScore s = scoreSerde.decode(bytes);

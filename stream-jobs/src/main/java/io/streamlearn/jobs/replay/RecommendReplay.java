@@ -10,6 +10,7 @@ import io.streamlearn.schemas.Recommendation;
 import io.streamlearn.schemas.ScoredItem;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -26,6 +27,23 @@ import org.apache.flink.configuration.Configuration;
  */
 public final class RecommendReplay {
     private RecommendReplay() {}
+
+    /**
+     * An interaction of a user of its own, just after the last one, with an item the history has:
+     * the end of the input.
+     */
+    private static EventProducer.Message endMarker(
+            List<InteractionFiles.Interaction> interactions, AvroSerde<InteractionEvent> serde) {
+        InteractionFiles.Interaction last =
+                interactions.isEmpty() ? null : interactions.get(interactions.size() - 1);
+        InteractionEvent marker =
+                InteractionEvent.newBuilder()
+                        .setUserId(ReplayRun.END_OF_INPUT)
+                        .setItemId(last == null ? ReplayRun.END_OF_INPUT : last.itemId())
+                        .setEventTime((last == null ? Instant.EPOCH : last.time()).plusMillis(1))
+                        .build();
+        return new EventProducer.Message(ReplayRun.END_OF_INPUT, serde.encode(marker));
+    }
 
     /**
      * @param keys job keys ({@code streamlearn.*}) on top of the defaults: the family, k, ...
@@ -74,6 +92,7 @@ public final class RecommendReplay {
                     conf,
                     settings,
                     messages,
+                    endMarker(interactions, serde),
                     settings.recommendationsTopic(),
                     bytes -> {
                         Recommendation r = recommendations.decode(bytes);

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -78,6 +79,7 @@ public final class Demo {
         try (EmbeddedRuntime runtime = EmbeddedRuntime.start()) {
             Configuration metricsConf = runtime.configuration();
             metricsConf.set(StreamlearnOptions.FAMILY, family);
+            JobWatch.boundRestarts(metricsConf);
             JobSettings metrics = JobSettings.from(metricsConf);
             JobSettings clicks = JobSettings.from(clicksConfiguration(runtime, recommender));
             runtime.createTopics(metrics, clicks);
@@ -102,10 +104,13 @@ public final class Demo {
                     metrics.modelsTopic(),
                     clicks.modelsTopic());
 
+            Jobs.checkKafka(metrics);
+            Jobs.checkKafka(clicks);
             StreamExecutionEnvironment env = runtime.environment(metricsConf);
             Jobs.buildWithKafka(env, metrics);
             Jobs.buildWithKafka(env, clicks);
             JobClient job = env.executeAsync("streamlearn demo");
+            JobWatch watch = new JobWatch(job, metricsConf);
             out.println("Flink web UI: " + runtime.webUi() + "  (job " + job.getJobID() + ")");
             try (FeedApp alerts = FeedApp.start(FeedApp.Feed.ALERTS, feedConf)) {
                 out.printf(
@@ -155,13 +160,16 @@ public final class Demo {
                                 stop);
                 try (Progress progress =
                         new Progress(runtime.bootstrapServers(), metrics, clicks, alertsTopic)) {
-                    report(progress, metricsIn, clicksIn, stop);
+                    report(progress, metricsIn, clicksIn, stop, job, watch);
                 } finally {
                     stop.set(true);
                     metricGenerator.join(5_000);
                     clickGenerator.join(5_000);
                     out.println("Stopping the job, the alert feed and the broker ...");
-                    job.cancel().get();
+                    watch.close();
+                    if (!job.getJobExecutionResult().isDone()) {
+                        job.cancel().get();
+                    }
                 }
             }
         } finally {
@@ -176,7 +184,6 @@ public final class Demo {
         conf.set(StreamlearnOptions.TASK, "next-item");
         conf.set(StreamlearnOptions.FAMILY, family);
         conf.set(StreamlearnOptions.WINDOW, 10);
-        conf.set(StreamlearnOptions.ITEM_CAPACITY, 1000);
         conf.set(StreamlearnOptions.MODELS_TOPIC, "item-models");
         conf.set(StreamlearnOptions.MODEL_COMMANDS_TOPIC, "item-model-commands");
         conf.set(StreamlearnOptions.GROUP_ID, "streamlearn-clicks");
@@ -184,16 +191,42 @@ public final class Demo {
         return conf;
     }
 
+    /**
+     * Prints the progress lines until the duration is over or {@code stop} turns true.
+     *
+     * @throws IllegalStateException with the root cause when the job fails for good
+     */
     private void report(
-            Progress progress, AtomicLong metricsIn, AtomicLong clicksIn, AtomicBoolean stop) {
+            Progress progress,
+            AtomicLong metricsIn,
+            AtomicLong clicksIn,
+            AtomicBoolean stop,
+            JobClient job,
+            JobWatch watch)
+            throws InterruptedException {
         long startNanos = System.nanoTime();
         long lastPrint = startNanos;
         long lastMetrics = 0;
         long lastClicks = 0;
         while (!stop.get()) {
             progress.poll(Duration.ofMillis(500));
+            if (job.getJobExecutionResult().isDone()) {
+                try {
+                    job.getJobExecutionResult().get();
+                    throw new IllegalStateException("the job ended by itself");
+                } catch (ExecutionException e) {
+                    throw JobWatch.failed(e.getCause());
+                }
+            }
             long now = System.nanoTime();
             if (now - lastPrint >= 5_000_000_000L) {
+                for (String cause : watch.newFailures()) {
+                    out.printf(
+                            Locale.ROOT,
+                            "       the job failed and restarts (at most %d times): %s%n",
+                            JobWatch.BOUNDED_RESTARTS,
+                            cause);
+                }
                 double seconds = (now - lastPrint) / 1e9;
                 long m = metricsIn.get();
                 long c = clicksIn.get();
@@ -201,7 +234,7 @@ public final class Demo {
                 out.printf(
                         Locale.ROOT,
                         "[%3ds] metrics %7d in (%4.0f/s) | predictions     %7d | model v%-4d step"
-                                + " %-5d | MAE model %s naive %s | alerts %d%n",
+                                + " %-5d | MAE model %s naive %s | alerts %d%s%n",
                         Duration.ofNanos(now - startNanos).toSeconds(),
                         m,
                         (m - lastMetrics) / seconds,
@@ -210,7 +243,8 @@ public final class Demo {
                         progress.modelStep(0),
                         format(progress.modelMae()),
                         format(progress.naiveMae()),
-                        progress.alerts());
+                        progress.alerts(),
+                        watch.failures() == 0 ? "" : " | restarts " + watch.failures());
                 out.printf(
                         Locale.ROOT,
                         "       clicks  %7d in (%4.0f/s) | recommendations %7d | model v%-4d step"

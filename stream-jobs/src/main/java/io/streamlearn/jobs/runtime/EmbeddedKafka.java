@@ -176,12 +176,21 @@ public final class EmbeddedKafka implements AutoCloseable {
      * Creates topics with the given partitions (replication 1); existing ones are left as they are.
      */
     public void createTopics(int partitions, String... topics) throws Exception {
+        createTopics(partitions, Map.of(), topics);
+    }
+
+    /**
+     * Creates topics with the given partitions (replication 1) and topic configuration (e.g. {@code
+     * max.message.bytes}); existing ones are left as they are.
+     */
+    public void createTopics(int partitions, Map<String, String> config, String... topics)
+            throws Exception {
         try (Admin admin =
                 Admin.create(
                         Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
             List<NewTopic> newTopics = new ArrayList<>();
             for (String topic : topics) {
-                newTopics.add(new NewTopic(topic, partitions, (short) 1));
+                newTopics.add(new NewTopic(topic, partitions, (short) 1).configs(config));
             }
             try {
                 admin.createTopics(newTopics).all().get();

@@ -6,13 +6,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 
@@ -39,6 +42,8 @@ public final class EmbeddedRuntime implements AutoCloseable {
     public static EmbeddedRuntime start() throws Exception {
         Configurator.setRootLevel(Level.ERROR);
         Configurator.setLevel("io.streamlearn", Level.WARN);
+        // A transaction the Kafka sink could not commit (output that will never show) says so.
+        Configurator.setLevel("org.apache.flink.connector.kafka.sink", Level.WARN);
         Path flinkTmp = Files.createTempDirectory("streamlearn-flink-");
         try {
             return new EmbeddedRuntime(EmbeddedKafka.start(), flinkTmp, EmbeddedKafka.freePort());
@@ -58,6 +63,16 @@ public final class EmbeddedRuntime implements AutoCloseable {
         conf.set(WebOptions.UPLOAD_DIR, flinkTmp.resolve("web-upload").toString());
         conf.set(StreamlearnOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
         conf.set(StreamlearnOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
+        // Checkpoints on files, as on a cluster: Flink's default here would keep them in the job
+        // manager's memory, which refuses a state over 5 MiB, and the trainer's state (model and
+        // optimizer moments, twice) is over that at the default item capacity.
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                flinkTmp.resolve("checkpoints").toUri().toString());
+        conf.set(
+                CheckpointingOptions.SAVEPOINT_DIRECTORY,
+                flinkTmp.resolve("savepoints").toUri().toString());
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
         conf.set(RestOptions.ADDRESS, "127.0.0.1");
@@ -73,7 +88,12 @@ public final class EmbeddedRuntime implements AutoCloseable {
         return env;
     }
 
-    /** Creates every topic the jobs' settings name (one partition each). */
+    /**
+     * Creates every topic the jobs' settings name (one partition each). The models and model
+     * commands topics, whose records are whole models, take records of {@code
+     * streamlearn.model-store.max-snapshot-size} ({@code max.message.bytes}; the broker's default
+     * is 1 MiB), as a cluster's do (deploy/kafka/topics.yaml).
+     */
     public void createTopics(JobSettings... jobs) throws Exception {
         Set<String> topics = new LinkedHashSet<>();
         for (JobSettings s : jobs) {
@@ -83,10 +103,17 @@ public final class EmbeddedRuntime implements AutoCloseable {
                 topics.add(s.anomalyScoresTopic());
             }
             topics.add(s.deadLettersTopic());
-            topics.add(s.modelsTopic());
-            topics.add(s.modelCommandsTopic());
         }
         kafka.createTopics(1, topics.toArray(new String[0]));
+        for (JobSettings s : jobs) {
+            kafka.createTopics(
+                    1,
+                    Map.of(
+                            TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                            Long.toString(s.maxSnapshotBytes())),
+                    s.modelsTopic(),
+                    s.modelCommandsTopic());
+        }
     }
 
     public EmbeddedKafka kafka() {
