@@ -52,7 +52,7 @@ final class NextItemPrequential {
             row(s, "overall", overall.model(), overall.popularity(), overall.transition());
             row(s, "before the drift", beforeDrift[0], beforeDrift[1], beforeDrift[2]);
             row(s, "after the drift", afterDrift[0], afterDrift[1], afterDrift[2]);
-            row(s, "last 1000 events", end[0], end[1], end[2]);
+            row(s, "last 500 events", end[0], end[1], end[2]);
             s.append(
                     String.format(
                             Locale.ROOT,
