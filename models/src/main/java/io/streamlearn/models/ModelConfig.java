@@ -160,9 +160,9 @@ public final class ModelConfig implements Serializable {
 
     /**
      * Returns a builder with the defaults: NEXT_VALUE, LSTM, window 16, 1 feature, 32 hidden units,
-     * 1 layer, no dropout, 2 heads, 10,000 item rows, AUTO softmax with 256 negatives, an UNTIED
-     * item output, Adam with learning rate 0.005, betas 0.9 and 0.999, epsilon 1e-8, no weight
-     * decay, no warm-up, gradient clip 1.0, seed 42.
+     * 1 layer, no dropout, 2 heads, 10,000 item rows, AUTO softmax with 256 negatives, a TIED item
+     * output, Adam with learning rate 0.005, betas 0.9 and 0.999, epsilon 1e-8, no weight decay, no
+     * warm-up, gradient clip 1.0, seed 42.
      *
      * @return a new builder
      */
@@ -433,7 +433,7 @@ public final class ModelConfig implements Serializable {
         private int itemCapacity = 10_000;
         private Softmax softmax = Softmax.AUTO;
         private int negatives = 256;
-        private ItemOutput itemOutput = ItemOutput.UNTIED;
+        private ItemOutput itemOutput = ItemOutput.TIED;
         private Optimizer optimizer = Optimizer.ADAM;
         private float learningRate = 0.005f;
         private float momentum = 0.9f;
@@ -513,7 +513,7 @@ public final class ModelConfig implements Serializable {
             return this;
         }
 
-        /** Sets the output layer of NEXT_ITEM (default UNTIED). */
+        /** Sets the output layer of NEXT_ITEM (default TIED; see {@link ItemOutput}). */
         public Builder optItemOutput(ItemOutput itemOutput) {
             this.itemOutput = itemOutput;
             return this;

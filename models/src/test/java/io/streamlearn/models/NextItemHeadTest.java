@@ -33,6 +33,7 @@ class NextItemHeadTest {
                 .optHiddenSize(32)
                 .optItemCapacity(256)
                 .optLearningRate(0.01f)
+                .optItemOutput(ItemOutput.UNTIED)
                 .optSeed(seed);
     }
 

@@ -106,9 +106,10 @@ public final class StreamlearnOptions {
     public static final ConfigOption<String> ITEM_OUTPUT =
             ConfigOptions.key("streamlearn.model.item-output")
                     .stringType()
-                    .defaultValue("untied")
+                    .defaultValue("tied")
                     .withDescription(
-                            "Next-item models: the output layer. untied: an output table, a"
+                            "Next-item models: the output layer (default tied until the job's"
+                                    + " replay with untied is fixed). untied: an output table, a"
                                     + " per-item bias and the last item's embedding in the query;"
                                     + " tied: scores against the input embeddings, no bias (the"
                                     + " head of models saved before it; docs/models/).");

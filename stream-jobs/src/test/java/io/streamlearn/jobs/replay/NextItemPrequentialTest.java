@@ -33,6 +33,7 @@ class NextItemPrequentialTest {
                 .optHiddenSize(64)
                 .optLearningRate(0.01f)
                 .optItemCapacity(512)
+                .optItemOutput(ItemOutput.UNTIED)
                 .build();
     }
 
