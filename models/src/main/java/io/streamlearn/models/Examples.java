@@ -3,7 +3,6 @@ package io.streamlearn.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.core.Linear;
 import io.streamlearn.models.ModelConfig.Task;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,8 +14,9 @@ import java.util.TreeSet;
  * A batch turned into the flat host arrays one training or evaluation step feeds the engine.
  *
  * <p>For NEXT_ITEM it also resolves item ids to rows (planning the admission of new ids when
- * training), draws the sampled negatives, and gathers the rows of the embedding table the step
- * touches into a compact local table, so that a step copies and updates only those rows. With the
+ * training), draws the sampled negatives from the vocabulary's popularity proposal, and gathers the
+ * rows the step touches of every item table (embeddings, and for an untied head the output table
+ * and bias) into compact local tables, so that a step copies and updates only those rows. With the
  * full softmax every row in use is touched.
  */
 final class Examples {
@@ -33,13 +33,14 @@ final class Examples {
     private float[] padding;
     private long[] targetRows;
     private int[] tableRows;
-    private float[] localTable;
+    private float[][] localTables;
     private long[] negatives;
+    private float[] negativeCorrection;
+    private float[] positiveCorrection;
     private float[] negativeMask;
-    private double logExpectedCount;
     private ItemVocabulary.Admission admission;
     private int[] freshRows;
-    private float[][] freshWeights;
+    private float[][][] freshWeights;
 
     private Examples(ModelConfig config, Network network) {
         this.config = config;
@@ -103,7 +104,7 @@ final class Examples {
         }
         int inUse;
         if (training) {
-            admission = vocabulary.plan(sighted);
+            admission = vocabulary.plan(sighted, Arrays.asList(next));
             inUse = admission.rowsInUseAfter();
         } else {
             inUse = vocabulary.rowsInUse();
@@ -139,39 +140,8 @@ final class Examples {
             globalTargets[k] = rowOf(vocabulary, next[r]);
         }
         long stepSeed = OnlineLearner.mix(config.seed(), learner.currentStep() + 1);
-        int candidates = inUse - 1;
         if (config.sampledSoftmax()) {
-            int count = candidates > 0 ? config.negatives() : 0;
-            long[] globalNegatives = new long[count];
-            Random random = new Random(OnlineLearner.mix(stepSeed, 0x4E45474154L));
-            for (int i = 0; i < count; i++) {
-                globalNegatives[i] = 1 + random.nextInt(candidates);
-            }
-            // A uniform proposal: every candidate's expected count is count / candidates.
-            logExpectedCount = count > 0 ? Math.log((double) count / candidates) : 0;
-            TreeSet<Long> touched = new TreeSet<>();
-            touched.add(0L);
-            for (long v : globalInputs) {
-                touched.add(v);
-            }
-            for (long v : globalTargets) {
-                touched.add(v);
-            }
-            for (long v : globalNegatives) {
-                touched.add(v);
-            }
-            tableRows = touched.stream().mapToInt(Long::intValue).toArray();
-            itemRows = local(globalInputs);
-            targetRows = local(globalTargets);
-            negatives = local(globalNegatives);
-            negativeMask = new float[rows * count];
-            for (int k = 0; k < rows; k++) {
-                for (int i = 0; i < count; i++) {
-                    if (globalNegatives[i] == globalTargets[k]) {
-                        negativeMask[k * count + i] = Network.MASKED;
-                    }
-                }
-            }
+            sample(vocabulary, globalInputs, globalTargets, stepSeed);
         } else {
             tableRows = new int[inUse];
             for (int i = 0; i < inUse; i++) {
@@ -180,7 +150,61 @@ final class Examples {
             itemRows = globalInputs;
             targetRows = globalTargets;
         }
-        gatherTable(learner, stepSeed);
+        gatherTables(learner, stepSeed);
+    }
+
+    /**
+     * Draws the step's negatives from the vocabulary's popularity proposal (with replacement, one
+     * set shared by the batch), and works out the log-Q correction of every column: - ln(n Q(row)),
+     * n the number of draws, so that the sampled softmax's gradient is an unbiased estimate of the
+     * full one's (Jean et al. 2015; Bengio and Senecal 2008). A target that is also drawn as a
+     * negative is masked in that column (an accidental hit).
+     */
+    private void sample(
+            ItemVocabulary vocabulary, long[] globalInputs, long[] globalTargets, long stepSeed) {
+        ItemVocabulary.Proposal proposal = vocabulary.proposal();
+        int count = proposal.isEmpty() ? 0 : config.negatives();
+        long[] globalNegatives = new long[count];
+        Random random = new Random(OnlineLearner.mix(stepSeed, 0x4E45474154L));
+        for (int i = 0; i < count; i++) {
+            globalNegatives[i] = proposal.draw(random);
+        }
+        negativeCorrection = new float[count];
+        for (int i = 0; i < count; i++) {
+            negativeCorrection[i] =
+                    (float) -Math.log(count * proposal.probability((int) globalNegatives[i]));
+        }
+        positiveCorrection = new float[rows];
+        for (int k = 0; k < rows; k++) {
+            positiveCorrection[k] =
+                    count == 0
+                            ? 0f
+                            : (float)
+                                    -Math.log(count * proposal.probability((int) globalTargets[k]));
+        }
+        TreeSet<Long> touched = new TreeSet<>();
+        touched.add(0L);
+        for (long v : globalInputs) {
+            touched.add(v);
+        }
+        for (long v : globalTargets) {
+            touched.add(v);
+        }
+        for (long v : globalNegatives) {
+            touched.add(v);
+        }
+        tableRows = touched.stream().mapToInt(Long::intValue).toArray();
+        itemRows = local(globalInputs);
+        targetRows = local(globalTargets);
+        negatives = local(globalNegatives);
+        negativeMask = new float[rows * count];
+        for (int k = 0; k < rows; k++) {
+            for (int i = 0; i < count; i++) {
+                negativeMask[k * count + i] =
+                        negativeCorrection[i]
+                                + (globalNegatives[i] == globalTargets[k] ? Network.MASKED : 0f);
+            }
+        }
     }
 
     private int rowOf(ItemVocabulary vocabulary, String id) {
@@ -195,32 +219,47 @@ final class Examples {
         return out;
     }
 
-    /** Copies the touched rows, with fresh weights for rows the admission hands to new ids. */
-    private void gatherTable(OnlineLearner learner, long stepSeed) {
-        int table = network.itemTable();
-        ParameterLayout.Tensor tensor = network.layout().get(table);
-        int h = tensor.rowLength();
+    /**
+     * Copies the touched rows of every item table, with fresh values for rows the admission hands
+     * to new ids. The embedding table's fresh rows are drawn from (seed, step, row), as before the
+     * output table existed; the other tables' from (seed, step, row, tensor).
+     */
+    private void gatherTables(OnlineLearner learner, long stepSeed) {
+        int[] tables = network.itemTables();
+        int embedding = network.itemTable();
         freshRows = admission == null ? new int[0] : admission.freshRows();
-        freshWeights = new float[freshRows.length][h];
-        for (int i = 0; i < freshRows.length; i++) {
-            Random random = new Random(OnlineLearner.mix(stepSeed, freshRows[i]));
-            for (int j = 0; j < h; j++) {
-                freshWeights[i][j] = tensor.draw(random);
+        freshWeights = new float[tables.length][freshRows.length][];
+        localTables = new float[tables.length][];
+        for (int t = 0; t < tables.length; t++) {
+            int table = tables[t];
+            ParameterLayout.Tensor tensor = network.layout().get(table);
+            int h = tensor.rowLength();
+            for (int i = 0; i < freshRows.length; i++) {
+                Random random =
+                        new Random(
+                                table == embedding
+                                        ? OnlineLearner.mix(stepSeed, freshRows[i])
+                                        : OnlineLearner.mix(stepSeed, freshRows[i], table));
+                freshWeights[t][i] = new float[h];
+                for (int j = 0; j < h; j++) {
+                    freshWeights[t][i][j] = tensor.draw(random);
+                }
             }
-        }
-        float[] full = learner.tableView(table);
-        localTable = new float[tableRows.length * h];
-        for (int k = 0; k < tableRows.length; k++) {
-            int row = tableRows[k];
-            if (row * h < full.length) {
-                System.arraycopy(full, row * h, localTable, k * h, h);
+            float[] full = learner.tableView(table);
+            float[] local = new float[tableRows.length * h];
+            for (int k = 0; k < tableRows.length; k++) {
+                int row = tableRows[k];
+                if (row * h < full.length) {
+                    System.arraycopy(full, row * h, local, k * h, h);
+                }
             }
-        }
-        for (int i = 0; i < freshRows.length; i++) {
-            int k = Arrays.binarySearch(tableRows, freshRows[i]);
-            if (k >= 0) {
-                System.arraycopy(freshWeights[i], 0, localTable, k * h, h);
+            for (int i = 0; i < freshRows.length; i++) {
+                int k = Arrays.binarySearch(tableRows, freshRows[i]);
+                if (k >= 0) {
+                    System.arraycopy(freshWeights[t][i], 0, local, k * h, h);
+                }
             }
+            localTables[t] = local;
         }
     }
 
@@ -239,13 +278,17 @@ final class Examples {
      */
     NDArray[] parameters(NDManager scope, float[][] weights) {
         ParameterLayout layout = network.layout();
-        int table = network.itemTable();
         NDArray[] p = new NDArray[layout.size()];
+        if (localTables != null) {
+            int[] tables = network.itemTables();
+            for (int t = 0; t < tables.length; t++) {
+                long[] shape = layout.get(tables[t]).shape();
+                shape[0] = tableRows.length;
+                p[tables[t]] = scope.create(localTables[t], new Shape(shape));
+            }
+        }
         for (int i = 0; i < p.length; i++) {
-            if (i == table) {
-                int h = layout.get(i).rowLength();
-                p[i] = scope.create(localTable, new Shape(tableRows.length, h));
-            } else {
+            if (p[i] == null) {
                 p[i] = scope.create(weights[i], new Shape(layout.get(i).shape()));
             }
         }
@@ -258,13 +301,16 @@ final class Examples {
             return;
         }
         admission.commit();
-        int table = network.itemTable();
-        int h = network.layout().get(table).rowLength();
-        for (int i = 0; i < freshRows.length; i++) {
-            int from = freshRows[i] * h;
-            System.arraycopy(freshWeights[i], 0, weights[table], from, h);
-            for (float[][] slot : slots) {
-                Arrays.fill(slot[table], from, from + h, 0f);
+        int[] tables = network.itemTables();
+        for (int t = 0; t < tables.length; t++) {
+            int table = tables[t];
+            int h = network.layout().get(table).rowLength();
+            for (int i = 0; i < freshRows.length; i++) {
+                int from = freshRows[i] * h;
+                System.arraycopy(freshWeights[t][i], 0, weights[table], from, h);
+                for (float[][] slot : slots) {
+                    Arrays.fill(slot[table], from, from + h, 0f);
+                }
             }
         }
     }
@@ -291,29 +337,23 @@ final class Examples {
 
     /** Cross-entropy of the next item, full or sampled. */
     NDArray itemLoss(NDManager scope, Network network, NDArray[] p, NDArray query) {
-        NDArray table = p[network.itemTable()];
         NDArray targetIndex = scope.create(targetRows, new Shape(rows, 1));
         if (!config.sampledSoftmax()) {
             float[] mask = new float[tableRows.length];
             mask[0] = Network.MASKED;
             NDArray logits =
-                    Linear.linear(query, table)
-                            .singletonOrThrow()
-                            .add(scope.create(mask, new Shape(mask.length)));
+                    network.itemScores(p, query).add(scope.create(mask, new Shape(mask.length)));
             return logits.logSoftmax(1).gather(targetIndex, 1).neg().mean();
         }
-        NDArray positive =
-                query.mul(network.embed(p, targetIndex.reshape(rows))).sum(new int[] {1}, true);
-        NDArray logits = positive;
+        NDArray logits =
+                network.itemScore(p, query, targetIndex.reshape(rows))
+                        .add(scope.create(positiveCorrection, new Shape(rows, 1)));
         if (negatives.length > 0) {
-            NDArray negativeRows = network.embed(p, scope.create(negatives));
             NDArray negative =
-                    Linear.linear(query, negativeRows)
-                            .singletonOrThrow()
+                    network.itemScores(p, query, scope.create(negatives))
                             .add(scope.create(negativeMask, new Shape(rows, negatives.length)));
-            logits = positive.concat(negative, 1);
+            logits = logits.concat(negative, 1);
         }
-        logits = logits.sub((float) logExpectedCount);
         return logits.logSoftmax(1).get(":, 0").neg().mean();
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.core.Linear;
 import io.streamlearn.models.ModelConfig.Task;
 
 /**
@@ -62,8 +61,9 @@ public final class ForwardPass implements AutoCloseable {
         }
         if (task == Task.NEXT_ITEM) {
             NDArray x = network.embed(p, input);
-            NDArray query = network.itemQuery(p, network.encode(p, x, null, false));
-            return new NDList(Linear.linear(query, p[network.itemTable()]).singletonOrThrow());
+            NDArray query =
+                    network.itemQuery(p, network.encode(p, x, null, false), Network.lastStep(x));
+            return new NDList(network.itemScores(p, query));
         }
         NDArray summary = network.encode(p, input, null, false);
         return network.gaussian(p, summary, Network.lastStep(input));

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Random;
 import java.util.Set;
 
 /**
@@ -22,6 +23,11 @@ import java.util.Set;
  * recently seen id (one not in the batch being admitted). A reused row gets fresh weights and zero
  * optimizer moments from the learner, so an evicted item's meaning does not leak into the new one.
  * Ids are strings; numeric ids are their decimal strings.
+ *
+ * <p>Each row also counts how often its id was the next item of a training example (reset when the
+ * row changes hands). The counts are the popularity proposal of the sampled softmax: {@link
+ * #proposal()} draws row r with probability (count(r) + 1) / sum over rows in use, from a Fenwick
+ * tree (O(log rows) per draw and per count), built on first use and then kept up to date.
  *
  * <p>The learner's vocabulary is authoritative and changes only in {@link Admission#commit()},
  * which the learner calls only for a step it takes: a skipped step leaves the vocabulary alone.
@@ -35,7 +41,11 @@ public final class ItemVocabulary {
     private final LinkedHashMap<String, Integer> rows = new LinkedHashMap<>();
 
     private final String[] ids;
+    private final int[] counts;
     private int nextFree = 1;
+
+    /** The proposal's Fenwick tree over (count + 1) of rows in use, or null until first needed. */
+    private long[] tree;
 
     /**
      * Creates an empty vocabulary.
@@ -48,6 +58,7 @@ public final class ItemVocabulary {
         }
         this.capacity = capacity;
         this.ids = new String[capacity];
+        this.counts = new int[capacity];
     }
 
     /** Returns the rows of the table, row 0 included. */
@@ -100,6 +111,18 @@ public final class ItemVocabulary {
      * @return the plan; {@link Admission#commit()} applies it
      */
     Admission plan(List<String> sighted) {
+        return plan(sighted, List.of());
+    }
+
+    /**
+     * Plans an admission as {@link #plan(List)}, and counts the targets (the examples' next items)
+     * at the commit, for the popularity proposal.
+     *
+     * @param sighted the batch's ids in the order they were seen (nulls are ignored)
+     * @param targets the ids that were next items; each should also be among {@code sighted}
+     * @return the plan
+     */
+    Admission plan(List<String> sighted, List<String> targets) {
         Set<String> inBatch = new HashSet<>();
         for (String id : sighted) {
             if (id != null) {
@@ -129,22 +152,25 @@ public final class ItemVocabulary {
             }
             assigned.put(id, row);
         }
-        return new Admission(sighted, assigned, evicted, free);
+        return new Admission(sighted, targets, assigned, evicted, free);
     }
 
     /** A planned admission: the rows the batch's ids will have, and the rows that turn over. */
     final class Admission {
         private final List<String> sighted;
+        private final List<String> targets;
         private final Map<String, Integer> assigned;
         private final List<String> evicted;
         private final int nextFreeAfter;
 
         private Admission(
                 List<String> sighted,
+                List<String> targets,
                 Map<String, Integer> assigned,
                 List<String> evicted,
                 int nextFreeAfter) {
             this.sighted = sighted;
+            this.targets = targets;
             this.assigned = assigned;
             this.evicted = evicted;
             this.nextFreeAfter = nextFreeAfter;
@@ -172,18 +198,34 @@ public final class ItemVocabulary {
             return nextFreeAfter;
         }
 
-        /** Applies the plan: evicts, assigns, and marks every sighted id as just seen. */
+        /**
+         * Applies the plan: evicts, assigns (a row that changes hands starts its count at 0),
+         * counts the targets, and marks every sighted id as just seen.
+         */
         void commit() {
             for (String id : evicted) {
                 ids[rows.remove(id)] = null;
             }
+            for (int row = nextFree; row < nextFreeAfter; row++) {
+                addWeight(row, 1);
+            }
             for (Map.Entry<String, Integer> e : assigned.entrySet()) {
-                if (e.getValue() > 0) {
-                    rows.put(e.getKey(), e.getValue());
-                    ids[e.getValue()] = e.getKey();
+                int row = e.getValue();
+                if (row > 0) {
+                    rows.put(e.getKey(), row);
+                    ids[row] = e.getKey();
+                    addWeight(row, -counts[row]);
+                    counts[row] = 0;
                 }
             }
             nextFree = nextFreeAfter;
+            for (String id : targets) {
+                Integer row = id == null ? null : rows.get(id);
+                if (row != null && counts[row] < Integer.MAX_VALUE) {
+                    counts[row]++;
+                    addWeight(row, 1);
+                }
+            }
             for (String id : sighted) {
                 Integer row = id == null ? null : rows.remove(id);
                 if (row != null) {
@@ -193,11 +235,87 @@ public final class ItemVocabulary {
         }
     }
 
+    /** Returns how often the id holding a row was a next item since it got the row. */
+    int count(int row) {
+        return counts[row];
+    }
+
+    private void addWeight(int row, long delta) {
+        if (tree == null || delta == 0) {
+            return;
+        }
+        for (int i = row + 1; i <= capacity; i += i & -i) {
+            tree[i] += delta;
+        }
+    }
+
+    /**
+     * Returns the popularity proposal over the rows in use: row r with probability (count(r) + 1) /
+     * total. The view follows later commits.
+     */
+    Proposal proposal() {
+        if (tree == null) {
+            long[] t = new long[capacity + 1];
+            for (int row = 1; row < nextFree; row++) {
+                t[row + 1] += counts[row] + 1L;
+            }
+            for (int i = 1; i <= capacity; i++) {
+                int parent = i + (i & -i);
+                if (parent <= capacity) {
+                    t[parent] += t[i];
+                }
+            }
+            tree = t;
+        }
+        return new Proposal();
+    }
+
+    /** Draws rows in proportion to (count + 1); see {@link #proposal()}. */
+    final class Proposal {
+        private Proposal() {}
+
+        /** Returns whether no row is in use (nothing to draw). */
+        boolean isEmpty() {
+            return nextFree <= 1;
+        }
+
+        /** Returns the sum of the weights of the rows in use. */
+        long total() {
+            long sum = 0;
+            for (int i = capacity; i > 0; i -= i & -i) {
+                sum += tree[i];
+            }
+            return sum;
+        }
+
+        /** Returns the probability of drawing a row. */
+        double probability(int row) {
+            long weight = row >= 1 && row < nextFree ? counts[row] + 1L : 1L;
+            return (double) weight / total();
+        }
+
+        /** Draws one row in use; the proposal must not be empty. */
+        int draw(Random random) {
+            long target = (long) (random.nextDouble() * total());
+            int at = 0;
+            for (int step = Integer.highestOneBit(capacity); step > 0; step >>= 1) {
+                int next = at + step;
+                if (next <= capacity && tree[next] <= target) {
+                    at = next;
+                    target -= tree[next];
+                }
+            }
+            // tree index at + 1 holds the drawn row, i.e. row = at.
+            return Math.max(1, Math.min(at, nextFree - 1));
+        }
+    }
+
     /** Returns an independent copy. */
     ItemVocabulary copy() {
         ItemVocabulary c = new ItemVocabulary(capacity);
         c.rows.putAll(rows);
         System.arraycopy(ids, 0, c.ids, 0, capacity);
+        System.arraycopy(counts, 0, c.counts, 0, capacity);
         c.nextFree = nextFree;
         return c;
     }
@@ -206,14 +324,14 @@ public final class ItemVocabulary {
     int encodedSize() {
         int n = 4 + 4;
         for (String id : rows.keySet()) {
-            n += 8 + id.getBytes(StandardCharsets.UTF_8).length;
+            n += 12 + id.getBytes(StandardCharsets.UTF_8).length;
         }
         return n;
     }
 
     /**
-     * Writes: int rowsInUse, int count, then per id, least recently seen first, int row, int byte
-     * length and the id's UTF-8 bytes.
+     * Writes: int rowsInUse, int count, then per id, least recently seen first, int row, int target
+     * count, int byte length and the id's UTF-8 bytes.
      */
     void writeTo(ByteBuffer buf) {
         buf.putInt(nextFree);
@@ -221,18 +339,20 @@ public final class ItemVocabulary {
         for (Map.Entry<String, Integer> e : rows.entrySet()) {
             byte[] id = e.getKey().getBytes(StandardCharsets.UTF_8);
             buf.putInt(e.getValue());
+            buf.putInt(counts[e.getValue()]);
             buf.putInt(id.length);
             buf.put(id);
         }
     }
 
     /**
-     * Reads what {@link #writeTo} wrote.
+     * Reads what {@link #writeTo} wrote, or with {@code withCounts} false the layout of ModelState
+     * format 2, which had no target counts (they start at 0).
      *
-     * @throws IllegalArgumentException if a row is out of range or taken twice
+     * @throws IllegalArgumentException if a row is out of range or taken twice, or a count negative
      * @throws BufferUnderflowException if the bytes end early
      */
-    static ItemVocabulary readFrom(ByteBuffer buf, int capacity) {
+    static ItemVocabulary readFrom(ByteBuffer buf, int capacity, boolean withCounts) {
         ItemVocabulary v = new ItemVocabulary(capacity);
         int inUse = buf.getInt();
         int count = buf.getInt();
@@ -248,10 +368,15 @@ public final class ItemVocabulary {
         v.nextFree = inUse;
         for (int i = 0; i < count; i++) {
             int row = buf.getInt();
+            int targets = withCounts ? buf.getInt() : 0;
             int length = buf.getInt();
             if (row < 1 || row >= inUse || v.ids[row] != null) {
                 throw new IllegalArgumentException(
                         "vocabulary entry " + i + " has row " + row + ", out of range or taken");
+            }
+            if (targets < 0) {
+                throw new IllegalArgumentException(
+                        "vocabulary entry " + i + " has a negative count " + targets);
             }
             if (length < 0 || length > buf.remaining()) {
                 throw new BufferUnderflowException();
@@ -263,6 +388,7 @@ public final class ItemVocabulary {
                 throw new IllegalArgumentException("vocabulary holds id '" + id + "' twice");
             }
             v.ids[row] = id;
+            v.counts[row] = targets;
         }
         return v;
     }
@@ -278,12 +404,13 @@ public final class ItemVocabulary {
         ItemVocabulary that = (ItemVocabulary) o;
         return capacity == that.capacity
                 && nextFree == that.nextFree
+                && Arrays.equals(counts, that.counts)
                 && new ArrayList<>(rows.entrySet()).equals(new ArrayList<>(that.rows.entrySet()));
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(capacity, nextFree, Arrays.hashCode(ids));
+        return Objects.hash(capacity, nextFree, Arrays.hashCode(ids), Arrays.hashCode(counts));
     }
 
     @Override

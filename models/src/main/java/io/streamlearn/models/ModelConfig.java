@@ -25,7 +25,7 @@ import java.util.Objects;
  */
 public final class ModelConfig implements Serializable {
 
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
 
     /** Largest window, hidden size or feature count accepted; keeps every tensor size in an int. */
     static final int MAX_DIMENSION = 4096;
@@ -95,6 +95,21 @@ public final class ModelConfig implements Serializable {
         SAMPLED
     }
 
+    /**
+     * The output layer of NEXT_ITEM: how the query turns into one score per item.
+     *
+     * <p>On a first-order chain a transition table learns each transition from one sighting; a tied
+     * head must move the input embeddings, which also carry every other transition, and it has no
+     * per-item bias for popularity. On the demo's Markov stream the untied head with bias learns
+     * several times faster (docs/models/README.md).
+     */
+    public enum ItemOutput {
+        /** Scores are dot products with the input embeddings (as SASRec); no bias. */
+        TIED,
+        /** A separate output table and a per-item bias: score = query . out[item] + bias[item]. */
+        UNTIED
+    }
+
     private final Task task;
     private final Family family;
     private final int window;
@@ -106,6 +121,7 @@ public final class ModelConfig implements Serializable {
     private final int itemCapacity;
     private final Softmax softmax;
     private final int negatives;
+    private final ItemOutput itemOutput;
     private final Optimizer optimizer;
     private final float learningRate;
     private final float momentum;
@@ -129,6 +145,7 @@ public final class ModelConfig implements Serializable {
         itemCapacity = b.itemCapacity;
         softmax = b.softmax;
         negatives = b.negatives;
+        itemOutput = b.itemOutput;
         optimizer = b.optimizer;
         learningRate = b.learningRate;
         momentum = b.momentum;
@@ -143,9 +160,9 @@ public final class ModelConfig implements Serializable {
 
     /**
      * Returns a builder with the defaults: NEXT_VALUE, LSTM, window 16, 1 feature, 32 hidden units,
-     * 1 layer, no dropout, 2 heads, 10,000 item rows, AUTO softmax with 256 negatives, Adam with
-     * learning rate 0.005, betas 0.9 and 0.999, epsilon 1e-8, no weight decay, no warm-up, gradient
-     * clip 1.0, seed 42.
+     * 1 layer, no dropout, 2 heads, 10,000 item rows, AUTO softmax with 256 negatives, a TIED item
+     * output, Adam with learning rate 0.005, betas 0.9 and 0.999, epsilon 1e-8, no weight decay, no
+     * warm-up, gradient clip 1.0, seed 42.
      *
      * @return a new builder
      */
@@ -171,6 +188,7 @@ public final class ModelConfig implements Serializable {
                 .optItemCapacity(itemCapacity)
                 .optSoftmax(softmax)
                 .optNegatives(negatives)
+                .optItemOutput(itemOutput)
                 .optOptimizer(optimizer)
                 .optLearningRate(learningRate)
                 .optMomentum(momentum)
@@ -242,6 +260,11 @@ public final class ModelConfig implements Serializable {
     /** Returns the negatives drawn per step by the sampled softmax. */
     public int negatives() {
         return negatives;
+    }
+
+    /** Returns the output layer of NEXT_ITEM. */
+    public ItemOutput itemOutput() {
+        return itemOutput;
     }
 
     /** Returns the optimizer. */
@@ -319,6 +342,7 @@ public final class ModelConfig implements Serializable {
                 && itemCapacity == that.itemCapacity
                 && softmax == that.softmax
                 && negatives == that.negatives
+                && itemOutput == that.itemOutput
                 && optimizer == that.optimizer
                 && Float.compare(learningRate, that.learningRate) == 0
                 && Float.compare(momentum, that.momentum) == 0
@@ -345,6 +369,7 @@ public final class ModelConfig implements Serializable {
                 itemCapacity,
                 softmax,
                 negatives,
+                itemOutput,
                 optimizer,
                 learningRate,
                 momentum,
@@ -373,6 +398,7 @@ public final class ModelConfig implements Serializable {
             s.append(", itemCapacity=").append(itemCapacity);
             s.append(", softmax=").append(softmax);
             s.append(", negatives=").append(negatives);
+            s.append(", itemOutput=").append(itemOutput);
         }
         s.append(", optimizer=").append(optimizer);
         s.append(", learningRate=").append(learningRate);
@@ -407,6 +433,7 @@ public final class ModelConfig implements Serializable {
         private int itemCapacity = 10_000;
         private Softmax softmax = Softmax.AUTO;
         private int negatives = 256;
+        private ItemOutput itemOutput = ItemOutput.TIED;
         private Optimizer optimizer = Optimizer.ADAM;
         private float learningRate = 0.005f;
         private float momentum = 0.9f;
@@ -486,6 +513,12 @@ public final class ModelConfig implements Serializable {
             return this;
         }
 
+        /** Sets the output layer of NEXT_ITEM (default TIED; see {@link ItemOutput}). */
+        public Builder optItemOutput(ItemOutput itemOutput) {
+            this.itemOutput = itemOutput;
+            return this;
+        }
+
         /** Sets the optimizer (default ADAM). */
         public Builder optOptimizer(Optimizer optimizer) {
             this.optimizer = optimizer;
@@ -557,6 +590,7 @@ public final class ModelConfig implements Serializable {
             requireNonNull("task", task);
             requireNonNull("family", family);
             requireNonNull("softmax", softmax);
+            requireNonNull("itemOutput", itemOutput);
             requireNonNull("optimizer", optimizer);
             if (!family.supports(task)) {
                 throw new IllegalArgumentException(
@@ -649,6 +683,24 @@ public final class ModelConfig implements Serializable {
      */
     public static Family parseFamily(String name) {
         return parse(Family.class, "family", name);
+    }
+
+    /**
+     * Parses a softmax mode case-insensitively ({@code auto}, {@code full}, {@code sampled}).
+     *
+     * @throws IllegalArgumentException listing the modes
+     */
+    public static Softmax parseSoftmax(String name) {
+        return parse(Softmax.class, "softmax", name);
+    }
+
+    /**
+     * Parses an item output case-insensitively ({@code tied}, {@code untied}).
+     *
+     * @throws IllegalArgumentException listing the choices
+     */
+    public static ItemOutput parseItemOutput(String name) {
+        return parse(ItemOutput.class, "itemOutput", name);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.streamlearn.models;
 
 import io.streamlearn.models.ModelConfig.Family;
+import io.streamlearn.models.ModelConfig.ItemOutput;
 import io.streamlearn.models.ModelConfig.Optimizer;
 import io.streamlearn.models.ModelConfig.Softmax;
 import io.streamlearn.models.ModelConfig.Task;
@@ -16,17 +17,18 @@ import java.util.zip.CRC32;
  * step, the weights, the optimizer's arrays (Adam's two moments or SGD's velocity), one array per
  * tensor in {@link ParameterLayout} order, and for NEXT_ITEM the item vocabulary.
  *
- * <p>It has one binary codec, used by Flink state and by the model store alike. Format 2, all
+ * <p>It has one binary codec, used by Flink state and by the model store alike. Format 3, all
  * numbers big-endian, floats as their raw IEEE-754 bits:
  *
  * <pre>
- * byte   FORMAT_VERSION (2)
+ * byte   FORMAT_VERSION (3)
  * byte   task, family                       enum ordinals (append-only enums)
  * int    window, features, hiddenSize, layers
  * float  dropout
  * int    heads, itemCapacity
  * byte   softmax
  * int    negatives
+ * byte   itemOutput                         (format 3)
  * byte   optimizer
  * float  learningRate, momentum, beta1, beta2, epsilon, weightDecay
  * int    warmupSteps
@@ -35,18 +37,25 @@ import java.util.zip.CRC32;
  * group  weights                 group = int count; count x { int length; length x float }
  * byte   slot count; that many groups (Adam: first then second moments; SGD: velocity)
  * byte   1 if a vocabulary follows, else 0
- *        int rowsInUse, int ids; per id, least recently seen first: int row, int n, n UTF-8 bytes
+ *        int rowsInUse, int ids; per id, least recently seen first: int row, int targetCount
+ *        (format 3), int n, n UTF-8 bytes
  * int    CRC-32 of every byte before it
  * </pre>
  *
- * <p>Format 1 (the LSTM point forecaster of the first release) is recognised and refused with a
- * message saying why. Shapes are not stored: they follow from the config. Equality is bit-exact on
- * every array. Immutable; accessors return copies.
+ * <p>Format 2 (before the untied item output) is read as format 3 without the {@code itemOutput}
+ * byte, which means TIED for NEXT_ITEM (other tasks have no item head), and without target counts,
+ * which start at 0: a restored format-2 model keeps its tied head and resumes bit-exact. Format 1
+ * (the LSTM point forecaster of the first release) is recognised and refused with a message saying
+ * why. Shapes are not stored: they follow from the config. Equality is bit-exact on every array.
+ * Immutable; accessors return copies.
  */
 public final class ModelState {
 
     /** The codec version written by {@link #encode()}. */
-    public static final byte FORMAT_VERSION = 2;
+    public static final byte FORMAT_VERSION = 3;
+
+    /** The oldest codec version {@link #decode} reads. */
+    static final byte OLDEST_READABLE_FORMAT = 2;
 
     private static final int CHECKSUM_BYTES = 4;
 
@@ -183,7 +192,7 @@ public final class ModelState {
      * @return the bytes
      */
     public byte[] encode() {
-        long size = 1 + 2 + 16 + 4 + 8 + 1 + 4 + 1 + 24 + 4 + 4 + 24;
+        long size = 1 + 2 + 16 + 4 + 8 + 1 + 4 + 1 + 1 + 24 + 4 + 4 + 24;
         size += groupBytes(weights) + 1;
         for (float[][] s : slots) {
             size += groupBytes(s);
@@ -206,6 +215,7 @@ public final class ModelState {
         buf.putInt(config.itemCapacity());
         buf.put((byte) config.softmax().ordinal());
         buf.putInt(config.negatives());
+        buf.put((byte) config.itemOutput().ordinal());
         buf.put((byte) config.optimizer().ordinal());
         buf.putFloat(config.learningRate());
         buf.putFloat(config.momentum());
@@ -248,13 +258,15 @@ public final class ModelState {
                             + " read windows normalised per window and had no variance head;"
                             + " format 2 models read values normalised per series. Its weights"
                             + " cannot be carried over: start the job without that state (a fresh"
-                            + " model learns from the stream), or warm-start from a format-2"
-                            + " snapshot");
+                            + " model learns from the stream), or warm-start from a format-2 or"
+                            + " later snapshot");
         }
-        ByteBuffer buf = Codecs.open(bytes, "ModelState", FORMAT_VERSION);
+        ByteBuffer buf = Codecs.open(bytes, "ModelState", OLDEST_READABLE_FORMAT, FORMAT_VERSION);
+        byte format = bytes[0];
         try {
             ModelConfig.Builder b = ModelConfig.builder();
-            b.setTask(constant(Task.class, "task", buf.get()));
+            Task task = constant(Task.class, "task", buf.get());
+            b.setTask(task);
             b.setFamily(constant(Family.class, "family", buf.get()));
             b.setWindow(buf.getInt());
             b.optFeatures(buf.getInt());
@@ -265,6 +277,11 @@ public final class ModelState {
             b.optItemCapacity(buf.getInt());
             b.optSoftmax(constant(Softmax.class, "softmax", buf.get()));
             b.optNegatives(buf.getInt());
+            if (format >= 3) {
+                b.optItemOutput(constant(ItemOutput.class, "itemOutput", buf.get()));
+            } else if (task == Task.NEXT_ITEM) {
+                b.optItemOutput(ItemOutput.TIED);
+            }
             b.optOptimizer(constant(Optimizer.class, "optimizer", buf.get()));
             b.optLearningRate(buf.getFloat());
             b.optMomentum(buf.getFloat());
@@ -291,7 +308,7 @@ public final class ModelState {
             ItemVocabulary vocabulary = null;
             byte hasVocabulary = buf.get();
             if (hasVocabulary == 1) {
-                vocabulary = ItemVocabulary.readFrom(buf, config.itemCapacity());
+                vocabulary = ItemVocabulary.readFrom(buf, config.itemCapacity(), format >= 3);
             } else if (hasVocabulary != 0) {
                 throw new IllegalArgumentException(
                         "ModelState bytes are corrupt: vocabulary flag " + hasVocabulary);

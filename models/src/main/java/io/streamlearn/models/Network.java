@@ -46,10 +46,17 @@ final class Network {
     private final int[] encoder;
     private final int[] decoder;
     private final float[] causalMask;
+    private final int[] itemTables;
+    private final int outputTable;
+    private final int outputBias;
 
     Network(ModelConfig config) {
         this.config = config;
         this.layout = ParameterLayout.of(config);
+        this.itemTables = layout.itemTables();
+        int output = layout.find(ParameterLayout.ITEM_OUTPUT);
+        this.outputTable = output >= 0 ? output : layout.find(ParameterLayout.ITEM_EMBEDDING);
+        this.outputBias = layout.find(ParameterLayout.ITEM_BIAS);
         Family family = config.family();
         if (family.isRecurrent()) {
             encoder = recurrentIndexes("");
@@ -107,6 +114,15 @@ final class Network {
     /** Index of the item embedding table in the layout, or -1. */
     int itemTable() {
         return layout.find(ParameterLayout.ITEM_EMBEDDING);
+    }
+
+    /**
+     * Indexes of the tensors whose rows are vocabulary rows, in layout order: the embedding table
+     * and, for an untied head, the output table and the bias. A training step gathers the rows it
+     * touches of each and updates only those.
+     */
+    int[] itemTables() {
+        return itemTables.clone();
     }
 
     /**
@@ -268,11 +284,72 @@ final class Network {
     }
 
     /**
-     * The query of NEXT_ITEM: scores are its dot products with the item embeddings (input and
-     * output embeddings tied, as in SASRec).
+     * The query of NEXT_ITEM: scores are its dot products with the rows of the output table (the
+     * input embeddings when the head is TIED, as in SASRec), plus the item's bias when UNTIED.
+     *
+     * <p>UNTIED also adds the last item's input embedding to the query, so that a score holds a
+     * direct term e(last) . out(next): a factorised transition matrix (as FPMC, Rendle et al.
+     * 2010), which learns a first-order transition from its sightings without waiting for the
+     * encoder to carry the last item through.
+     *
+     * @param p the parameters
+     * @param summary (B, hiddenSize)
+     * @param last the last item's embedding, (B, hiddenSize)
+     * @return (B, hiddenSize)
      */
-    NDArray itemQuery(NDArray[] p, NDArray summary) {
-        return linear(summary, p, "item_out");
+    NDArray itemQuery(NDArray[] p, NDArray summary, NDArray last) {
+        NDArray query = linear(summary, p, "item_out");
+        return outputBias < 0 ? query : query.add(last);
+    }
+
+    /**
+     * Scores every row of the (possibly gathered) output table: query . out[row] + bias[row].
+     *
+     * @param p the parameters
+     * @param query (B, hiddenSize)
+     * @return (B, rows of the table)
+     */
+    NDArray itemScores(NDArray[] p, NDArray query) {
+        return outputBias < 0
+                ? Linear.linear(query, p[outputTable]).singletonOrThrow()
+                : Linear.linear(query, p[outputTable], p[outputBias]).singletonOrThrow();
+    }
+
+    /**
+     * Scores chosen rows for every query, for the sampled softmax: query . out[row] + bias[row].
+     * Training only: the parameters must live in the step's scope (the bias is reshaped).
+     *
+     * @param p the parameters of a training step
+     * @param query (B, hiddenSize)
+     * @param rows int64 rows of the (gathered) output table, (N)
+     * @return (B, N)
+     */
+    NDArray itemScores(NDArray[] p, NDArray query, NDArray rows) {
+        NDArray out =
+                Embedding.embedding(rows, p[outputTable], SparseFormat.DENSE).singletonOrThrow();
+        NDArray scores = Linear.linear(query, out).singletonOrThrow();
+        return outputBias < 0 ? scores : scores.add(bias(p, rows).reshape(1, -1));
+    }
+
+    /**
+     * Scores each query's own row, for the sampled softmax's positive: query_b . out[row_b] +
+     * bias[row_b]. Training only, as {@link #itemScores(NDArray[], NDArray, NDArray)}.
+     *
+     * @param p the parameters of a training step
+     * @param query (B, hiddenSize)
+     * @param rows int64 rows of the (gathered) output table, (B)
+     * @return (B, 1)
+     */
+    NDArray itemScore(NDArray[] p, NDArray query, NDArray rows) {
+        NDArray out =
+                Embedding.embedding(rows, p[outputTable], SparseFormat.DENSE).singletonOrThrow();
+        NDArray scores = query.mul(out).sum(new int[] {1}, true);
+        return outputBias < 0 ? scores : scores.add(bias(p, rows).reshape(-1, 1));
+    }
+
+    private NDArray bias(NDArray[] p, NDArray rows) {
+        NDArray table = p[outputBias].reshape(-1, 1);
+        return Embedding.embedding(rows, table, SparseFormat.DENSE).singletonOrThrow().reshape(-1);
     }
 
     /**

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  *                 0.5 (ln 2 pi + lv + (y - mu)^2 / exp(lv))
  * NEXT_ITEM       cross-entropy of the next item: full softmax over every assigned row, or the
  *                 sampled softmax (Jean et al. 2015) over the target and {@code negatives} rows
- *                 drawn uniformly, scores corrected by - ln(expected count), accidental hits masked
+ *                 drawn from the vocabulary's popularity proposal Q (targets counted so far, plus
+ *                 one), scores corrected by - ln(negatives Q(row)), accidental hits masked
  * RECONSTRUCTION  mean squared error over the window
  * </pre>
  *
@@ -211,13 +212,13 @@ public final class OnlineLearner implements AutoCloseable {
         OptimizerStep update = new OptimizerStep(config, step + 1);
         double clip = config.gradientClip();
         double scale = norm > clip ? clip / norm : 1.0;
-        int table = network.itemTable();
+        int[] tables = network.itemTables();
         for (int i = 0; i < weights.length; i++) {
             float[][] tensorSlots = new float[slots.length][];
             for (int s = 0; s < slots.length; s++) {
                 tensorSlots[s] = slots[s][i];
             }
-            int[] rows = i == table ? examples.tableRows() : null;
+            int[] rows = Arrays.binarySearch(tables, i) >= 0 ? examples.tableRows() : null;
             update.apply(layout.get(i), weights[i], tensorSlots, gradients[i], rows, scale);
         }
         step = update.step();
@@ -298,7 +299,7 @@ public final class OnlineLearner implements AutoCloseable {
                 {
                     NDArray x = network.embed(p, e.itemInputs(scope));
                     NDArray summary = network.encode(p, x, e.padding(scope), training);
-                    NDArray query = network.itemQuery(p, summary);
+                    NDArray query = network.itemQuery(p, summary, Network.lastStep(x));
                     return e.itemLoss(scope, network, p, query);
                 }
             default:

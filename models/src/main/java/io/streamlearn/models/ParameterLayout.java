@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.IntStream;
 
 /**
  * The parameter tensors of the network a {@link ModelConfig} describes, in the fixed order used by
@@ -17,8 +18,10 @@ import java.util.Random;
  * encoder (per recurrent layer {@code w_ih, w_hh, b_ih, b_hh} in PyTorch's gate order; per
  * attention layer two layer norms, the fused query/key/value projection, the output projection and
  * the feed-forward pair; per MLP layer a weight and a bias; the autoencoder's encoder then
- * decoder), then the head. Pure Java, so that the codec can check a state's array lengths without
- * loading the engine; {@code docs/models/} lists the tensors of each family.
+ * decoder), then the head (for an untied NEXT_ITEM head: the query projection, the output table and
+ * the per-item bias). The item tables are the tensors whose rows are vocabulary rows. Pure Java, so
+ * that the codec can check a state's array lengths without loading the engine; {@code docs/models/}
+ * lists the tensors of each family.
  */
 final class ParameterLayout {
 
@@ -68,9 +71,12 @@ final class ParameterLayout {
             return size;
         }
 
-        /** Values per row of a matrix (the last dimension); the size of a vector. */
+        /**
+         * Values per row: the size over the first dimension (a matrix's last dimension; 1 for a
+         * vector, whose rows are its elements, as the per-item bias).
+         */
         int rowLength() {
-            return (int) shape[shape.length - 1];
+            return size / (int) shape[0];
         }
 
         Init init() {
@@ -99,6 +105,22 @@ final class ParameterLayout {
     /** Name of the item embedding table: rows are vocabulary rows (NEXT_ITEM only). */
     static final String ITEM_EMBEDDING = "item_embedding";
 
+    /** Name of the untied output table: one row per vocabulary row (NEXT_ITEM, UNTIED). */
+    static final String ITEM_OUTPUT = "item_output";
+
+    /** Name of the per-item output bias (NEXT_ITEM, UNTIED). */
+    static final String ITEM_BIAS = "item_bias";
+
+    /**
+     * Standard deviation of the item embeddings of an UNTIED head (a TIED one keeps 1 / sqrt(H)).
+     * The output table and the bias start at zero, so a new item scores by its bias alone and its
+     * output row is learnt as a read-out of the embeddings; with Adam's steps of about the learning
+     * rate per value, a score e(last) . out(next) moves in proportion to |e|, and embeddings of
+     * unit scale learnt the demo's transitions faster than 1 / sqrt(H) did (docs/models/README.md
+     * has the figures).
+     */
+    static final double UNTIED_EMBEDDING_SCALE = 1.0;
+
     private final List<Tensor> tensors;
     private final Map<String, Integer> index;
 
@@ -123,13 +145,14 @@ final class ParameterLayout {
         long f = config.features();
         long w = config.window();
         boolean items = config.task() == Task.NEXT_ITEM;
+        boolean untied = items && config.itemOutput() == ModelConfig.ItemOutput.UNTIED;
         long inputWidth = items ? h : f;
         if (items) {
             t.add(
                     new Tensor(
                             ITEM_EMBEDDING,
                             Init.NORMAL,
-                            1.0 / Math.sqrt(h),
+                            untied ? UNTIED_EMBEDDING_SCALE : 1.0 / Math.sqrt(h),
                             true,
                             config.itemCapacity(),
                             h));
@@ -175,6 +198,10 @@ final class ParameterLayout {
             linear(t, "head_logvar", f, h, Init.ZERO);
         } else if (items) {
             linear(t, "item_out", h, h, Init.UNIFORM);
+            if (untied) {
+                t.add(new Tensor(ITEM_OUTPUT, Init.ZERO, 0, true, config.itemCapacity(), h));
+                t.add(new Tensor(ITEM_BIAS, Init.ZERO, 0, false, config.itemCapacity()));
+            }
         }
         return new ParameterLayout(t);
     }
@@ -241,6 +268,22 @@ final class ParameterLayout {
             throw new IllegalStateException("no tensor " + name + " in this layout");
         }
         return i;
+    }
+
+    /**
+     * Returns the positions of the tensors whose rows are vocabulary rows (embedding table, and for
+     * an untied head the output table and bias), in layout order; empty if none.
+     */
+    int[] itemTables() {
+        return IntStream.range(0, tensors.size())
+                .filter(
+                        i -> {
+                            String n = tensors.get(i).name();
+                            return n.equals(ITEM_EMBEDDING)
+                                    || n.equals(ITEM_OUTPUT)
+                                    || n.equals(ITEM_BIAS);
+                        })
+                .toArray();
     }
 
     /** Returns a tensor's position, or -1. */

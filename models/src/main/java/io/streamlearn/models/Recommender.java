@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.core.Linear;
 import io.streamlearn.models.ModelConfig.Task;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,9 +17,10 @@ import java.util.List;
  * family.
  *
  * <p>Item ids are mapped with the state's vocabulary, read-only: an id the model has not seen reads
- * as row 0 (unknown). Every item in the vocabulary is scored (the query's dot product with its
- * embedding, then a softmax over all of them), the top {@code k} are returned best first, and the
- * ids a caller excludes (for example the items a user has already seen) are skipped without
+ * as row 0 (unknown). Every item in the vocabulary is scored (the query's dot product with its row
+ * of the output table plus its bias, then a softmax over all of them: serving always ranks the full
+ * catalogue, also when training samples negatives), the top {@code k} are returned best first, and
+ * the ids a caller excludes (for example the items a user has already seen) are skipped without
  * shortening the list. For recurrent families {@link #recommend} also returns each user's state,
  * and {@link #step} advances it by one item.
  *
@@ -131,11 +131,17 @@ public final class Recommender implements AutoCloseable {
                         long[] versions = new long[rows];
                         Arrays.fill(versions, model.version);
                         RecurrentState[] states = model.splitStates(out, versions, new int[rows]);
-                        return top(scope, Network.lastStep(out.get(0)), k, exclude, states);
+                        return top(
+                                scope,
+                                Network.lastStep(out.get(0)),
+                                Network.lastStep(x),
+                                k,
+                                exclude,
+                                states);
                     }
                     NDArray pad = scope.create(padding, new Shape(rows, w));
                     NDArray summary = model.network.encode(p, x, pad, false);
-                    return top(scope, summary, k, exclude, null);
+                    return top(scope, summary, Network.lastStep(x), k, exclude, null);
                 });
     }
 
@@ -178,23 +184,26 @@ public final class Recommender implements AutoCloseable {
                     NDArray x = model.network.embed(p, scope.create(ids, new Shape(rows, 1)));
                     NDList out = model.network.recurrent(p, x, model.stateArrays(scope, states));
                     RecurrentState[] next = model.splitStates(out, versions, steps);
-                    return top(scope, Network.lastStep(out.get(0)), k, exclude, next);
+                    return top(
+                            scope,
+                            Network.lastStep(out.get(0)),
+                            Network.lastStep(x),
+                            k,
+                            exclude,
+                            next);
                 });
     }
 
     private Recommendations top(
             NDManager scope,
             NDArray summary,
+            NDArray last,
             int k,
             List<? extends Collection<String>> exclude,
             RecurrentState[] states) {
         NDArray[] p = model.params();
-        NDArray query = model.network.itemQuery(p, summary);
-        NDArray probabilities =
-                Linear.linear(query, p[model.network.itemTable()])
-                        .singletonOrThrow()
-                        .add(rowMask)
-                        .softmax(1);
+        NDArray query = model.network.itemQuery(p, summary, last);
+        NDArray probabilities = model.network.itemScores(p, query).add(rowMask).softmax(1);
         int rows = (int) summary.getShape().get(0);
         int extra = 0;
         if (exclude != null) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class ItemVocabularyTest {
@@ -62,11 +63,46 @@ class ItemVocabularyTest {
         ByteBuffer buf = ByteBuffer.allocate(v.encodedSize());
         v.writeTo(buf);
         buf.flip();
-        ItemVocabulary copy = ItemVocabulary.readFrom(buf, 6);
+        ItemVocabulary copy = ItemVocabulary.readFrom(buf, 6, true);
         assertEquals(v, copy);
         assertEquals(List.of("b", "c", "α"), copy.idsByRecency());
         assertEquals(1, copy.rowOf("α"));
         copy.plan(List.of("d")).commit();
         assertEquals(4, copy.rowOf("d"), "the next free row survives");
+    }
+
+    @Test
+    void countsTargetsAndResetsARowThatChangesHands() {
+        ItemVocabulary v = new ItemVocabulary(3);
+        v.plan(List.of("x", "y", "x"), List.of("x", "x")).commit();
+        assertEquals(2, v.count(v.rowOf("x")));
+        assertEquals(0, v.count(v.rowOf("y")));
+        v.plan(List.of("y", "z"), List.of("z")).commit();
+        assertEquals(0, v.rowOf("x"), "x was least recently seen");
+        assertEquals(1, v.count(v.rowOf("z")), "z's row starts from 0, not from x's count");
+    }
+
+    /** Draws follow (count + 1) / total, and the proposal follows later commits. */
+    @Test
+    void theProposalDrawsByPopularity() {
+        ItemVocabulary v = new ItemVocabulary(6);
+        v.plan(List.of("a", "b", "c"), List.of("a", "a", "a", "b")).commit();
+        ItemVocabulary.Proposal q = v.proposal();
+        assertEquals(4 + 2 + 1, q.total());
+        assertEquals(4.0 / 7, q.probability(v.rowOf("a")), 1e-12);
+        assertEquals(1.0 / 7, q.probability(v.rowOf("c")), 1e-12);
+        int[] drawn = new int[6];
+        Random random = new Random(3);
+        int n = 70_000;
+        for (int i = 0; i < n; i++) {
+            drawn[q.draw(random)]++;
+        }
+        assertEquals(0, drawn[0] + drawn[4] + drawn[5], "only rows in use");
+        assertEquals(4.0 / 7, drawn[v.rowOf("a")] / (double) n, 0.01);
+        assertEquals(2.0 / 7, drawn[v.rowOf("b")] / (double) n, 0.01);
+        v.plan(List.of("d", "c"), List.of("c", "c")).commit();
+        assertEquals(4 + 2 + 3 + 1, q.total());
+        assertEquals(3.0 / 10, q.probability(v.rowOf("c")), 1e-12);
+        assertEquals(v.proposal().total(), v.copy().proposal().total());
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamlearn.models.ModelConfig.Family;
+import io.streamlearn.models.ModelConfig.ItemOutput;
 import io.streamlearn.models.ModelConfig.Optimizer;
 import io.streamlearn.models.ModelConfig.Softmax;
 import io.streamlearn.models.ModelConfig.Task;
@@ -29,6 +30,8 @@ class ModelStateTest {
     private static final String V1 = "/fixtures/model-state-v1.bin";
     private static final String V2_VALUES = "/fixtures/model-state-v2-values.bin";
     private static final String V2_ITEMS = "/fixtures/model-state-v2-items.bin";
+    private static final String V3_VALUES = "/fixtures/model-state-v3-values.bin";
+    private static final String V3_ITEMS = "/fixtures/model-state-v3-items.bin";
 
     private static ModelState values;
     private static ModelState items;
@@ -73,15 +76,59 @@ class ModelStateTest {
     }
 
     @Test
+    void readsTheCommittedFormat3Fixtures() throws IOException {
+        assertEquals(valuesFixture(), ModelState.decode(read(V3_VALUES)));
+        assertArrayEquals(read(V3_VALUES), valuesFixture().encode());
+        ModelState decoded = ModelState.decode(read(V3_ITEMS));
+        assertEquals(itemsFixture(ItemOutput.UNTIED, true), decoded);
+        assertEquals(ItemOutput.UNTIED, decoded.config().itemOutput());
+        assertEquals(List.of("b", "long-id-7", "a"), decoded.vocabulary().idsByRecency());
+        assertEquals(2, decoded.vocabulary().count(decoded.vocabulary().rowOf("a")));
+        assertEquals(1, decoded.vocabulary().count(decoded.vocabulary().rowOf("b")));
+        assertArrayEquals(read(V3_ITEMS), itemsFixture(ItemOutput.UNTIED, true).encode());
+    }
+
+    /**
+     * Format 2 stays readable: a NEXT_ITEM state comes back with its TIED head (the only one format
+     * 2 knew) and target counts of 0, and a NEXT_VALUE state as it was; both re-encode as format 3
+     * and decode to the same state.
+     */
+    @Test
     void readsTheCommittedFormat2Fixtures() throws IOException {
-        assertEquals(valuesFixture(), ModelState.decode(read(V2_VALUES)));
-        assertArrayEquals(read(V2_VALUES), valuesFixture().encode());
+        ModelState values2 = ModelState.decode(read(V2_VALUES));
+        assertEquals(valuesFixture(), values2);
+        assertEquals(values2, ModelState.decode(values2.encode()));
         ModelState decoded = ModelState.decode(read(V2_ITEMS));
-        assertEquals(itemsFixture(), decoded);
+        assertEquals(itemsFixture(ItemOutput.TIED, false), decoded);
+        assertEquals(ItemOutput.TIED, decoded.config().itemOutput());
         assertEquals(List.of("b", "long-id-7", "a"), decoded.vocabulary().idsByRecency());
         assertEquals(1, decoded.vocabulary().rowOf("a"));
         assertEquals(3, decoded.vocabulary().rowOf("long-id-7"));
-        assertArrayEquals(read(V2_ITEMS), itemsFixture().encode());
+        assertEquals(0, decoded.vocabulary().count(1));
+        assertEquals(decoded, ModelState.decode(decoded.encode()));
+        assertEquals(ModelState.FORMAT_VERSION, decoded.encode()[0]);
+    }
+
+    /** A format-2 item model resumes learning with its tied head and serves. */
+    @Test
+    void aFormat2ItemModelResumesLearningAndServes() throws IOException {
+        ModelState v2 = ModelState.decode(read(V2_ITEMS));
+        try (OnlineLearner learner = OnlineLearner.restore(v2)) {
+            float loss =
+                    learner.train(
+                            Batch.items(
+                                    new String[][] {{"a", "b"}, {"b", "long-id-7"}},
+                                    new String[] {"long-id-7", "a"}));
+            assertTrue(Float.isFinite(loss), "loss " + loss);
+            ModelState next = learner.snapshot();
+            assertEquals(ItemOutput.TIED, next.config().itemOutput());
+            assertEquals(v2.step() + 1, next.step());
+            try (Recommender r = Recommender.create(next)) {
+                List<ScoredItem> top = r.recommend(new String[][] {{"a", "b"}}, 1, null).items(0);
+                assertEquals(1, top.size());
+                assertTrue(List.of("a", "b", "long-id-7").contains(top.get(0).itemId()));
+            }
+        }
     }
 
     @Test
@@ -102,7 +149,7 @@ class ModelStateTest {
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> ModelState.decode(bytes));
         assertTrue(e.getMessage().contains("version 99"), e.getMessage());
-        assertTrue(e.getMessage().contains("format version 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("format versions 2 to 3"), e.getMessage());
     }
 
     @Test
@@ -199,7 +246,7 @@ class ModelStateTest {
                         layout.zeros(),
                         new float[][][] {layout.zeros(), layout.zeros()},
                         null);
-        assertEquals(54_759, state.encode().length);
+        assertEquals(54_760, state.encode().length);
     }
 
     /** A tiny NEXT_VALUE state with SGD: values that show any reordering. */
@@ -223,8 +270,11 @@ class ModelStateTest {
                 config, 7, 3, pattern(layout, 1), new float[][][] {pattern(layout, 2)}, null);
     }
 
-    /** A tiny NEXT_ITEM state with Adam and a vocabulary. */
-    static ModelState itemsFixture() {
+    /**
+     * A tiny NEXT_ITEM state with Adam and a vocabulary; with counts, "a" was a target twice and
+     * "b" once (format 3); without, the vocabulary of the format-2 fixture.
+     */
+    static ModelState itemsFixture(ItemOutput output, boolean counts) {
         ModelConfig config =
                 ModelConfig.builder()
                         .setTask(Task.NEXT_ITEM)
@@ -235,13 +285,16 @@ class ModelStateTest {
                         .optItemCapacity(5)
                         .optSoftmax(Softmax.SAMPLED)
                         .optNegatives(3)
+                        .optItemOutput(output)
                         .optSeed(6L)
                         .build();
         ParameterLayout layout = ParameterLayout.of(config);
         ItemVocabulary vocabulary = new ItemVocabulary(5);
-        vocabulary.plan(List.of("a", "b", "long-id-7", "a")).commit();
-        vocabulary.plan(List.of("b")).commit();
-        vocabulary.plan(List.of("long-id-7", "a")).commit();
+        vocabulary
+                .plan(List.of("a", "b", "long-id-7", "a"), counts ? List.of("a") : List.of())
+                .commit();
+        vocabulary.plan(List.of("b"), counts ? List.of("b") : List.of()).commit();
+        vocabulary.plan(List.of("long-id-7", "a"), counts ? List.of("a") : List.of()).commit();
         return new ModelState(
                 config,
                 11,
@@ -262,8 +315,12 @@ class ModelStateTest {
     }
 
     private static byte[] read(String resource) throws IOException {
-        if (Boolean.getBoolean("fixtures.write") && !resource.equals(V1)) {
-            ModelState state = resource.equals(V2_VALUES) ? valuesFixture() : itemsFixture();
+        if (Boolean.getBoolean("fixtures.write")
+                && (resource.equals(V3_VALUES) || resource.equals(V3_ITEMS))) {
+            ModelState state =
+                    resource.equals(V3_VALUES)
+                            ? valuesFixture()
+                            : itemsFixture(ItemOutput.UNTIED, true);
             Path file = Path.of("src/test/resources" + resource);
             if (!Files.exists(file)) {
                 Files.write(file, state.encode());

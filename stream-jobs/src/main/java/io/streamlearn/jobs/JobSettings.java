@@ -264,6 +264,18 @@ public record JobSettings(
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(OPTIMIZER.key() + ": " + e.getMessage(), e);
         }
+        ModelConfig.ItemOutput itemOutput;
+        ModelConfig.Softmax softmax;
+        try {
+            itemOutput = ModelConfig.parseItemOutput(conf.get(ITEM_OUTPUT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(ITEM_OUTPUT.key() + ": " + e.getMessage(), e);
+        }
+        try {
+            softmax = ModelConfig.parseSoftmax(conf.get(SOFTMAX));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(SOFTMAX.key() + ": " + e.getMessage(), e);
+        }
         try {
             return ModelConfig.builder()
                     .setTask(task)
@@ -281,6 +293,9 @@ public record JobSettings(
                     .optWarmupSteps(atLeast(conf, WARMUP_STEPS, 0))
                     .optGradientClip((float) positive(conf, GRADIENT_CLIP))
                     .optItemCapacity(atLeast(conf, ITEM_CAPACITY, 2))
+                    .optItemOutput(itemOutput)
+                    .optSoftmax(softmax)
+                    .optNegatives(atLeast(conf, NEGATIVES, 1))
                     .optSeed(conf.get(SEED))
                     .build();
         } catch (IllegalArgumentException e) {

@@ -105,6 +105,35 @@ public final class StreamlearnOptions {
                                     + " items fit at once; beyond them the least recently seen"
                                     + " item gives its row to a new one.");
 
+    public static final ConfigOption<String> ITEM_OUTPUT =
+            ConfigOptions.key("streamlearn.model.item-output")
+                    .stringType()
+                    .defaultValue("tied")
+                    .withDescription(
+                            "Next-item models: the output layer (default tied until the job's"
+                                    + " replay with untied is fixed). untied: an output table, a"
+                                    + " per-item bias and the last item's embedding in the query;"
+                                    + " tied: scores against the input embeddings, no bias (the"
+                                    + " head of models saved before it; docs/models/).");
+
+    public static final ConfigOption<String> SOFTMAX =
+            ConfigOptions.key("streamlearn.model.softmax")
+                    .stringType()
+                    .defaultValue("auto")
+                    .withDescription(
+                            "Next-item training: full (every item in the softmax), sampled"
+                                    + " (the target and streamlearn.model.negatives items drawn by"
+                                    + " popularity, log-Q corrected) or auto (full up to 50,000"
+                                    + " rows of item-capacity, sampled beyond). Serving always"
+                                    + " ranks every item.");
+
+    public static final ConfigOption<Integer> NEGATIVES =
+            ConfigOptions.key("streamlearn.model.negatives")
+                    .intType()
+                    .defaultValue(256)
+                    .withDescription(
+                            "Next-item training with the sampled softmax: items drawn per step.");
+
     public static final ConfigOption<Integer> FEATURES =
             ConfigOptions.key("streamlearn.model.features")
                     .intType()
