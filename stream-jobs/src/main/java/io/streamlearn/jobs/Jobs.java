@@ -27,23 +27,14 @@ public final class Jobs {
         ModelTopicCheck.check(settings);
     }
 
-    /** The live job: reads its topics until cancelled. */
-    public static void buildWithKafka(StreamExecutionEnvironment env, JobSettings settings) {
-        buildWithKafka(env, settings, false);
-    }
-
     /**
-     * The job the settings ask for, its graph only (no broker is contacted).
-     *
-     * @param bounded read the input up to where it is when the job starts, then finish. (Replays do
-     *     not: in Flink 2.2 the job's last transactions could go uncommitted as its tasks finished;
-     *     see ReplayRun.)
+     * The job the settings ask for, its graph only (no broker is contacted): it reads its topics
+     * until cancelled.
      */
-    public static void buildWithKafka(
-            StreamExecutionEnvironment env, JobSettings settings, boolean bounded) {
+    public static void buildWithKafka(StreamExecutionEnvironment env, JobSettings settings) {
         long now = System.currentTimeMillis();
-        var source = KafkaEndpoints.source(settings, bounded);
-        var commands = KafkaEndpoints.commands(settings, now, bounded);
+        var source = KafkaEndpoints.source(settings);
+        var commands = KafkaEndpoints.commands(settings, now);
         var deadLetters = KafkaEndpoints.deadLetters(settings);
         var models = ModelStores.sink(settings);
         var warmStart = ModelStores.warmStart(settings).orElse(null);

@@ -56,21 +56,13 @@ public final class KafkaEndpoints {
                                         AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000")));
     }
 
-    /** The job's input: the interactions topic for a next-item job, else the events topic. */
-    public static KafkaSource<RawRecord> source(JobSettings settings) {
-        return source(settings, false);
-    }
-
     /**
-     * @param bounded read up to the offsets there are when the job starts, then finish (a replay,
-     *     whose end flushes every waiting event with the final watermark)
+     * The job's input: the interactions topic for a next-item job, else the events topic, read
+     * until the job is cancelled. (A replay does not end its source either: with Flink 2.2 the last
+     * transactions could go uncommitted as the tasks finished; see ReplayRun.)
      */
-    public static KafkaSource<RawRecord> source(JobSettings settings, boolean bounded) {
-        KafkaSourceBuilder<RawRecord> builder = sourceBuilder(settings);
-        if (bounded) {
-            builder.setBounded(OffsetsInitializer.latest());
-        }
-        return builder.build();
+    public static KafkaSource<RawRecord> source(JobSettings settings) {
+        return sourceBuilder(settings).build();
     }
 
     private static KafkaSourceBuilder<RawRecord> sourceBuilder(JobSettings settings) {
@@ -93,20 +85,7 @@ public final class KafkaEndpoints {
      * restored job continues from the offset in its checkpoint.
      */
     public static KafkaSource<ModelCommand> commands(JobSettings settings, long startMillis) {
-        return commands(settings, startMillis, false);
-    }
-
-    /**
-     * @param bounded take only the commands written up to {@code startMillis} (none: a replay
-     *     follows no commands)
-     */
-    public static KafkaSource<ModelCommand> commands(
-            JobSettings settings, long startMillis, boolean bounded) {
-        KafkaSourceBuilder<ModelCommand> builder = commandsBuilder(settings, startMillis);
-        if (bounded) {
-            builder.setBounded(OffsetsInitializer.timestamp(startMillis));
-        }
-        return builder.build();
+        return commandsBuilder(settings, startMillis).build();
     }
 
     private static KafkaSourceBuilder<ModelCommand> commandsBuilder(
