@@ -213,9 +213,12 @@ public final class AlertWindowReport {
         return scores;
     }
 
-    /** Rows of a file of {@code rows} that are its learning period, NAB's rule. */
+    /**
+     * Rows of a file of {@code rows} that are its learning period, NAB's rule (the one {@link
+     * NabScore} was calibrated with): the fraction of the rows, at most that fraction of 5000.
+     */
     static int probationRows(int rows, double probation) {
-        return (int) Math.min(Math.floor(probation * rows), probation * 5000);
+        return (int) Math.ceil(Math.min(Math.floor(probation * rows), probation * 5000));
     }
 
     /** Applies the rule to one file's scores, in row order, and matches alerts to its windows. */
@@ -334,7 +337,7 @@ public final class AlertWindowReport {
         return s.toString();
     }
 
-    private static String trim(double d) {
+    static String trim(double d) {
         return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
     }
 }

@@ -102,15 +102,10 @@ public final class NabScore {
         }
     }
 
-    /** Rows of a file of {@code rows} that are its learning period, NAB's rule. */
-    static int probationRows(int rows, double probation) {
-        return (int) Math.ceil(Math.min(Math.floor(probation * rows), probation * 5000));
-    }
-
     /** Assigns each row of a file to its window (if any) and its position weight. */
     static Prepared prepare(String file, List<Score> rows, List<Window> windows, double probation) {
         int n = rows.size();
-        int skip = Math.min(probationRows(n, probation), n);
+        int skip = Math.min(AlertWindowReport.probationRows(n, probation), n);
         int[] left = new int[windows.size()];
         int[] right = new int[windows.size()];
         for (int w = 0; w < windows.size(); w++) {
@@ -358,7 +353,7 @@ public final class NabScore {
                         Locale.ROOT,
                         "NAB scores; the first %s %% of each file's rows (at most %d) are a"
                                 + " learning period; one threshold per profile for all files.%n%n",
-                        trim(report.probation() * 100),
+                        AlertWindowReport.trim(report.probation() * 100),
                         (int) (report.probation() * 5000)));
         out.append(
                 "| profile | score | threshold | raw | null | perfect | windows detected |"
@@ -465,9 +460,5 @@ public final class NabScore {
 
     private static String threshold(double t) {
         return Double.isFinite(t) ? String.format(Locale.ROOT, "%.6g", t) : "never";
-    }
-
-    private static String trim(double d) {
-        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
     }
 }

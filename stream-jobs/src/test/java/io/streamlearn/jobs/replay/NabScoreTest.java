@@ -67,9 +67,9 @@ class NabScoreTest {
 
     @Test
     void theLearningPeriodIsFifteenPercentAtMostSevenHundredFiftyRows() {
-        assertEquals(150, NabScore.probationRows(1000, 0.15));
-        assertEquals(282, NabScore.probationRows(1882, 0.15));
-        assertEquals(750, NabScore.probationRows(22695, 0.15));
+        assertEquals(150, AlertWindowReport.probationRows(1000, 0.15));
+        assertEquals(282, AlertWindowReport.probationRows(1882, 0.15));
+        assertEquals(750, AlertWindowReport.probationRows(22695, 0.15));
     }
 
     @Test
