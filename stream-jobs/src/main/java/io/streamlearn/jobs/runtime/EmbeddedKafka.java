@@ -127,7 +127,14 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /**
      * The configuration of a single-node KRaft broker on 127.0.0.1: broker and controller in one
-     * process, replication 1, no automatic topics. Shared with the e2e tests' broker process.
+     * process, replication 1, no automatic topics, and no time-based retention. Shared with the e2e
+     * tests' broker process.
+     *
+     * <p>Retention is off because the job writes its outputs with the events' own times as record
+     * timestamps, and a replayed history is older than the default seven days: the broker's first
+     * retention check (30 s after start) then deleted every segment written so far, the answers a
+     * replay had not read yet and the models of the store among them, and the replay waited forever
+     * for answers that were gone. The broker's data lives only as long as the run.
      */
     public static Properties brokerProperties(int brokerPort, int controllerPort, String logDir) {
         Properties props = new Properties();
@@ -155,6 +162,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("share.coordinator.state.topic.min.isr", "1");
         props.put("group.initial.rebalance.delay.ms", "0");
         props.put("auto.create.topics.enable", "false");
+        props.put("log.retention.ms", "-1");
         return props;
     }
 
