@@ -24,6 +24,12 @@ public class Example {
     public String[] history;
     public String item;
 
+    /**
+     * When the example was made (processing time, milliseconds; 0 if unknown): how long it waited
+     * in front of the trainer tells the trainer, in live mode, whether it keeps up.
+     */
+    public long madeAt;
+
     public Example() {}
 
     /** A next-value example without entity or time, for tests of arrival-order training. */
@@ -50,6 +56,12 @@ public class Example {
         e.history = history;
         e.item = item;
         return e;
+    }
+
+    /** This example, stamped with the processing time it was made at. */
+    Example madeAt(long processingTime) {
+        madeAt = processingTime;
+        return this;
     }
 
     /** The mini-batch of a task made of these examples, in their order. */

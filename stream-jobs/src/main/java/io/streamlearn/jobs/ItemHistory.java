@@ -59,7 +59,10 @@ public class ItemHistory extends KeyedProcessFunction<String, InteractionEvent, 
         String item = event.getItemId();
         String[] previous = history.value();
         if (previous != null && previous.length > 0) {
-            ctx.output(SequenceState.EXAMPLES, Example.items(user, time, previous, item));
+            ctx.output(
+                    SequenceState.EXAMPLES,
+                    Example.items(user, time, previous, item)
+                            .madeAt(ctx.timerService().currentProcessingTime()));
         }
         String[] current = append(previous, item);
         history.update(current);

@@ -40,6 +40,7 @@ public record JobSettings(
         boolean recomputeOnNewModel,
         int batchSize,
         int publishEverySteps,
+        Backlog backlog,
         Duration maxOutOfOrderness,
         Duration checkpointInterval,
         EventDecoder decoder,
@@ -71,6 +72,20 @@ public record JobSettings(
      * @param seenCapacity most recent distinct items remembered per user
      */
     public record Recommend(int k, boolean excludeSeen, int seenCapacity) implements Serializable {}
+
+    /**
+     * How the trainer keeps up in live mode ({@link Trainer}): when the newest example of a
+     * mini-batch waited longer than {@code maxLag}, the next batch is twice as large, up to {@code
+     * maxBatchSize}; past that it learns from a sample of the examples.
+     */
+    public record Backlog(int maxBatchSize, Duration maxLag) implements Serializable {
+        /** The defaults of {@link StreamlearnOptions}. */
+        public static Backlog defaults() {
+            return new Backlog(
+                    StreamlearnOptions.MAX_BATCH_SIZE.defaultValue(),
+                    StreamlearnOptions.MAX_LAG.defaultValue());
+        }
+    }
 
     /** How raw anomaly scores become alert scores ({@link AnomalyDetector}). */
     public record Anomaly(AnomalyDetector.Settings detector) implements Serializable {
@@ -111,6 +126,9 @@ public record JobSettings(
                 conf.get(RECOMPUTE_ON_NEW_MODEL),
                 atLeast(conf, BATCH_SIZE, 1),
                 atLeast(conf, PUBLISH_EVERY_STEPS, 1),
+                new Backlog(
+                        atLeast(conf, MAX_BATCH_SIZE, conf.get(BATCH_SIZE)),
+                        positiveDuration(conf, MAX_LAG)),
                 nonNegative(conf, MAX_OUT_OF_ORDERNESS),
                 positiveDuration(conf, CHECKPOINT_INTERVAL),
                 items ? null : EventDecoder.from(conf),

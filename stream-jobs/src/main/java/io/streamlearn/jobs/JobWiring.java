@@ -117,7 +117,8 @@ final class JobWiring {
                                         warmStart,
                                         settings.devices().trainer(),
                                         settings.timeAlignment(),
-                                        settings.maxSnapshotBytes()))
+                                        settings.maxSnapshotBytes(),
+                                        settings.backlog()))
                         .returns(ModelUpdate.TYPE)
                         .uid(pipeline.uid("trainer"))
                         .name(pipeline.name("trainer"))

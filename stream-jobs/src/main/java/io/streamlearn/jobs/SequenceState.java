@@ -97,7 +97,10 @@ public class SequenceState extends KeyedProcessFunction<String, MetricEvent, Win
 
         float[] previous = history.value();
         if (warm && previous != null && previous.length == window * features) {
-            ctx.output(EXAMPLES, Example.values(event.getSeriesId(), time, previous, z));
+            ctx.output(
+                    EXAMPLES,
+                    Example.values(event.getSeriesId(), time, previous, z)
+                            .madeAt(ctx.timerService().currentProcessingTime()));
         }
         float[] current = append(previous, z);
         history.update(current);

@@ -268,6 +268,23 @@ public final class StreamlearnOptions {
                     .defaultValue(32)
                     .withDescription("Examples per optimizer step.");
 
+    public static final ConfigOption<Integer> MAX_BATCH_SIZE =
+            ConfigOptions.key("streamlearn.trainer.max-batch-size")
+                    .intType()
+                    .defaultValue(1024)
+                    .withDescription(
+                            "Live mode: the largest mini-batch the trainer grows to while it lags"
+                                    + " behind; past it, it learns from a sample of the examples.");
+
+    public static final ConfigOption<Duration> MAX_LAG =
+            ConfigOptions.key("streamlearn.trainer.max-lag")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(1))
+                    .withDescription(
+                            "Live mode: how long examples may wait in front of the trainer before"
+                                    + " it takes larger mini-batches (and then samples) to keep"
+                                    + " up.");
+
     public static final ConfigOption<Integer> PUBLISH_EVERY_STEPS =
             ConfigOptions.key("streamlearn.trainer.publish-every-steps")
                     .intType()

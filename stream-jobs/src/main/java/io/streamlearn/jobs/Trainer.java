@@ -50,12 +50,19 @@ import org.slf4j.LoggerFactory;
  * learner with the given verified state, published at once as the next version past the guard;
  * learning continues from it.
  *
- * <p>{@link TimeAlignment#NONE}: examples are learned in arrival order. {@link
- * TimeAlignment#EVENT_TIME}: they wait in state, ordered by (event time, entity, arrival), and are
- * learned once the watermark has passed them (an event-time timer at time + 1), so every version
- * emitted before watermark W holds only examples earlier than W, and the order (hence the model)
- * does not depend on how parallel upstream subtasks interleave. The watermark goes on to the
- * predictors only after those versions: Flink fires the timers, then forwards it.
+ * <p>{@link TimeAlignment#NONE}: examples are learned in arrival order, and the trainer keeps up
+ * with them so that it never holds back the predictions (its backpressure would reach the source,
+ * which feeds the predictors too). A step costs mostly a fixed overhead, so when the newest example
+ * of a batch waited longer than {@link JobSettings.Backlog#maxLag()} in front of it, the next batch
+ * is twice as large, up to {@link JobSettings.Backlog#maxBatchSize()}; still behind at the largest
+ * batch, it learns one example in 2, then 4, ... (a sample of the backlog; the others are counted
+ * in {@code examplesSkipped}). Under half the lag, the stride halves back to 1, then the batch to
+ * {@code batchSize}. These adjustments are not state: a restored trainer starts from {@code
+ * batchSize}. {@link TimeAlignment#EVENT_TIME}: they wait in state, ordered by (event time, entity,
+ * arrival), and are learned once the watermark has passed them (an event-time timer at time + 1),
+ * so every version emitted before watermark W holds only examples earlier than W, and the order
+ * (hence the model) does not depend on how parallel upstream subtasks interleave. The watermark
+ * goes on to the predictors only after those versions: Flink fires the timers, then forwards it.
  *
  * <p>Runs with parallelism 1 (one model), keyed by the constant {@link #KEY} so that it may use
  * event-time timers. Its whole state (the learner's {@link ModelState}, the serving version, the
@@ -83,6 +90,9 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                     .thenComparing(Arrival::entity)
                     .thenComparingLong(Arrival::sequence);
 
+    /** The sampling stride at most: one example in this many is learned. */
+    static final int MAX_STRIDE = 1 << 10;
+
     /** A snapshot record's key (its version) and the Kafka record batch's framing, at most. */
     static final long RECORD_FRAMING_BYTES = 128;
 
@@ -100,6 +110,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private final DeviceMode device;
     private final TimeAlignment alignment;
     private final long maxSnapshotBytes;
+    private final JobSettings.Backlog backlog;
 
     private transient ListState<ModelState> modelState;
     private transient ListState<Example> waitingState;
@@ -125,6 +136,12 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private transient Counter rejections;
     private transient Counter rollbacks;
     private transient Counter refusedCommands;
+    private transient Counter learned;
+    private transient Counter skipped;
+    private transient int liveBatch;
+    private transient int stride;
+    private transient long sampled;
+    private transient volatile long lagMillis;
 
     /**
      * A trainer in arrival order that publishes on steps only, promotes every finite version,
@@ -141,7 +158,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                 null,
                 device,
                 TimeAlignment.NONE,
-                StreamlearnOptions.MAX_SNAPSHOT_SIZE.defaultValue().getBytes());
+                StreamlearnOptions.MAX_SNAPSHOT_SIZE.defaultValue().getBytes(),
+                JobSettings.Backlog.defaults());
     }
 
     /**
@@ -154,6 +172,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
      * @param alignment in which order and when examples are learned
      * @param maxSnapshotBytes the largest snapshot record it may send to the model store ({@code
      *     streamlearn.model-store.max-snapshot-size})
+     * @param backlog live mode: how far the batch grows, and when, while the trainer lags
      */
     public Trainer(
             ModelConfig config,
@@ -165,7 +184,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             ModelState warmStart,
             DeviceMode device,
             TimeAlignment alignment,
-            long maxSnapshotBytes) {
+            long maxSnapshotBytes,
+            JobSettings.Backlog backlog) {
         this.config = config;
         this.batchSize = batchSize;
         this.publishEverySteps = publishEverySteps;
@@ -176,6 +196,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         this.device = device;
         this.alignment = alignment;
         this.maxSnapshotBytes = maxSnapshotBytes;
+        this.backlog = backlog;
     }
 
     @Override
@@ -286,6 +307,15 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         rejections = metrics.counter("rejections");
         rollbacks = metrics.counter("rollbacks");
         refusedCommands = metrics.counter("refusedCommands");
+        learned = metrics.counter("examplesLearned");
+        skipped = metrics.counter("examplesSkipped");
+        liveBatch = batchSize;
+        stride = 1;
+        sampled = 0;
+        lagMillis = 0;
+        metrics.gauge("trainerBatchSize", () -> liveBatch);
+        metrics.gauge("trainerSampleStride", () -> stride);
+        metrics.gauge("trainerLagMillis", () -> lagMillis);
     }
 
     @Override
@@ -315,9 +345,17 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     }
 
     private void learn(Example example, Context ctx, Collector<ModelUpdate> out) {
-        batch.add(example);
-        if (batch.size() < batchSize) {
+        if (stride > 1 && ++sampled % stride != 0) {
+            skipped.inc();
             return;
+        }
+        learned.inc();
+        batch.add(example);
+        if (batch.size() < liveBatch) {
+            return;
+        }
+        if (alignment == TimeAlignment.NONE && example.madeAt > 0) {
+            keepUp(ctx.timerService().currentProcessingTime() - example.madeAt);
         }
         Batch examples = Example.batch(config.task(), batch);
         long newest = trainedUntil;
@@ -346,6 +384,37 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             lastPublishedStep = step;
             lastPublishedAt = now;
             publish(learner.snapshot(), ctx, out);
+        }
+    }
+
+    /**
+     * Live mode: sizes the next batch, then the sampling stride, from how long the newest example
+     * waited in front of the trainer.
+     */
+    private void keepUp(long lag) {
+        lagMillis = lag;
+        long maxLag = backlog.maxLag().toMillis();
+        if (lag > maxLag) {
+            if (liveBatch < backlog.maxBatchSize()) {
+                liveBatch = Math.min(2 * liveBatch, backlog.maxBatchSize());
+            } else if (stride < MAX_STRIDE) {
+                stride *= 2;
+                sampled = 0;
+                LOG.warn(
+                        "The trainer lags {} ms behind its examples at the largest batch ({}={});"
+                                + " it now learns one example in {}",
+                        lag,
+                        StreamlearnOptions.MAX_BATCH_SIZE.key(),
+                        backlog.maxBatchSize(),
+                        stride);
+            }
+        } else if (lag < maxLag / 2) {
+            if (stride > 1) {
+                stride /= 2;
+                sampled = 0;
+            } else {
+                liveBatch = Math.max(liveBatch / 2, batchSize);
+            }
         }
     }
 

@@ -64,7 +64,8 @@ class TrainerTest {
                         warmStart,
                         DeviceMode.AUTO,
                         alignment,
-                        MAX_SNAPSHOT));
+                        MAX_SNAPSHOT,
+                        JobSettings.Backlog.defaults()));
     }
 
     private static KeyedTwoInputStreamOperatorTestHarness<
@@ -96,6 +97,101 @@ class TrainerTest {
                             return new Example(window, new float[] {start + 4});
                         })
                 .toList();
+    }
+
+    /**
+     * Feeds examples stamped as made at {@code madeAt} (processing time), at processing time {@code
+     * now}; returns how many were fed between consecutive steps (one version per step here).
+     */
+    private static List<Integer> examplesPerStep(
+            KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
+                    harness,
+            List<Example> examples,
+            long madeAt)
+            throws Exception {
+        List<Integer> gaps = new ArrayList<>();
+        int fed = 0;
+        int steps = snapshots(harness).size();
+        for (Example e : examples) {
+            harness.processElement1(e.madeAt(madeAt), 0);
+            fed++;
+            if (snapshots(harness).size() > steps) {
+                steps = snapshots(harness).size();
+                gaps.add(fed);
+                fed = 0;
+            }
+        }
+        return gaps;
+    }
+
+    /**
+     * Live mode: while examples wait longer than the max lag, each batch is twice the previous, up
+     * to the largest; then one example in 2, 4, ... is learned (the others counted as skipped).
+     * Caught up, the stride and then the batch come back down to the configured batch size.
+     */
+    @Test
+    void aLaggingLiveTrainerGrowsItsBatchThenSamplesAndComesBackWhenCaughtUp() throws Exception {
+        Trainer trainer =
+                new Trainer(
+                        CONFIG,
+                        BATCH,
+                        1,
+                        Duration.ZERO,
+                        20,
+                        1e9,
+                        null,
+                        DeviceMode.AUTO,
+                        TimeAlignment.NONE,
+                        MAX_SNAPSHOT,
+                        new JobSettings.Backlog(4 * BATCH, Duration.ofSeconds(1)));
+        try (var harness = harness(trainer)) {
+            harness.open();
+            long now = 1_000_000;
+            harness.setProcessingTime(now);
+            List<Integer> behind = examplesPerStep(harness, examples(124, 1), now - 5_000);
+            // 4, 8, 16 (the largest batch), then 16 of 32 and 16 of 64 examples.
+            assertEquals(List.of(4, 8, 16, 32, 64), behind);
+
+            List<Integer> caughtUp = examplesPerStep(harness, examples(400, 2), now);
+            // Stride 8, 4, 2, 1 at batch 16; then batches of 8 and back to 4.
+            assertEquals(List.of(128, 64, 32, 16, 8, 4, 4, 4), caughtUp.subList(0, 8));
+            assertTrue(caughtUp.subList(8, caughtUp.size()).stream().allMatch(n -> n == 4));
+        }
+    }
+
+    /** Event-time alignment learns every example in fixed batches, however late they are. */
+    @Test
+    void anEventTimeTrainerKeepsItsBatchWhateverTheLag() throws Exception {
+        Trainer trainer =
+                new Trainer(
+                        CONFIG,
+                        BATCH,
+                        1,
+                        Duration.ZERO,
+                        20,
+                        1e9,
+                        null,
+                        DeviceMode.AUTO,
+                        TimeAlignment.EVENT_TIME,
+                        MAX_SNAPSHOT,
+                        new JobSettings.Backlog(4 * BATCH, Duration.ofSeconds(1)));
+        try (var harness = harness(trainer)) {
+            harness.open();
+            harness.setProcessingTime(1_000_000);
+            List<Example> stream = examples(40, 3);
+            for (int i = 0; i < stream.size(); i++) {
+                Example e = stream.get(i);
+                e.time = i;
+                harness.processElement1(e.madeAt(1), i);
+            }
+            harness.processWatermark2(new Watermark(Long.MAX_VALUE));
+            harness.processWatermark1(new Watermark(stream.size() + 1));
+            List<ModelSnapshot> steps = snapshots(harness);
+            assertEquals(stream.size() / BATCH, steps.size());
+            for (int i = 0; i < steps.size(); i++) {
+                assertEquals(i + 1L, steps.get(i).getStep());
+            }
+        }
     }
 
     private static List<ModelSnapshot> snapshots(
@@ -165,7 +261,8 @@ class TrainerTest {
                         null,
                         DeviceMode.AUTO,
                         TimeAlignment.NONE,
-                        bound);
+                        bound,
+                        JobSettings.Backlog.defaults());
         try (var harness = harness(small)) {
             harness.open();
             List<Example> stream = examples(BATCH * PUBLISH_EVERY, 1);
@@ -196,7 +293,8 @@ class TrainerTest {
                         null,
                         DeviceMode.AUTO,
                         TimeAlignment.NONE,
-                        MAX_SNAPSHOT);
+                        MAX_SNAPSHOT,
+                        JobSettings.Backlog.defaults());
         try (var harness = harness(trainer)) {
             harness.open();
             harness.setProcessingTime(0);
