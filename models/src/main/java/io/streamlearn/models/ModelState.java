@@ -35,7 +35,8 @@ import java.util.zip.CRC32;
  * float  gradientClip
  * long   seed, version, step
  * group  weights                 group = int count; count x { int length; length x float }
- * byte   slot count; that many groups (Adam: first then second moments; SGD: velocity)
+ * byte   slot count; that many groups (Adam: first then second moments; SGD: velocity);
+ *        0 in a serving copy ({@link #forServing()})
  * byte   1 if a vocabulary follows, else 0
  *        int rowsInUse, int ids; per id, least recently seen first: int row, int targetCount
  *        (format 3), int n, n UTF-8 bytes
@@ -46,8 +47,10 @@ import java.util.zip.CRC32;
  * byte, which means TIED for NEXT_ITEM (other tasks have no item head), and without target counts,
  * which start at 0: a restored format-2 model keeps its tied head and resumes bit-exact. Format 1
  * (the LSTM point forecaster of the first release) is recognised and refused with a message saying
- * why. Shapes are not stored: they follow from the config. Equality is bit-exact on every array.
- * Immutable; accessors return copies.
+ * why. A serving copy ({@link #forServing()}) keeps the weights without the optimizer's arrays (a
+ * third of Adam's state): what predictors and the trainer's promotion guard hold, and what the
+ * trainer broadcasts. Shapes are not stored: they follow from the config. Equality is bit-exact on
+ * every array. Immutable; accessors return copies.
  */
 public final class ModelState {
 
@@ -84,7 +87,7 @@ public final class ModelState {
         ParameterLayout layout = ParameterLayout.of(config);
         layout.check("weights", weights);
         int expectedSlots = OptimizerStep.slots(config.optimizer());
-        if (slots == null || slots.length != expectedSlots) {
+        if (slots == null || (slots.length != expectedSlots && slots.length != 0)) {
             throw new IllegalArgumentException(
                     config.optimizer()
                             + " keeps "
@@ -174,6 +177,22 @@ public final class ModelState {
 
     ItemVocabulary vocabularyView() {
         return vocabulary;
+    }
+
+    /**
+     * The weights without the optimizer's arrays: enough to serve and to evaluate, not to resume
+     * learning ({@link OnlineLearner#restore} refuses it). Arrays are shared, as both are
+     * immutable.
+     */
+    public ModelState forServing() {
+        return slots.length == 0
+                ? this
+                : new ModelState(config, version, step, weights, new float[0][][], vocabulary);
+    }
+
+    /** Whether this state holds the optimizer's arrays (false for a {@link #forServing()} copy). */
+    public boolean resumable() {
+        return slots.length == OptimizerStep.slots(config.optimizer());
     }
 
     /**

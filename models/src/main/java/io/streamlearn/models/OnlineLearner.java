@@ -151,11 +151,38 @@ public final class OnlineLearner implements AutoCloseable {
      * @return the learner
      */
     public static OnlineLearner restore(ModelState state, Device device) {
+        if (!state.resumable()) {
+            throw new IllegalArgumentException(
+                    "model version "
+                            + state.version()
+                            + " is a serving copy without the optimizer's state: learning cannot"
+                            + " resume from it (use OnlineLearner.evaluator to score with it)");
+        }
         return new OnlineLearner(
                 state.config(),
                 device,
                 state.weights(),
                 ModelState.deepCopy(state.slotsView()),
+                state.vocabulary(),
+                state.step(),
+                state.version());
+    }
+
+    /**
+     * A learner that only evaluates ({@link #evaluate}) with the state's weights, which may be a
+     * serving copy ({@link ModelState#forServing()}): its optimizer's arrays are zero, so it must
+     * not train.
+     *
+     * @param state the weights to score with
+     * @param device where the network runs
+     * @return the learner
+     */
+    public static OnlineLearner evaluator(ModelState state, Device device) {
+        return new OnlineLearner(
+                state.config(),
+                device,
+                state.weights(),
+                emptySlots(state.config()),
                 state.vocabulary(),
                 state.step(),
                 state.version());

@@ -75,6 +75,43 @@ class ModelStateTest {
                 "recency order survives");
     }
 
+    /**
+     * A serving copy keeps the weights (and vocabulary) without the optimizer's arrays (Adam's two
+     * moments, SGD's velocity). It round-trips, scores a batch exactly as the full state does, and
+     * refuses to resume learning.
+     */
+    @Test
+    void aServingCopyHasTheWeightsScoresAlikeAndCannotResumeLearning() {
+        for (ModelState trained : List.of(values, items)) {
+            ModelState serving = trained.forServing();
+            assertEquals(0, serving.slotCount());
+            assertTrue(trained.resumable());
+            assertTrue(!serving.resumable());
+            assertTrue(
+                    trained.encode().length - serving.encode().length
+                            >= trained.slotCount() * 4L * trained.parameterCount(),
+                    "the optimizer's arrays are left out");
+            ModelState decoded = ModelState.decode(serving.encode());
+            assertEquals(serving, decoded);
+            assertEquals(trained.version(), decoded.version());
+            for (int i = 0; i < trained.weights().length; i++) {
+                assertArrayEquals(raw(trained.weights()[i]), raw(decoded.weights()[i]));
+            }
+            assertEquals(trained.vocabulary(), decoded.vocabulary());
+            IllegalArgumentException refused =
+                    assertThrows(
+                            IllegalArgumentException.class, () -> OnlineLearner.restore(decoded));
+            assertTrue(refused.getMessage().contains("serving copy"), refused.getMessage());
+
+            Batch batch = OnlineLearnerTest.batches(trained.config(), 99L, 1).get(0);
+            try (OnlineLearner full = OnlineLearner.restore(trained);
+                    OnlineLearner evaluator =
+                            OnlineLearner.evaluator(decoded, ai.djl.Device.cpu())) {
+                assertEquals(full.evaluate(batch), evaluator.evaluate(batch), "same code path");
+            }
+        }
+    }
+
     @Test
     void readsTheCommittedFormat3Fixtures() throws IOException {
         assertEquals(valuesFixture(), ModelState.decode(read(V3_VALUES)));

@@ -8,10 +8,12 @@ import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.typeutils.TupleTypeInfo;
 
 /**
- * A model version the trainer promoted, on its way to the predictors, with the event time of the
- * newest example it has learned from. In event-time alignment a predictor answers an event at time
- * t with the newest version whose {@link #trainedUntil()} is before t, so that no answer comes from
- * a model that has seen the event or anything after it.
+ * A model version the trainer promoted, on its way to the predictors as a serving copy (weights
+ * without the optimizer's arrays, {@link ModelState#forServing()}: a third of Adam's state, in the
+ * broadcast and in every predictor's checkpoint), with the event time of the newest example it has
+ * learned from. In event-time alignment a predictor answers an event at time t with the newest
+ * version whose {@link #trainedUntil()} is before t, so that no answer comes from a model that has
+ * seen the event or anything after it.
  *
  * <p>A tuple, so that Flink serializes it with its own tuple serializer around {@link
  * io.streamlearn.state.ModelStateSerializer}: no Kryo.

@@ -282,7 +282,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         } else if (warmStart != null) {
             ModelState start = ModelState.decode(warmStart);
             learner = OnlineLearner.restore(start, learnerDevice);
-            serving = start;
+            serving = start.forServing();
             LOG.info(
                     "Trainer warm-started from model version {} at step {}",
                     start.version(),
@@ -290,7 +290,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         } else {
             learner = new OnlineLearner(config, learnerDevice);
         }
-        servingScorer = serving == null ? null : OnlineLearner.restore(serving, learnerDevice);
+        servingScorer = serving == null ? null : OnlineLearner.evaluator(serving, learnerDevice);
         lastPublishedStep = learner.step();
         lastPublishedAt = Long.MIN_VALUE; // set from the task's clock at the first batch
         candidateVersion = learner.version();
@@ -424,7 +424,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         if (decision.promote()) {
             serve(candidate);
             promotions.inc();
-            out.collect(new ModelUpdate(candidate, trainedUntil));
+            out.collect(new ModelUpdate(serving, trainedUntil));
         } else {
             rejections.inc();
             LOG.info("Model version {} {}", candidate.version(), decision.note());
@@ -473,12 +473,13 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         return snapshot;
     }
 
+    /** Serves a copy of the state without the optimizer's arrays (all serving needs). */
     private void serve(ModelState state) {
-        serving = state;
+        serving = state.forServing();
         if (servingScorer != null) {
             servingScorer.close();
         }
-        servingScorer = OnlineLearner.restore(state, learnerDevice);
+        servingScorer = OnlineLearner.evaluator(serving, learnerDevice);
         guard.reset();
     }
 
@@ -517,7 +518,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                 "Rolled back to model version {}: serving it as version {}",
                 command.getTargetVersion(),
                 next.version());
-        out.collect(new ModelUpdate(next, trainedUntil));
+        out.collect(new ModelUpdate(serving, trainedUntil));
         ctx.output(
                 SNAPSHOTS,
                 withinLimit(

@@ -2,6 +2,7 @@ package io.streamlearn.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -228,7 +229,12 @@ class TrainerTest {
             assertTrue(
                     second.getCandidateLoss() != null && second.getServingLoss() != null,
                     "compared with version 1 on the batches since: " + second);
-            assertEquals(published.get(1), ModelSnapshots.fromSnapshot(second));
+            // The store gets the whole state (to resume learning from); the predictors the
+            // weights.
+            ModelState stored = ModelSnapshots.fromSnapshot(second);
+            assertTrue(stored.resumable());
+            assertFalse(published.get(1).resumable(), "the predictors get a serving copy");
+            assertEquals(published.get(1), stored.forServing());
         }
     }
 
@@ -420,8 +426,9 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY * 3, 5)) {
                 harness.processElement1(e, 0);
             }
-            List<ModelState> out = models(harness);
-            start = out.get(out.size() - 1);
+            // A warm start comes from the model store, which holds whole states.
+            List<ModelSnapshot> stored = snapshots(harness);
+            start = ModelSnapshots.fromSnapshot(stored.get(stored.size() - 1));
         }
         try (var harness = harness(start)) {
             harness.open();
