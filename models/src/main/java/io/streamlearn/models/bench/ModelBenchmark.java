@@ -28,12 +28,14 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Measures the model families where they run: training examples/s (batch 64), inference events/s at
- * batch 1, 32 and 256 with the latency of a call (p50, p99), one-step incremental inference of the
- * recurrent families, and the bare-loop ratio: the time of a call through the streamlearn API over
- * that of the same forward pass in a bare DJL loop on arrays already on the device (batch 32), i.e.
- * what the API adds. Optionally ({@code --recurrent-state}) the study behind the predictor's
- * recompute policy ({@link RecurrentStateStudy}).
+ * Measures the model families where they run: training examples/s and milliseconds per step at
+ * batch 32, 64, 256 and 1024 (a step's cost is mostly fixed overhead, which is why the live trainer
+ * grows its batch when it lags), inference events/s at batch 1, 32 and 256 with the latency of a
+ * call (p50, p99), one-step incremental inference of the recurrent families, and the bare-loop
+ * ratio: the time of a call through the streamlearn API over that of the same forward pass in a
+ * bare DJL loop on arrays already on the device (batch 32), i.e. what the API adds. Optionally
+ * ({@code --recurrent-state}) the study behind the predictor's recompute policy ({@link
+ * RecurrentStateStudy}).
  *
  * <pre>
  * streamlearn bench [--family all|rnn,gru,...] [--device cpu|gpu] [--hidden 64] [--window 20]
@@ -51,7 +53,7 @@ public final class ModelBenchmark {
                     + " [--recurrent-state]";
 
     private static final int[] BATCHES = {1, 32, 256};
-    private static final int TRAIN_BATCH = 64;
+    private static final int[] TRAIN_BATCHES = {32, 64, 256, 1024};
     private static final int BARE_BATCH = 32;
     private static final int ROUNDS = 5;
 
@@ -171,35 +173,39 @@ public final class ModelBenchmark {
                         .build();
         SeasonalSeries series = new SeasonalSeries(1L, 16, 2000, 0.002);
         Random random = new Random(2L);
-        List<Batch> batches = new ArrayList<>();
-        for (int i = 0; i < 16; i++) {
-            float[][] w = new float[TRAIN_BATCH][];
-            float[][] t = new float[TRAIN_BATCH][1];
-            for (int r = 0; r < TRAIN_BATCH; r++) {
-                int s = random.nextInt(series.series());
-                int at = window + random.nextInt(series.length() - window - 1);
-                w[r] = series.window(s, at, window);
-                t[r][0] = series.at(s, at + 1);
+        ModelState state = null;
+        for (int size : TRAIN_BATCHES) {
+            List<Batch> batches = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                float[][] w = new float[size][];
+                float[][] t = new float[size][1];
+                for (int r = 0; r < size; r++) {
+                    int s = random.nextInt(series.series());
+                    int at = window + random.nextInt(series.length() - window - 1);
+                    w[r] = series.window(s, at, window);
+                    t[r][0] = series.at(s, at + 1);
+                }
+                batches.add(task == Task.RECONSTRUCTION ? Batch.windows(w) : Batch.values(w, t));
             }
-            batches.add(task == Task.RECONSTRUCTION ? Batch.windows(w) : Batch.values(w, t));
+            Timing training;
+            try (OnlineLearner learner = new OnlineLearner(config, device)) {
+                int[] next = {0};
+                training =
+                        Timing.of(
+                                () -> learner.train(batches.get(next[0]++ % batches.size())),
+                                seconds);
+                if (state == null) {
+                    state = learner.snapshot();
+                    out.printf(Locale.ROOT, "%n%s (%,d weights)%n", family, state.parameterCount());
+                }
+            }
+            out.printf(
+                    Locale.ROOT,
+                    "  training   batch %4d  %,12.0f examples/s  %8.2f ms/step%n",
+                    size,
+                    training.rate(size),
+                    training.meanMillis());
         }
-        ModelState state;
-        Timing training;
-        try (OnlineLearner learner = new OnlineLearner(config, device)) {
-            int[] next = {0};
-            training =
-                    Timing.of(
-                            () -> learner.train(batches.get(next[0]++ % batches.size())), seconds);
-            state = learner.snapshot();
-        }
-        out.printf(
-                Locale.ROOT,
-                "%n%s (%,d weights)%n  training   batch %3d  %,12.0f examples/s  %8.2f ms/step%n",
-                family,
-                state.parameterCount(),
-                TRAIN_BATCH,
-                training.rate(TRAIN_BATCH),
-                training.meanMillis());
         if (task == Task.RECONSTRUCTION) {
             try (Reconstructor model = Reconstructor.create(state, device)) {
                 for (int b : BATCHES) {
