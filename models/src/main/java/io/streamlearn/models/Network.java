@@ -316,6 +316,27 @@ final class Network {
     }
 
     /**
+     * Scores the first {@code rows} rows of the output table, as {@link #itemScores(NDArray[],
+     * NDArray)} scores them all: for serving, where the rows past the last one handed out hold no
+     * item and need no dot product. The tables are sliced as views, not copied.
+     *
+     * @param p the parameters
+     * @param query (B, hiddenSize)
+     * @param rows how many leading rows, 1 to the table's rows
+     * @return (B, rows)
+     */
+    NDArray itemScoresOfFirstRows(NDArray[] p, NDArray query, int rows) {
+        if (rows >= p[outputTable].getShape().get(0)) {
+            return itemScores(p, query);
+        }
+        NDIndex leading = new NDIndex("0:{}", rows);
+        NDArray table = p[outputTable].get(leading);
+        return outputBias < 0
+                ? Linear.linear(query, table).singletonOrThrow()
+                : Linear.linear(query, table, p[outputBias].get(leading)).singletonOrThrow();
+    }
+
+    /**
      * Scores chosen rows for every query, for the sampled softmax: query . out[row] + bias[row].
      * Training only: the parameters must live in the step's scope (the bias is reshaped).
      *

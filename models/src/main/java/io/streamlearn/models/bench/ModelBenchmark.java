@@ -45,11 +45,13 @@ import java.util.Set;
  * 32, tied output; {@code --hidden} and {@code --window} do not apply), with the user's 16 recent
  * items excluded as exclude-seen does, at batch 1 (what the job's predictor calls per event) and
  * 32. The vocabulary is filled by training on every item once; the weights' values do not change
- * the cost of a ranking.
+ * the cost of a ranking. The item table has one row per item and row 0, or {@code --capacity} rows
+ * where that is more (a table sized above the catalogue).
  *
  * <pre>
  * streamlearn bench [--family all|rnn,gru,...] [--device cpu|gpu] [--hidden 64] [--window 20]
  *                   [--seconds 1] [--recurrent-state] [--catalogue 10000,100000]
+ *                   [--capacity rows]
  * </pre>
  *
  * A benchmark, not a test: it prints figures and asserts nothing. Run it on an otherwise idle
@@ -60,7 +62,7 @@ public final class ModelBenchmark {
     static final String USAGE =
             "usage: streamlearn bench [--family all|rnn,gru,lstm,attention,mlp,lstm_autoencoder]"
                     + " [--device cpu|gpu] [--hidden 64] [--window 20] [--seconds 1]"
-                    + " [--recurrent-state] [--catalogue 10000,100000]";
+                    + " [--recurrent-state] [--catalogue 10000,100000 [--capacity rows]]";
 
     private static final int[] BATCHES = {1, 32, 256};
     private static final int TRAIN_BATCH = 64;
@@ -81,6 +83,7 @@ public final class ModelBenchmark {
     private final double seconds;
     private final boolean recurrentState;
     private final int[] catalogues;
+    private final int capacity;
     private final PrintStream out;
 
     private ModelBenchmark(Map<String, String> options, boolean recurrentState, PrintStream out) {
@@ -114,6 +117,7 @@ public final class ModelBenchmark {
         }
         this.recurrentState = recurrentState;
         catalogues = catalogues(options.get("catalogue"));
+        capacity = positive(options, "capacity", 1);
         this.out = out;
     }
 
@@ -300,7 +304,7 @@ public final class ModelBenchmark {
                         .setFamily(Family.GRU)
                         .setWindow(RECOMMEND_WINDOW)
                         .optHiddenSize(RECOMMEND_HIDDEN)
-                        .optItemCapacity(items + 1)
+                        .optItemCapacity(Math.max(items + 1, capacity))
                         .build();
         ModelState state;
         long fillNanos = System.nanoTime();
@@ -330,11 +334,12 @@ public final class ModelBenchmark {
             out.printf(
                     Locale.ROOT,
                     "%nrecommender GRU, window %d, hidden %d, %s softmax in training: %,d items"
-                            + " known (vocabulary filled in %.1f s)%n",
+                            + " known in a table of %,d rows (vocabulary filled in %.1f s)%n",
                     RECOMMEND_WINDOW,
                     RECOMMEND_HIDDEN,
                     config.sampledSoftmax() ? "sampled" : "full",
                     recommender.knownItems(),
+                    config.itemCapacity(),
                     fillNanos / 1e9);
             Random random = new Random(3L);
             for (int b : RECOMMEND_BATCHES) {
