@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * scored by the network's own layers, the rows without an item left out, a softmax in double and a
  * full sort in Java. Serving scores only the rows handed out so far; this proves that leaving the
  * rest out changes neither the ranking nor the scores, with a table far larger than the catalogue,
- * with a full table whose rows were reused by eviction, and with the untied head's bias.
+ * with a full table whose rows were reused by eviction, with the untied head's bias, and with the
+ * queries of one call ranked in blocks.
  */
 class RecommenderRankingTest {
 
@@ -94,8 +95,12 @@ class RecommenderRankingTest {
     }
 
     private static void assertSameRanking(ModelState state, String[][] histories) {
+        assertSameRanking(state, histories, Recommender.RANK_BLOCK_SCORES);
+    }
+
+    private static void assertSameRanking(ModelState state, String[][] histories, int blockScores) {
         int k = 20;
-        try (Recommender recommender = Recommender.create(state)) {
+        try (Recommender recommender = Recommender.create(state, blockScores)) {
             Recommendations top = recommender.recommend(histories, k, null);
             for (int r = 0; r < histories.length; r++) {
                 List<ScoredItem> reference = bruteForce(state, histories[r]);
@@ -147,5 +152,14 @@ class RecommenderRankingTest {
     void theUntiedHeadsBiasIsSlicedWithItsTable() {
         ModelState state = trained(4_096, 40, ItemOutput.UNTIED);
         assertSameRanking(state, histories());
+    }
+
+    /** Blocks of one query and of two (the last one short) rank as one block of all. */
+    @Test
+    void queriesRankedInBlocksRankAsOneBlock() {
+        ModelState state = trained(4_096, 40, ItemOutput.UNTIED);
+        int used = state.vocabulary().rowsInUse();
+        assertSameRanking(state, histories(), used);
+        assertSameRanking(state, histories(), 2 * used);
     }
 }
