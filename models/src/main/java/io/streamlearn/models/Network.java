@@ -316,24 +316,31 @@ final class Network {
     }
 
     /**
-     * Scores the first {@code rows} rows of the output table, as {@link #itemScores(NDArray[],
-     * NDArray)} scores them all: for serving, where the rows past the last one handed out hold no
-     * item and need no dot product. The tables are sliced as views, not copied.
+     * The parameters with the output table (and the bias) cut to their first {@code rows} rows, as
+     * compact copies in the parameters' manager; {@code p} itself where nothing is cut. For serving
+     * with {@link #itemScores(NDArray[], NDArray)}, where the rows past the last one handed out
+     * hold no item. A copy, not a view: a matrix product over a slice of a larger table ran five
+     * times slower than over the same rows on their own (PyTorch 2.7, CPU).
      *
      * @param p the parameters
-     * @param query (B, hiddenSize)
-     * @param rows how many leading rows, 1 to the table's rows
-     * @return (B, rows)
+     * @param rows how many leading rows to keep
+     * @return parameters to score with; the other entries are {@code p}'s arrays
      */
-    NDArray itemScoresOfFirstRows(NDArray[] p, NDArray query, int rows) {
+    NDArray[] withLeadingOutputRows(NDArray[] p, int rows) {
         if (rows >= p[outputTable].getShape().get(0)) {
-            return itemScores(p, query);
+            return p;
         }
         NDIndex leading = new NDIndex("0:{}", rows);
-        NDArray table = p[outputTable].get(leading);
-        return outputBias < 0
-                ? Linear.linear(query, table).singletonOrThrow()
-                : Linear.linear(query, table, p[outputBias].get(leading)).singletonOrThrow();
+        NDArray[] cut = p.clone();
+        try (NDArray view = p[outputTable].get(leading)) {
+            cut[outputTable] = view.duplicate();
+        }
+        if (outputBias >= 0) {
+            try (NDArray view = p[outputBias].get(leading)) {
+                cut[outputBias] = view.duplicate();
+            }
+        }
+        return cut;
     }
 
     /**

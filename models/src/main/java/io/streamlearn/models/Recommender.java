@@ -41,13 +41,23 @@ public final class Recommender implements AutoCloseable {
     static final int RANK_BLOCK_SCORES = 1 << 17;
 
     private final LoadedModel model;
-    private final NDArray rowMask;
     private final int rankBlockScores;
+
+    /** The rows scored: those handed out so far (fixed, as the state's vocabulary is). */
+    private final int scoredRows;
+
+    /** {@link Network#MASKED} for the scored rows without an item (row 0, say), else 0. */
+    private final NDArray rowMask;
+
+    /** The parameters with the output table cut to the scored rows. */
+    private final NDArray[] scoring;
 
     private Recommender(ModelState state, Device device, int rankBlockScores) {
         this.rankBlockScores = rankBlockScores;
         this.model = new LoadedModel(state, device, Task.NEXT_ITEM, "Recommender");
-        float[] mask = new float[model.config.itemCapacity()];
+        // Rows from rowsInUse on were never handed out: masked, they would add exp(-1e9) = 0.
+        this.scoredRows = model.vocabulary.rowsInUse();
+        float[] mask = new float[scoredRows];
         for (int row = 0; row < mask.length; row++) {
             if (model.vocabulary.idOf(row) == null) {
                 mask[row] = Network.MASKED;
@@ -55,6 +65,7 @@ public final class Recommender implements AutoCloseable {
         }
         try {
             this.rowMask = model.constant(mask, new Shape(mask.length));
+            this.scoring = model.network.withLeadingOutputRows(model.params(), scoredRows);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -222,9 +233,6 @@ public final class Recommender implements AutoCloseable {
             RecurrentState[] states) {
         NDArray[] p = model.params();
         NDArray query = model.network.itemQuery(p, summary, last);
-        // Rows from rowsInUse on were never handed out: masked, they would add exp(-1e9) = 0.
-        int used = model.vocabulary.rowsInUse();
-        NDArray mask = used < rowMask.size() ? rowMask.get(new NDIndex("0:{}", used)) : rowMask;
         int rows = (int) summary.getShape().get(0);
         int extra = 0;
         if (exclude != null) {
@@ -236,7 +244,7 @@ public final class Recommender implements AutoCloseable {
         int fetch = (int) Math.min((long) k + extra, Math.max(1, known));
         float[] scores = new float[rows * fetch];
         long[] rowsOfItems = new long[rows * fetch];
-        int block = Math.max(1, rankBlockScores / used);
+        int block = Math.max(1, rankBlockScores / scoredRows);
         for (int from = 0; from < rows; from += block) {
             int to = Math.min(rows, from + block);
             try (NDManager blockScope = scope.newSubManager()) {
@@ -247,8 +255,8 @@ public final class Recommender implements AutoCloseable {
                 }
                 NDList top =
                         model.network
-                                .itemScoresOfFirstRows(p, q, used)
-                                .add(mask)
+                                .itemScores(scoring, q)
+                                .add(rowMask)
                                 .softmax(1)
                                 .topK(fetch, 1, true, true);
                 System.arraycopy(

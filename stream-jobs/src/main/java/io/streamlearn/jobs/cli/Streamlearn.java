@@ -70,8 +70,11 @@ public final class Streamlearn {
                             + " (docs/replay.md)",
                     "  bench [--family all|lstm,...] [--device cpu|gpu] [--hidden 64] [--window 20]"
                             + " [--seconds 1] [--recurrent-state]",
+                    "        [--catalogue 10000,100000 [--capacity rows]]",
                     "        measure the model families: training, inference and one-step"
-                            + " events/s (docs/benchmarks.md)",
+                            + " events/s; with --catalogue",
+                    "        the recommender's top-10 over that many items instead"
+                            + " (docs/benchmarks.md)",
                     "  replay <subcommand> [options]",
                     "        backtests on files: 'streamlearn replay --help' lists them",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
