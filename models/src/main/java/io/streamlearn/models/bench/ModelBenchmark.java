@@ -14,6 +14,7 @@ import io.streamlearn.models.ModelConfig.Family;
 import io.streamlearn.models.ModelConfig.Task;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
+import io.streamlearn.models.Recommender;
 import io.streamlearn.models.Reconstructor;
 import io.streamlearn.models.RecurrentState;
 import java.io.PrintStream;
@@ -21,11 +22,14 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * Measures the model families where they run: training examples/s and milliseconds per step at
@@ -37,9 +41,19 @@ import java.util.Random;
  * ({@code --recurrent-state}) the study behind the predictor's recompute policy ({@link
  * RecurrentStateStudy}).
  *
+ * <p>With {@code --catalogue 10000,100000} it measures, instead of the families, what the
+ * recommendation job's serving costs as the catalogue grows: {@link Recommender#recommend} top-10
+ * over every item of a full vocabulary, for the job's default recommender (GRU, window 16, hidden
+ * 32, tied output; {@code --hidden} and {@code --window} do not apply), with the user's 16 recent
+ * items excluded as exclude-seen does, at batch 1 (what the job's predictor calls per event) and
+ * 32. The vocabulary is filled by training on every item once; the weights' values do not change
+ * the cost of a ranking. The item table has one row per item and row 0, or {@code --capacity} rows
+ * where that is more (a table sized above the catalogue).
+ *
  * <pre>
  * streamlearn bench [--family all|rnn,gru,...] [--device cpu|gpu] [--hidden 64] [--window 20]
- *                   [--seconds 1] [--recurrent-state]
+ *                   [--seconds 1] [--recurrent-state] [--catalogue 10000,100000]
+ *                   [--capacity rows]
  * </pre>
  *
  * A benchmark, not a test: it prints figures and asserts nothing. Run it on an otherwise idle
@@ -50,12 +64,19 @@ public final class ModelBenchmark {
     static final String USAGE =
             "usage: streamlearn bench [--family all|rnn,gru,lstm,attention,mlp,lstm_autoencoder]"
                     + " [--device cpu|gpu] [--hidden 64] [--window 20] [--seconds 1]"
-                    + " [--recurrent-state]";
+                    + " [--recurrent-state] [--catalogue 10000,100000 [--capacity rows]]";
 
     private static final int[] BATCHES = {1, 32, 256};
     private static final int[] TRAIN_BATCHES = {32, 64, 256, 1024};
     private static final int BARE_BATCH = 32;
     private static final int ROUNDS = 5;
+
+    /** The recommendation job's default model, as {@code StreamlearnOptions}' defaults give it. */
+    private static final int RECOMMEND_WINDOW = 16;
+
+    private static final int RECOMMEND_HIDDEN = 32;
+    private static final int RECOMMEND_K = 10;
+    private static final int[] RECOMMEND_BATCHES = {1, 32};
 
     private final List<Family> families;
     private final Device device;
@@ -63,6 +84,8 @@ public final class ModelBenchmark {
     private final int window;
     private final double seconds;
     private final boolean recurrentState;
+    private final int[] catalogues;
+    private final int capacity;
     private final PrintStream out;
 
     private ModelBenchmark(Map<String, String> options, boolean recurrentState, PrintStream out) {
@@ -95,7 +118,29 @@ public final class ModelBenchmark {
             throw new IllegalArgumentException("--seconds must be above 0 but was " + s);
         }
         this.recurrentState = recurrentState;
+        catalogues = catalogues(options.get("catalogue"));
+        capacity = positive(options, "capacity", 1);
         this.out = out;
+    }
+
+    private static int[] catalogues(String list) {
+        if (list == null) {
+            return new int[0];
+        }
+        String[] parts = list.split(",");
+        int[] items = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                items[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                items[i] = 0;
+            }
+            if (items[i] < 1 || items[i] >= (1 << 24)) {
+                throw new IllegalArgumentException(
+                        "--catalogue must list item counts from 1 to 16777215, got '" + list + "'");
+            }
+        }
+        return items;
     }
 
     /** Runs the benchmark; exits with 2 on a bad option or an unusable device. */
@@ -132,6 +177,12 @@ public final class ModelBenchmark {
             err.println("streamlearn bench: " + e.getMessage());
             err.println(USAGE);
             return 2;
+        }
+        if (bench.catalogues.length > 0) {
+            for (int items : bench.catalogues) {
+                bench.measureTopK(items);
+            }
+            return 0;
         }
         for (Family family : bench.families) {
             bench.measure(family);
@@ -245,6 +296,83 @@ public final class ModelBenchmark {
             }
             float[][] windows = windows(series, BARE_BATCH);
             bareRatio(state, windows, () -> model.forecast(windows));
+        }
+    }
+
+    /**
+     * Top-10 over a catalogue of {@code items} items: a recommender whose vocabulary holds them
+     * all, asked for each user's next items with their recent items excluded.
+     */
+    private void measureTopK(int items) {
+        ModelConfig config =
+                ModelConfig.builder()
+                        .setTask(Task.NEXT_ITEM)
+                        .setFamily(Family.GRU)
+                        .setWindow(RECOMMEND_WINDOW)
+                        .optHiddenSize(RECOMMEND_HIDDEN)
+                        .optItemCapacity(Math.max(items + 1, capacity))
+                        .build();
+        ModelState state;
+        long fillNanos = System.nanoTime();
+        try (OnlineLearner learner = new OnlineLearner(config, device)) {
+            // Each example's history and next item are new ids: a batch admits 256 * 17 of them.
+            int perRow = RECOMMEND_WINDOW + 1;
+            for (int first = 0; first < items; first += TRAIN_BATCH * 4 * perRow) {
+                int rows = Math.min(TRAIN_BATCH * 4, (items - first + perRow - 1) / perRow);
+                String[][] histories = new String[rows][];
+                String[] next = new String[rows];
+                for (int r = 0; r < rows; r++) {
+                    int at = first + r * perRow;
+                    int length = Math.max(0, Math.min(RECOMMEND_WINDOW, items - at - 1));
+                    histories[r] = new String[length];
+                    for (int t = 0; t < length; t++) {
+                        histories[r][t] = "item-" + (at + t);
+                    }
+                    next[r] = "item-" + Math.min(items - 1, at + length);
+                }
+                learner.train(Batch.items(histories, next));
+            }
+            learner.nextVersion();
+            state = learner.snapshot();
+        }
+        fillNanos = System.nanoTime() - fillNanos;
+        try (Recommender recommender = Recommender.create(state, device)) {
+            out.printf(
+                    Locale.ROOT,
+                    "%nrecommender GRU, window %d, hidden %d, %s softmax in training: %,d items"
+                            + " known in a table of %,d rows (vocabulary filled in %.1f s)%n",
+                    RECOMMEND_WINDOW,
+                    RECOMMEND_HIDDEN,
+                    config.sampledSoftmax() ? "sampled" : "full",
+                    recommender.knownItems(),
+                    config.itemCapacity(),
+                    fillNanos / 1e9);
+            Random random = new Random(3L);
+            for (int b : RECOMMEND_BATCHES) {
+                String[][] histories = new String[b][RECOMMEND_WINDOW];
+                List<Collection<String>> seen = new ArrayList<>(b);
+                for (int r = 0; r < b; r++) {
+                    Set<String> user = new HashSet<>();
+                    for (int t = 0; t < RECOMMEND_WINDOW; t++) {
+                        histories[r][t] = "item-" + random.nextInt(items);
+                        user.add(histories[r][t]);
+                    }
+                    seen.add(user);
+                }
+                Timing t =
+                        Timing.of(
+                                () -> recommender.recommend(histories, RECOMMEND_K, seen), seconds);
+                out.printf(
+                        Locale.ROOT,
+                        "  top-%d of %,9d items  batch %3d  %,10.0f queries/s    p50 %8.1f us"
+                                + "  p99 %8.1f us per call%n",
+                        RECOMMEND_K,
+                        items,
+                        b,
+                        t.rate(b),
+                        t.percentileMicros(50),
+                        t.percentileMicros(99));
+            }
         }
     }
 

@@ -5,7 +5,6 @@ import io.streamlearn.jobs.KafkaClientProperties;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
-import io.streamlearn.jobs.runtime.EventProducer;
 import io.streamlearn.models.bench.ModelBenchmark;
 import io.streamlearn.state.FileModelStore;
 import io.streamlearn.state.KafkaModelStore;
@@ -19,7 +18,6 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.util.TimeUtils;
 
@@ -55,14 +53,28 @@ public final class Streamlearn {
                             + " [--path <dir>] [--version N] [--commands-topic model-commands]",
                     "        [--config <file.properties>]",
                     "        the model store's versions; show one (verified); serve one again",
-                    "  generate --bootstrap-servers <host:port> [--topic metrics] [--rate 100]"
-                            + " [--series 8] [--duration 10m] [--config <file>]",
+                    "  generate --bootstrap-servers <host:port> [--type metric] [--topic metrics]"
+                            + " [--rate 100] [--duration 10m | --count N]",
+                    "        [--seed 7] [--config <file>] [--series 8]",
                     "        write generated metric series to your Kafka (until Ctrl-C without"
-                            + " --duration)",
+                            + " --duration or --count)",
+                    "  generate --type interaction [--bootstrap-servers <host:port> [--topic"
+                            + " interactions] [--rate 100] | --output <file.csv> --count N]",
+                    "        [--users 50] [--items 200] [--successors 6] [--follow 0.8] [--skew 1]"
+                            + " [--popular-successors false]",
+                    "        [--session-length 0] [--active-users <all>] [--drift-at <event>]"
+                            + " [--seed 7]",
+                    "        a generated clickstream (Markov successors, Zipf popularity, optional"
+                            + " sessions and drift) to",
+                    "        your Kafka, or to a file that 'replay recommend --input' reads"
+                            + " (docs/replay.md)",
                     "  bench [--family all|lstm,...] [--device cpu|gpu] [--hidden 64] [--window 20]"
                             + " [--seconds 1] [--recurrent-state]",
+                    "        [--catalogue 10000,100000 [--capacity rows]]",
                     "        measure the model families: training, inference and one-step"
-                            + " events/s (docs/benchmarks.md)",
+                            + " events/s; with --catalogue",
+                    "        the recommender's top-10 over that many items instead"
+                            + " (docs/benchmarks.md)",
                     "  replay <subcommand> [options]",
                     "        backtests on files: 'streamlearn replay --help' lists them",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
@@ -172,40 +184,18 @@ public final class Streamlearn {
         }
     }
 
-    private static void generate(Map<String, String> options) throws Exception {
-        KafkaClientProperties kafka = kafka(options, "generate");
-        String topic =
-                options.getOrDefault("topic", StreamlearnOptions.EVENTS_TOPIC.defaultValue());
-        int rate = positiveInt(options, "rate", 100);
-        int series = positiveInt(options, "series", 8);
-        long count = Long.MAX_VALUE;
-        if (options.containsKey("duration")) {
-            count =
-                    Math.max(
-                            1, rate * TimeUtils.parseDuration(options.get("duration")).toSeconds());
-        }
+    private static void generate(Map<String, String> options) {
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = stopOnCtrlC(stop);
-        System.out.printf(
-                "Generating %d series at %d events/s into %s at %s%n",
-                series, rate, topic, kafka.bootstrapServers());
-        AtomicLong produced = new AtomicLong();
+        int code;
         try {
-            EventProducer.run(
-                    kafka,
-                    topic,
-                    EventProducer.metrics(series, 7L),
-                    rate,
-                    0,
-                    count,
-                    produced,
-                    stop);
-        } catch (IllegalStateException e) {
+            code = GenerateCommand.run(options, stop, System.out, System.err);
+        } finally {
             finished.countDown();
-            fail(e.getMessage());
         }
-        System.out.println("streamlearn generate: " + produced.get() + " events written");
-        finished.countDown();
+        if (code != 0) {
+            System.exit(code);
+        }
     }
 
     private static void read(Map<String, String> options) {
