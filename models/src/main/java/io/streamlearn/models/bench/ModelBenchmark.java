@@ -317,8 +317,9 @@ public final class ModelBenchmark {
         try (OnlineLearner learner = new OnlineLearner(config, device)) {
             // Each example's history and next item are new ids: a batch admits 256 * 17 of them.
             int perRow = RECOMMEND_WINDOW + 1;
-            for (int first = 0; first < items; first += TRAIN_BATCH * 4 * perRow) {
-                int rows = Math.min(TRAIN_BATCH * 4, (items - first + perRow - 1) / perRow);
+            int fillBatch = 256;
+            for (int first = 0; first < items; first += fillBatch * perRow) {
+                int rows = Math.min(fillBatch, (items - first + perRow - 1) / perRow);
                 String[][] histories = new String[rows][];
                 String[] next = new String[rows];
                 for (int r = 0; r < rows; r++) {
