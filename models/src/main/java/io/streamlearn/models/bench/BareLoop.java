@@ -9,10 +9,12 @@ import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.models.Recommender;
 import io.streamlearn.models.Reconstructor;
-import io.streamlearn.models.bench.ModelBenchmark.Timing;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,10 +23,11 @@ import java.util.concurrent.Future;
 /**
  * The model work of the streaming job without the job: per event one answer at batch 1 (a forecast,
  * a reconstruction error or a top-K list, as the job's predictor makes them today) on one thread,
- * and one optimizer step per {@code batch} examples on another (the trainer's), both at once, with
- * the same model configuration. What the job could sustain if Flink, Kafka, state and encoding cost
- * nothing: the slower of the two loops. {@code streamlearn bench --job} divides the job's rate by
- * it.
+ * and one optimizer step per {@code batch} answered events on another (the trainer's), with the
+ * same model configuration. The serving thread hands each full batch to the training thread through
+ * a short queue and waits when the queue is full, as the job's predictor is held back by a trainer
+ * that lags. What the job could sustain if Flink, Kafka, state and encoding cost nothing. {@code
+ * streamlearn bench --job} divides the job's rate by it.
  */
 public final class BareLoop {
     /** Distinct item ids of the next-item inputs (the demo's clickstream has 200). */
@@ -33,10 +36,13 @@ public final class BareLoop {
     /** Pre-built inputs the loops cycle through. */
     private static final int POOL = 16;
 
+    /** Batches that may wait for the trainer before serving waits too. */
+    private static final int QUEUE = 4;
+
     private BareLoop() {}
 
     /**
-     * The two loops' rates.
+     * Events answered and learned per second.
      *
      * @param servedPerSecond answers per second at batch 1
      * @param learnedPerSecond training examples per second
@@ -49,8 +55,8 @@ public final class BareLoop {
     }
 
     /**
-     * Runs the serving and the training loop side by side for {@code seconds} (after a warm-up),
-     * each on its own thread.
+     * Runs the serving and the training loop side by side for {@code seconds} after a warm-up, each
+     * on its own thread; the time counts until the trainer has learned every full batch.
      *
      * @param batch examples per optimizer step (the trainer's batch size)
      * @param k items per answer, for a next-item model
@@ -71,23 +77,63 @@ public final class BareLoop {
             ExecutorService threads = Executors.newFixedThreadPool(2);
             try (AutoCloseable serving = serving(config, state, device)) {
                 Runnable answer = answer(config, serving, k, random);
-                int[] next = {0};
-                Future<Timing> served = threads.submit(() -> Timing.of(answer, seconds));
-                Future<Timing> learned =
-                        threads.submit(
-                                () ->
-                                        Timing.of(
-                                                () -> learner.train(batches.get(next[0]++ % POOL)),
-                                                seconds));
-                return new Rates(served.get().rate(1), learned.get().rate(batch));
+                // Warm-up: both loops for a quarter of the budget.
+                run(answer, learner, batches, batch, seconds * 0.25, threads);
+                return run(answer, learner, batches, batch, seconds, threads);
             } catch (ExecutionException e) {
                 throw new IllegalStateException("the bare loop failed: " + e.getCause(), e);
+            } catch (InterruptedException e) {
+                throw e;
             } catch (Exception e) {
                 throw new IllegalStateException("closing the bare loop's model failed", e);
             } finally {
                 threads.shutdownNow();
             }
         }
+    }
+
+    private static Rates run(
+            Runnable answer,
+            OnlineLearner learner,
+            List<Batch> batches,
+            int batch,
+            double seconds,
+            ExecutorService threads)
+            throws InterruptedException, ExecutionException {
+        BlockingQueue<Optional<Batch>> queue = new ArrayBlockingQueue<>(QUEUE);
+        long start = System.nanoTime();
+        long end = start + (long) (seconds * 1e9);
+        Future<Long> served =
+                threads.submit(
+                        () -> {
+                            long n = 0;
+                            while (System.nanoTime() < end) {
+                                answer.run();
+                                n++;
+                                if (n % batch == 0) {
+                                    queue.put(Optional.of(batches.get((int) (n / batch) % POOL)));
+                                }
+                            }
+                            queue.put(Optional.empty());
+                            return n;
+                        });
+        Future<Long> learned =
+                threads.submit(
+                        () -> {
+                            long n = 0;
+                            for (Optional<Batch> b = queue.take();
+                                    b.isPresent();
+                                    b = queue.take()) {
+                                learner.train(b.get());
+                                n += batch;
+                            }
+                            return n;
+                        });
+        long answers = served.get();
+        long examples = learned.get();
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        // The last partial batch is not learned; it is not counted as served either.
+        return new Rates(answers / batch * batch / elapsed, examples / elapsed);
     }
 
     private static AutoCloseable serving(ModelConfig config, ModelState state, Device device) {

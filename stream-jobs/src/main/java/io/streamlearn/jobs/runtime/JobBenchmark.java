@@ -13,6 +13,7 @@ import io.streamlearn.schemas.Prediction;
 import io.streamlearn.schemas.Recommendation;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -145,9 +146,10 @@ public final class JobBenchmark {
     private void run() throws Exception {
         out.printf(
                 Locale.ROOT,
-                "streamlearn bench --job: %d cores, Java %s, %s %s; intra-op threads %s;"
-                        + " checkpoint interval %s; %.1f s per rate; rates %s/s%n",
+                "streamlearn bench --job: %d cores (load average %.1f), Java %s, %s %s; intra-op"
+                        + " threads %s; checkpoint interval %s; %.1f s per rate; rates %s/s%n",
                 Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
                 System.getProperty("java.version"),
                 System.getProperty("os.name"),
                 System.getProperty("os.arch"),
@@ -160,34 +162,39 @@ public final class JobBenchmark {
                 for (String guarantee : guarantees) {
                     Configuration conf = configuration(runtime, feed, guarantee);
                     JobSettings settings = JobSettings.from(conf);
+                    // Before and after the job, so that a change in the machine's load shows.
+                    double before = bareLoop(settings);
                     double peak = measure(runtime, feed, conf, settings);
-                    // Right after the job, so that both see about the same load on the machine.
-                    BareLoop.Rates bare =
-                            BareLoop.measure(
-                                    settings.model(),
-                                    settings.batchSize(),
-                                    settings.recommend().k(),
-                                    seconds,
-                                    Device.cpu());
+                    double after = bareLoop(settings);
                     out.printf(
                             Locale.ROOT,
-                            "  bare model loop (no Flink, no Kafka; cpu), measured after the job:"
-                                    + " answers at batch 1 %,.0f/s and training at batch %d %,.0f"
-                                    + " examples/s on two threads at once: %,.0f events/s%n",
-                            bare.servedPerSecond(),
+                            "  bare model loop (no Flink, no Kafka; cpu): answers at batch 1 on one"
+                                    + " thread, a training step per %d of them on another: %,.0f"
+                                    + " events/s answered and learned before the job, %,.0f"
+                                    + " after%n",
                             settings.batchSize(),
-                            bare.learnedPerSecond(),
-                            bare.eventsPerSecond());
+                            before,
+                            after);
                     out.printf(
                             Locale.ROOT,
-                            "%s, %s: peak %,.0f events/s = %.3f of the bare loop%n",
+                            "%s, %s: peak %,.0f events/s = %.3f of the bare loop (their mean)%n",
                             feed,
                             guarantee,
                             peak,
-                            peak / bare.eventsPerSecond());
+                            peak / ((before + after) / 2));
                 }
             }
         }
+    }
+
+    private double bareLoop(JobSettings settings) throws InterruptedException {
+        return BareLoop.measure(
+                        settings.model(),
+                        settings.batchSize(),
+                        settings.recommend().k(),
+                        seconds,
+                        Device.cpu())
+                .eventsPerSecond();
     }
 
     /**
