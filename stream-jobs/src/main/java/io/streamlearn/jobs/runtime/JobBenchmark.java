@@ -26,6 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -272,24 +274,22 @@ public final class JobBenchmark {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong step = new AtomicLong();
         try {
+            Function<ConsumerRecord<byte[], byte[]>, String> key =
+                    clicks ? JobBenchmark::recommendationKey : JobBenchmark::predictionKey;
             readers.add(
                     reader(
                             runtime,
                             answers,
                             "read_uncommitted",
                             stop,
-                            r ->
-                                    ledger.answered(
-                                            0, clicks ? recommendationKey(r) : predictionKey(r))));
+                            r -> ledger.answered(0, key.apply(r))));
             readers.add(
                     reader(
                             runtime,
                             answers,
                             "read_committed",
                             stop,
-                            r ->
-                                    ledger.answered(
-                                            1, clicks ? recommendationKey(r) : predictionKey(r))));
+                            r -> ledger.answered(1, key.apply(r))));
             AvroSerde<ModelSnapshot> snapshots = AvroSerde.of(ModelSnapshot.class);
             readers.add(
                     reader(
@@ -451,7 +451,7 @@ public final class JobBenchmark {
             String topic,
             String isolation,
             AtomicBoolean stop,
-            java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
+            Consumer<ConsumerRecord<byte[], byte[]>> each) {
         KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(
                         KafkaClientProperties.of(runtime.bootstrapServers())
