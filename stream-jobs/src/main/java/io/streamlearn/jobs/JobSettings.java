@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Locale;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 
 /**
  * The validated settings of one job; built once from a Flink {@link Configuration}. The model's
@@ -24,6 +25,8 @@ import org.apache.flink.configuration.Configuration;
  *     Kafka client of the job
  * @param decoder how metric events are read; null for a next-item job
  * @param interactionDecoder how interactions are read; null for a metrics job
+ * @param deliveryGuarantee of the output topics (never of the model store, which stays
+ *     transactional): {@code EXACTLY_ONCE} or {@code AT_LEAST_ONCE}
  */
 public record JobSettings(
         KafkaClientProperties kafka,
@@ -61,7 +64,8 @@ public record JobSettings(
         String anomalyScoresTopic,
         InteractionDecoder interactionDecoder,
         Recommend recommend,
-        Anomaly anomaly)
+        Anomaly anomaly,
+        DeliveryGuarantee deliveryGuarantee)
         implements Serializable {
 
     /**
@@ -152,7 +156,8 @@ public record JobSettings(
                         atLeast(conf, RECOMMEND_K, 1),
                         conf.get(EXCLUDE_SEEN),
                         atLeast(conf, SEEN_CAPACITY, 1)),
-                anomaly(conf));
+                anomaly(conf),
+                deliveryGuarantee(conf));
     }
 
     /** The brokers every client of the job connects to. */
@@ -197,6 +202,13 @@ public record JobSettings(
                         atLeast(conf, ANOMALY_SUPPRESSION, 0),
                         tolerance,
                         level));
+    }
+
+    private static DeliveryGuarantee deliveryGuarantee(Configuration conf) {
+        return switch (oneOf(conf, DELIVERY_GUARANTEE, "exactly-once", "at-least-once")) {
+            case "at-least-once" -> DeliveryGuarantee.AT_LEAST_ONCE;
+            default -> DeliveryGuarantee.EXACTLY_ONCE;
+        };
     }
 
     /** Whether the job publishes snapshots to a directory instead of the models topic. */

@@ -30,9 +30,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * The job's Kafka source and sinks, each given the job's client settings ({@link
- * KafkaClientProperties}: bootstrap servers and {@code streamlearn.kafka.properties.*}). Sinks are
- * transactional (exactly once): records become visible to {@code read_committed} consumers when the
- * checkpoint that covers them completes.
+ * KafkaClientProperties}: bootstrap servers and {@code streamlearn.kafka.properties.*}). The output
+ * sinks (predictions, anomaly scores, recommendations, dead letters) follow {@code
+ * streamlearn.delivery.guarantee}: transactional by default (exactly once: records become visible
+ * to {@code read_committed} consumers when the checkpoint that covers them completes), or at least
+ * once (visible as soon as they are sent). The model store's sink is transactional either way: a
+ * snapshot repeated after a failure would be a second copy of a version, and warm start and
+ * rollback read the store.
  */
 public final class KafkaEndpoints {
     /**
@@ -156,12 +160,13 @@ public final class KafkaEndpoints {
                 "models",
                 ModelSnapshot.class,
                 new ModelKey(),
-                Map.of("max.request.size", Long.toString(settings.maxSnapshotBytes())));
+                Map.of("max.request.size", Long.toString(settings.maxSnapshotBytes())),
+                DeliveryGuarantee.EXACTLY_ONCE);
     }
 
     private static <T extends SpecificRecord> KafkaSink<T> sink(
             JobSettings settings, String topic, String role, Class<T> type, Key<T> key) {
-        return sink(settings, topic, role, type, key, Map.of());
+        return sink(settings, topic, role, type, key, Map.of(), settings.deliveryGuarantee());
     }
 
     private static <T extends SpecificRecord> KafkaSink<T> sink(
@@ -170,12 +175,13 @@ public final class KafkaEndpoints {
             String role,
             Class<T> type,
             Key<T> key,
-            Map<String, String> producer) {
+            Map<String, String> producer,
+            DeliveryGuarantee guarantee) {
         Map<String, String> own = new HashMap<>(producer);
         own.put("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
         return KafkaSink.<T>builder()
                 .setKafkaProducerConfig(settings.kafka().properties(own))
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setDeliveryGuarantee(guarantee)
                 .setTransactionalIdPrefix(settings.transactionalIdPrefix() + "-" + role)
                 .setRecordSerializer(new AvroRecords<>(topic, AvroSerde.of(type), key))
                 .build();

@@ -29,7 +29,8 @@ public final class StreamlearnOptions {
                     .stringType()
                     .defaultValue("predictions")
                     .withDescription(
-                            "Topic the job writes Prediction records to, transactionally.");
+                            "Topic the job writes Prediction records to (transactionally unless"
+                                    + " streamlearn.delivery.guarantee is at-least-once).");
 
     public static final ConfigOption<String> RECOMMENDATIONS_TOPIC =
             ConfigOptions.key("streamlearn.topic.recommendations")
@@ -305,8 +306,20 @@ public final class StreamlearnOptions {
                     .durationType()
                     .defaultValue(Duration.ofSeconds(2))
                     .withDescription(
-                            "Checkpoint interval; predictions become visible to read_committed"
-                                    + " consumers at each checkpoint.");
+                            "Checkpoint interval; with exactly-once delivery, predictions become"
+                                    + " visible to read_committed consumers at each checkpoint.");
+
+    public static final ConfigOption<String> DELIVERY_GUARANTEE =
+            ConfigOptions.key("streamlearn.delivery.guarantee")
+                    .stringType()
+                    .defaultValue("exactly-once")
+                    .withDescription(
+                            "Of the output topics (predictions, anomaly scores, recommendations,"
+                                    + " dead letters): exactly-once (transactional: visible to"
+                                    + " read_committed consumers when the checkpoint commits) or"
+                                    + " at-least-once (visible at once; a failure may repeat the"
+                                    + " records since the last checkpoint). Model snapshots stay"
+                                    + " transactional either way.");
 
     public static final ConfigOption<Duration> STATE_TTL =
             ConfigOptions.key("streamlearn.state.ttl")

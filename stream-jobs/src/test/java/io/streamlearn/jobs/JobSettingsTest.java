@@ -16,6 +16,7 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -193,6 +194,27 @@ class JobSettingsTest {
                 e.getMessage().contains(FAMILY)
                         && e.getMessage().contains("cannot do " + TASK + " next-item"),
                 e.getMessage());
+    }
+
+    @Test
+    void outputIsExactlyOnceUnlessAtLeastOnceIsAsked() {
+        assertEquals(
+                DeliveryGuarantee.EXACTLY_ONCE,
+                JobSettings.from(conf(Map.of(BROKER, "k:1"))).deliveryGuarantee());
+        assertEquals(
+                DeliveryGuarantee.AT_LEAST_ONCE,
+                JobSettings.from(
+                                conf(
+                                        Map.of(
+                                                BROKER,
+                                                "k:1",
+                                                "streamlearn.delivery.guarantee",
+                                                "at-least-once")))
+                        .deliveryGuarantee());
+        assertRejected(
+                "streamlearn.delivery.guarantee",
+                "none",
+                "must be one of exactly-once, at-least-once, got 'none'");
     }
 
     private static void assertRejected(String key, String value, String message) {

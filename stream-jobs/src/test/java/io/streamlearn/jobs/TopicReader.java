@@ -13,8 +13,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Reads a topic from the beginning as a {@code read_committed} consumer, keeping every record, so
- * that tests wait on what a real consumer sees instead of sleeping.
+ * Reads a topic from the beginning as a {@code read_committed} consumer (or, {@link #uncommitted},
+ * a {@code read_uncommitted} one), keeping every record, so that tests wait on what a real consumer
+ * sees instead of sleeping.
  */
 public final class TopicReader implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -26,12 +27,27 @@ public final class TopicReader implements AutoCloseable {
 
     /** A reader with the given client settings (a secured listener's). */
     public TopicReader(KafkaClientProperties kafka, String topic) {
+        this(kafka, topic, "read_committed");
+    }
+
+    /**
+     * A reader that also sees records of open (and aborted) transactions: what is written, whether
+     * or not it is committed.
+     */
+    public static TopicReader uncommitted(String bootstrapServers, String topic) {
+        return new TopicReader(
+                KafkaClientProperties.of(bootstrapServers), topic, "read_uncommitted");
+    }
+
+    private TopicReader(KafkaClientProperties kafka, String topic, String isolationLevel) {
         consumer =
                 new KafkaConsumer<>(
                         kafka.with(
                                 Map.of(
-                                        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false")),
+                                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                                        isolationLevel,
+                                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                                        "false")),
                         new ByteArrayDeserializer(),
                         new ByteArrayDeserializer());
         List<TopicPartition> partitions =

@@ -108,15 +108,7 @@ public final class ModelBenchmark {
         }
         hidden = positive(options, "hidden", 64);
         window = positive(options, "window", 20);
-        String s = options.getOrDefault("seconds", "1");
-        try {
-            seconds = Double.parseDouble(s);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--seconds must be a number but was '" + s + "'");
-        }
-        if (!(seconds > 0)) {
-            throw new IllegalArgumentException("--seconds must be above 0 but was " + s);
-        }
+        seconds = positiveNumber(options, "seconds", 1);
         this.recurrentState = recurrentState;
         catalogues = catalogues(options.get("catalogue"));
         capacity = positive(options, "capacity", 1);
@@ -159,18 +151,8 @@ public final class ModelBenchmark {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         ModelBenchmark bench;
         try {
-            Map<String, String> options = new LinkedHashMap<>();
-            boolean recurrentState = false;
-            for (int i = 0; i < args.length; i++) {
-                if (args[i].equals("--recurrent-state")) {
-                    recurrentState = true;
-                } else if (args[i].startsWith("--") && i + 1 < args.length) {
-                    options.put(args[i].substring(2), args[++i]);
-                } else {
-                    throw new IllegalArgumentException(
-                            "expected --name value, got '" + args[i] + "'");
-                }
-            }
+            Map<String, String> options = options(args, "recurrent-state");
+            boolean recurrentState = options.remove("recurrent-state") != null;
             bench = new ModelBenchmark(options, recurrentState, out);
             bench.header();
         } catch (IllegalArgumentException e) {
@@ -444,7 +426,56 @@ public final class ModelBenchmark {
         return w;
     }
 
-    private static int positive(Map<String, String> options, String name, int fallback) {
+    /**
+     * The options of a bench command: {@code --name value} pairs, and the given flags (which take
+     * no value) as {@code name -> "true"}.
+     *
+     * @throws IllegalArgumentException naming an argument that is neither
+     */
+    public static Map<String, String> options(String[] args, String... flags) {
+        List<String> flagNames = Arrays.asList(flags);
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].startsWith("--") && flagNames.contains(args[i].substring(2))) {
+                options.put(args[i].substring(2), "true");
+            } else if (args[i].startsWith("--") && i + 1 < args.length) {
+                options.put(args[i].substring(2), args[++i]);
+            } else {
+                throw new IllegalArgumentException("expected --name value, got '" + args[i] + "'");
+            }
+        }
+        return options;
+    }
+
+    /**
+     * A number above 0, e.g. seconds.
+     *
+     * @throws IllegalArgumentException naming the option and the bad value
+     */
+    public static double positiveNumber(Map<String, String> options, String name, double fallback) {
+        String value = options.get(name);
+        if (value == null) {
+            return fallback;
+        }
+        double n;
+        try {
+            n = Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "--" + name + " must be a number but was '" + value + "'");
+        }
+        if (!(n > 0) || Double.isInfinite(n)) {
+            throw new IllegalArgumentException("--" + name + " must be above 0 but was " + value);
+        }
+        return n;
+    }
+
+    /**
+     * A whole number above 0.
+     *
+     * @throws IllegalArgumentException naming the option and the bad value
+     */
+    public static int positive(Map<String, String> options, String name, int fallback) {
         String value = options.get(name);
         if (value == null) {
             return fallback;

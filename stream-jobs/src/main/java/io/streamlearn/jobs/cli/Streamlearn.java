@@ -5,6 +5,7 @@ import io.streamlearn.jobs.KafkaClientProperties;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.feeds.FeedApp;
 import io.streamlearn.jobs.runtime.Demo;
+import io.streamlearn.jobs.runtime.JobBenchmark;
 import io.streamlearn.models.bench.ModelBenchmark;
 import io.streamlearn.state.FileModelStore;
 import io.streamlearn.state.KafkaModelStore;
@@ -12,8 +13,10 @@ import io.streamlearn.state.ModelStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CountDownLatch;
@@ -75,6 +78,12 @@ public final class Streamlearn {
                             + " events/s; with --catalogue",
                     "        the recommender's top-10 over that many items instead"
                             + " (docs/benchmarks.md)",
+                    "  bench --job [--feed metrics|clicks|both] [--rates 250,500,...] [--seconds 8]"
+                            + " [--series 64] [--guarantee both|exactly-once|at-least-once]",
+                    "        the whole job, embedded as in demo, at rising rates: events/s"
+                            + " answered and learned, latency",
+                    "        to a read_uncommitted and a read_committed consumer, and the bare"
+                            + " model loop's rate",
                     "  replay <subcommand> [options]",
                     "        backtests on files: 'streamlearn replay --help' lists them",
                     "  read --bootstrap-servers <host:port> --topic <name> [--type prediction]"
@@ -101,9 +110,12 @@ public final class Streamlearn {
             return;
         }
         if (args[0].equals("bench")) {
+            String[] rest = Arrays.copyOfRange(args, 1, args.length);
+            List<String> job = new ArrayList<>(Arrays.asList(rest));
             int code =
-                    ModelBenchmark.run(
-                            Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
+                    job.remove("--job")
+                            ? JobBenchmark.run(job.toArray(new String[0]), System.out, System.err)
+                            : ModelBenchmark.run(rest, System.out, System.err);
             System.exit(code);
             return;
         }

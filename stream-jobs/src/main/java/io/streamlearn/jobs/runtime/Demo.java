@@ -179,7 +179,7 @@ public final class Demo {
     }
 
     /** The recommendation job's keys: its own topics, models and transactional ids. */
-    private static Configuration clicksConfiguration(EmbeddedRuntime runtime, String family) {
+    static Configuration clicksConfiguration(EmbeddedRuntime runtime, String family) {
         Configuration conf = runtime.configuration();
         conf.set(StreamlearnOptions.TASK, "next-item");
         conf.set(StreamlearnOptions.FAMILY, family);

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -29,19 +30,35 @@ public final class EventProducer {
 
     /** Metric series from a {@link MetricGenerator} of {@code series} series and this seed. */
     public static Supplier<Message> metrics(int series, long seed) {
-        MetricGenerator generator = new MetricGenerator(series, seed);
+        return metrics(new MetricGenerator(series, seed), event -> {});
+    }
+
+    /**
+     * The generator's events, each handed to {@code sending} just before it is encoded and sent (a
+     * benchmark notes the time).
+     */
+    public static Supplier<Message> metrics(
+            MetricGenerator generator, Consumer<MetricEvent> sending) {
         AvroSerde<MetricEvent> serde = AvroSerde.of(MetricEvent.class);
         return () -> {
             MetricEvent event = generator.next();
+            sending.accept(event);
             return new Message(event.getSeriesId(), serde.encode(event));
         };
     }
 
     /** The clickstream of a {@link ClickstreamGenerator}, keyed by user. */
     public static Supplier<Message> interactions(ClickstreamGenerator generator) {
+        return interactions(generator, event -> {});
+    }
+
+    /** The same, each event handed to {@code sending} just before it is encoded and sent. */
+    public static Supplier<Message> interactions(
+            ClickstreamGenerator generator, Consumer<InteractionEvent> sending) {
         AvroSerde<InteractionEvent> serde = AvroSerde.of(InteractionEvent.class);
         return () -> {
             InteractionEvent event = generator.next();
+            sending.accept(event);
             return new Message(event.getUserId(), serde.encode(event));
         };
     }
