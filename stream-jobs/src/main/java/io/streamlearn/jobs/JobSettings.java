@@ -24,6 +24,7 @@ import org.apache.flink.configuration.Configuration;
  *     Kafka client of the job
  * @param decoder how metric events are read; null for a next-item job
  * @param interactionDecoder how interactions are read; null for a metrics job
+ * @param batching how the predictors batch their queries
  */
 public record JobSettings(
         KafkaClientProperties kafka,
@@ -60,7 +61,8 @@ public record JobSettings(
         String anomalyScoresTopic,
         InteractionDecoder interactionDecoder,
         Recommend recommend,
-        Anomaly anomaly)
+        Anomaly anomaly,
+        ModelServing.Batching batching)
         implements Serializable {
 
     /**
@@ -134,7 +136,8 @@ public record JobSettings(
                         atLeast(conf, RECOMMEND_K, 1),
                         conf.get(EXCLUDE_SEEN),
                         atLeast(conf, SEEN_CAPACITY, 1)),
-                anomaly(conf));
+                anomaly(conf),
+                batching(conf));
     }
 
     /** The brokers every client of the job connects to. */
@@ -145,6 +148,13 @@ public record JobSettings(
     /** Whether this is a recommendation job (task next-item). */
     public boolean recommends() {
         return model.task() == Task.NEXT_ITEM;
+    }
+
+    /** How the predictors batch their queries. */
+    static ModelServing.Batching batching(Configuration conf) {
+        return new ModelServing.Batching(
+                atLeast(conf, PREDICTOR_BATCH_SIZE, 1),
+                nonNegative(conf, PREDICTOR_MAX_DELAY).toMillis());
     }
 
     private static Anomaly anomaly(Configuration conf) {
