@@ -18,13 +18,17 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.util.OutputTag;
 
 /**
- * The operator that runs a {@link ModelServing} function and flushes its batches: Flink's keyed
+ * The operator that runs a {@link ModelServing} function and answers its batches: Flink's keyed
  * broadcast operator (same broadcast state, keyed state and timers, so a savepoint taken with
- * {@code .process(function)} restores here) plus the moments a batch must be answered: before a
- * watermark leaves the operator (after the event-time timers it fired, so no answer is behind the
- * watermark it precedes downstream), before a checkpoint barrier (answers land in that checkpoint's
- * transaction, and the checkpoint holds no query taken from state but unanswered), at the end of
- * the input, and at a batch's deadline (a processing-time callback).
+ * {@code .process(function)} restores here) plus the moments a batch must be answered: its deadline
+ * (a processing-time callback), a checkpoint barrier (answers land in that checkpoint's
+ * transaction, and the checkpoint holds no query taken from state but unanswered), and the end of
+ * the input.
+ *
+ * <p>A watermark that leaves the operator while queries wait in the batch is held back until the
+ * batch is answered (the newest one, once the batch is empty), so no answer follows the watermark
+ * that released it. Watermarks are not a reason to answer: replays move the watermark at every
+ * event, and answering at each would make every batch a single query.
  *
  * <p>Flink's {@code BroadcastConnectedStream.process} always builds its own operator, so the jobs
  * connect the keyed queries to the broadcast models as plain connected streams and {@link #serve
@@ -37,6 +41,7 @@ public final class BatchedServing<Q, O>
 
     private final ModelServing<Q, ?, O> serving;
     private transient boolean flushScheduled;
+    private transient WatermarksAfterAnswers<O> watermarks;
 
     /** Wraps a serving function; its broadcast states are {@link ModelServing#MODEL} and co. */
     public BatchedServing(ModelServing<Q, ?, O> serving) {
@@ -61,7 +66,8 @@ public final class BatchedServing<Q, O>
     @Override
     protected void setup(
             StreamTask<?, ?> containingTask, StreamConfig config, Output<StreamRecord<O>> output) {
-        super.setup(containingTask, config, new FlushBeforeWatermark<>(output, this));
+        watermarks = new WatermarksAfterAnswers<>(output, serving);
+        super.setup(containingTask, config, watermarks);
     }
 
     @Override
@@ -107,6 +113,11 @@ public final class BatchedServing<Q, O>
     }
 
     @Override
+    public void answered() {
+        watermarks.release();
+    }
+
+    @Override
     public void flushWithin(long millis) {
         if (flushScheduled) {
             return;
@@ -122,30 +133,45 @@ public final class BatchedServing<Q, O>
                         });
     }
 
-    /** The operator's output, answering the batch before a watermark goes downstream. */
-    private static final class FlushBeforeWatermark<O> implements Output<StreamRecord<O>> {
+    /** The operator's output, holding a watermark back while queries wait in the batch. */
+    private static final class WatermarksAfterAnswers<O> implements Output<StreamRecord<O>> {
         private final Output<StreamRecord<O>> out;
-        private final BatchedServing<?, O> operator;
+        private final ModelServing<?, ?, O> serving;
+        private Watermark held;
 
-        FlushBeforeWatermark(Output<StreamRecord<O>> out, BatchedServing<?, O> operator) {
+        WatermarksAfterAnswers(Output<StreamRecord<O>> out, ModelServing<?, ?, O> serving) {
             this.out = out;
-            this.operator = operator;
+            this.serving = serving;
         }
 
         @Override
         public void emitWatermark(Watermark mark) {
-            try {
-                operator.serving.flush();
-            } catch (Exception e) {
-                throw new IllegalStateException(
-                        "answering the batch before watermark " + mark.getTimestamp() + " failed",
-                        e);
+            if (serving.batching()) {
+                held = mark;
+            } else {
+                out.emitWatermark(mark);
             }
-            out.emitWatermark(mark);
+        }
+
+        /** Sends the held watermark on; the batch has been answered. */
+        void release() {
+            if (held != null) {
+                Watermark mark = held;
+                held = null;
+                out.emitWatermark(mark);
+            }
         }
 
         @Override
         public void emitWatermarkStatus(WatermarkStatus status) {
+            // An idle output must not keep a watermark to itself.
+            try {
+                serving.flush();
+            } catch (Exception e) {
+                throw new IllegalStateException(
+                        "answering the batch before the output turns " + status + " failed", e);
+            }
+            release();
             out.emitWatermarkStatus(status);
         }
 

@@ -204,7 +204,8 @@ public class ItemPredictor extends ModelServing<ItemQuery, ItemPredictor.Answer,
     }
 
     @Override
-    public void close() {
+    public void close() throws Exception {
+        super.close();
         if (recommender != null) {
             recommender.close();
             recommender = null;

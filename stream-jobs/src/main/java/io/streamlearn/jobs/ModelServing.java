@@ -68,12 +68,13 @@ import org.slf4j.LoggerFactory;
  * #complete completed} with its entity's state again. A batch holds at most one query per entity (a
  * second one flushes the batch first: its answer depends on the first's state) and one model
  * version, and is flushed when it holds {@code streamlearn.predictor.batch-size} queries, {@code
- * streamlearn.predictor.max-delay} after its first query, at every watermark (after the timers it
- * fired), before every checkpoint barrier and at the end of the input; so every entity's answers
- * keep their order, and a checkpoint never holds a query that was taken from state but not
- * answered. Run by Flink's own operator ({@code .process}), each query is a batch of its own. The
- * models' answers do not depend on the batch a row is computed in (models' {@code RowBlocks}), so
- * batching leaves event-time replays deterministic; docs/time-alignment.md.
+ * streamlearn.predictor.max-delay} after its first query, before every checkpoint barrier and at
+ * the end of the input; a watermark waits for the batch, so no answer follows the watermark that
+ * released it. Every entity's answers keep their order, and a checkpoint never holds a query that
+ * was taken from state but not answered. Run by Flink's own operator ({@code .process}), each query
+ * is a batch of its own. The models' answers do not depend on the batch a row is computed in
+ * (models' {@code RowBlocks}), so batching leaves event-time replays deterministic;
+ * docs/time-alignment.md.
  *
  * <p>The model math runs on the device {@code streamlearn.predictor.device} chooses ({@link
  * DeviceChoice}; the CPU by default), exported as the gauges {@code predictorGpu} and {@code
@@ -111,6 +112,7 @@ public abstract class ModelServing<Q, A, O>
     private transient Counter buffered;
     private transient Counter lateQueries;
     private transient Counter batches;
+    private transient Counter served;
     private transient Host<O> host;
     private transient List<Queued<A>> batch;
     private transient Set<Object> batchKeys;
@@ -191,6 +193,9 @@ public abstract class ModelServing<Q, A, O>
 
         /** Asks for {@link #flush} within this many milliseconds, unless asked already. */
         void flushWithin(long millis);
+
+        /** Says the batch was answered: what waited for it (a watermark) may go on. */
+        void answered();
     }
 
     /**
@@ -249,6 +254,7 @@ public abstract class ModelServing<Q, A, O>
         buffered = metrics.counter("bufferedBeforeFirstModel");
         lateQueries = metrics.counter("lateQueries");
         batches = metrics.counter("servedBatches");
+        served = metrics.counter("servedQueries");
         batch = new ArrayList<>();
         batchKeys = new HashSet<>();
     }
@@ -319,6 +325,17 @@ public abstract class ModelServing<Q, A, O>
         // serving.
         if (current == null || update.model().version() > current.version()) {
             ctx.getBroadcastState(MODEL).put(CURRENT, update.model());
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (batches != null) {
+            LOG.info(
+                    "{} answered {} queries in {} batches",
+                    getClass().getSimpleName(),
+                    served.getCount(),
+                    batches.getCount());
         }
     }
 
@@ -432,6 +449,7 @@ public abstract class ModelServing<Q, A, O>
             A alone = prepare(query, model);
             compute(List.of(alone), model);
             batches.inc();
+            served.inc();
             complete(
                     alone,
                     model,
@@ -483,6 +501,7 @@ public abstract class ModelServing<Q, A, O>
         }
         compute(answers, model);
         batches.inc();
+        served.inc(answers.size());
         Object previous = host.currentKey();
         try {
             for (Queued<A> q : queued) {
@@ -494,5 +513,11 @@ public abstract class ModelServing<Q, A, O>
                 host.setCurrentKey(previous);
             }
         }
+        host.answered();
+    }
+
+    /** Whether queries wait in the batch. */
+    boolean batching() {
+        return batch != null && !batch.isEmpty();
     }
 }

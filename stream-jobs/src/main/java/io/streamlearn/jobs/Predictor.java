@@ -435,7 +435,8 @@ public class Predictor extends ModelServing<Window, Predictor.Answer, Prediction
     }
 
     @Override
-    public void close() {
+    public void close() throws Exception {
+        super.close();
         if (forecaster != null) {
             forecaster.close();
             forecaster = null;

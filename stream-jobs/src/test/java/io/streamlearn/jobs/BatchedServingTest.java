@@ -216,24 +216,43 @@ class BatchedServingTest {
             }
             harness.watermark(299);
             harness.watermark(Long.MAX_VALUE);
-            List<Object> output = new ArrayList<>(harness.getOutput());
-            int firstMark = -1;
-            int answersBeforeIt = 0;
-            for (int i = 0; i < output.size() && firstMark < 0; i++) {
-                if (output.get(i) instanceof Watermark) {
-                    firstMark = i;
+            ServingHarness.passDeadline(harness);
+            long watermark = Long.MIN_VALUE;
+            List<Long> watermarks = new ArrayList<>();
+            for (Object o : harness.getOutput()) {
+                if (o instanceof Watermark w) {
+                    watermark = w.getTimestamp();
+                    watermarks.add(watermark);
                 } else {
-                    answersBeforeIt++;
+                    long time = ((StreamRecord<?>) o).getTimestamp();
+                    assertTrue(time > watermark, time + " answered after watermark " + watermark);
                 }
             }
-            assertEquals(300, answersBeforeIt, "every event up to 299 before watermark 299");
-            assertEquals(299L, ((Watermark) output.get(firstMark)).getTimestamp());
+            assertEquals(List.of(299L, Long.MAX_VALUE), watermarks);
             List<Prediction> out = harness.extractOutputValues();
             assertEquals(events.size(), out.size());
             for (Prediction p : out) {
                 assertEquals(1L, p.getModelVersion());
             }
             assertSameAnswers(oneAtATime(events), bySeries(out));
+        }
+    }
+
+    @Test
+    void aWatermarkAtEveryEventWaitsForTheBatchInsteadOfAnsweringIt() throws Exception {
+        try (var harness = ServingHarness.of(aligned(), (Window w) -> w.seriesId)) {
+            harness.processBroadcastElement(new ModelUpdate(model, -1), -1);
+            for (int t = 0; t < 10; t++) {
+                harness.processElement(window("s" + t, t), t);
+                harness.watermark(t);
+            }
+            assertTrue(
+                    harness.getOutput().isEmpty(),
+                    "answers and watermarks wait: " + harness.getOutput());
+            ServingHarness.passDeadline(harness);
+            List<Object> output = new ArrayList<>(harness.getOutput());
+            assertEquals(11, output.size(), "ten answers in one batch, then the newest watermark");
+            assertEquals(new Watermark(9), output.get(10));
         }
     }
 

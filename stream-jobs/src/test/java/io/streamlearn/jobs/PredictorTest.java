@@ -263,6 +263,7 @@ class PredictorTest {
                     harness.extractOutputValues().isEmpty(),
                     "the trainer's watermark holds the predictor back too");
             harness.processBroadcastWatermark(30);
+            ServingHarness.passDeadline(harness);
             List<Prediction> out = harness.extractOutputValues();
             assertEquals(
                     List.of(10L, 20L, 30L),
@@ -290,6 +291,7 @@ class PredictorTest {
             harness.processBroadcastElement(new ModelUpdate(version1, 50), 50);
             harness.processElement(window("a", 10, 1, 1, 1), 10);
             harness.watermark(40);
+            ServingHarness.passDeadline(harness);
             Prediction first = harness.extractOutputValues().get(0);
             assertEquals(0L, first.getModelVersion(), "nothing was learned before 10");
             assertEquals(expected, first.getPredicted().get(0), 1e-6);
@@ -343,6 +345,7 @@ class PredictorTest {
                 harness.processElement(window("a", i, 1, 2, i), i);
             }
             harness.watermark(Long.MAX_VALUE);
+            ServingHarness.passDeadline(harness);
             assertTrue(harness.extractOutputValues().isEmpty(), "no forecast, no prediction");
             List<AnomalyScore> scores = scores(harness);
             assertEquals(5, scores.size());
