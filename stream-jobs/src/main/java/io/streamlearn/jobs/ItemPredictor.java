@@ -134,11 +134,13 @@ public class ItemPredictor extends ModelServing<ItemQuery, ItemPredictor.Answer,
     @Override
     protected Answer prepare(ItemQuery query, ModelState model) throws Exception {
         servingVersion = model.version();
-        String[] previous = lastList.value();
-        if (previous != null) {
-            ranking.add(Arrays.asList(previous), query.itemId);
-        }
         return new Answer(query, excludeSeen ? rememberSeen(query.itemId) : null);
+    }
+
+    /** Each list is one pass over the user's window: none needs the previous answer. */
+    @Override
+    protected boolean chainsAnswers(ModelState model) {
+        return false;
     }
 
     @Override
@@ -160,6 +162,10 @@ public class ItemPredictor extends ModelServing<ItemQuery, ItemPredictor.Answer,
     @Override
     protected void complete(Answer answer, ModelState model, Answers<Recommendation> out)
             throws Exception {
+        String[] previous = lastList.value();
+        if (previous != null) {
+            ranking.add(Arrays.asList(previous), answer.query.itemId);
+        }
         List<ScoredItem> items = new ArrayList<>(answer.top.size());
         String[] ids = new String[answer.top.size()];
         for (int i = 0; i < ids.length; i++) {

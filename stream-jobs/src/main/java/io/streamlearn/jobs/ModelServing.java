@@ -65,16 +65,18 @@ import org.slf4j.LoggerFactory;
  * <p>Answers are computed in batches when the function runs in {@link BatchedServing} (the jobs'
  * wiring): a subclass {@link #prepare prepares} each query with its entity's state, the queries
  * that arrive together are answered by one {@link #compute forward pass}, and each answer is {@link
- * #complete completed} with its entity's state again. A batch holds at most one query per entity (a
- * second one flushes the batch first: its answer depends on the first's state) and one model
- * version, and is flushed when it holds {@code streamlearn.predictor.batch-size} queries, {@code
- * streamlearn.predictor.max-delay} after its first query, before every checkpoint barrier and at
- * the end of the input; a watermark waits for the batch, so no answer follows the watermark that
- * released it. Every entity's answers keep their order, and a checkpoint never holds a query that
- * was taken from state but not answered. Run by Flink's own operator ({@code .process}), each query
- * is a batch of its own. The models' answers do not depend on the batch a row is computed in
- * (models' {@code RowBlocks}), so batching leaves event-time replays deterministic;
- * docs/time-alignment.md.
+ * #complete completed} with its entity's state again, in arrival order. A batch holds one model
+ * version, and, where a forward pass needs the entity's previous answer ({@link #chainsAnswers}: a
+ * carried recurrent state), at most one query per entity (a second one flushes the batch first).
+ * Otherwise an entity's queries share a batch: what an answer needs from the previous one (the last
+ * forecast it scores, the last list) is read when it is completed. It is flushed when it holds
+ * {@code streamlearn.predictor.batch-size} queries, {@code streamlearn.predictor.max-delay} after
+ * its first query, before every checkpoint barrier and at the end of the input; a watermark waits
+ * for the batch, so no answer follows the watermark that released it. Every entity's answers keep
+ * their order, and a checkpoint never holds a query that was taken from state but not answered. Run
+ * by Flink's own operator ({@code .process}), each query is a batch of its own. The models' answers
+ * do not depend on the batch a row is computed in (models' {@code RowBlocks}), so batching leaves
+ * event-time replays deterministic; docs/time-alignment.md.
  *
  * <p>The model math runs on the device {@code streamlearn.predictor.device} chooses ({@link
  * DeviceChoice}; the CPU by default), exported as the gauges {@code predictorGpu} and {@code
@@ -156,13 +158,21 @@ public abstract class ModelServing<Q, A, O>
     protected abstract long eventTime(Q query);
 
     /**
-     * Reads what answering a query needs from its entity's state (and updates what does not depend
-     * on the answer), with the query's entity as the current key; called in each entity's arrival
-     * order, never twice for one entity before the batch is {@link #complete completed}.
+     * Reads what the forward pass needs from the query's entity's state (and updates what does not
+     * depend on any answer), with the query's entity as the current key; called in each entity's
+     * arrival order. Unless {@link #chainsAnswers}, it may be called again for the same entity
+     * before the earlier answer is {@link #complete completed}: it must not read state that {@link
+     * #complete} writes.
      */
     protected abstract A prepare(Q query, ModelState model) throws Exception;
 
-    /** Runs the model once for a batch: one version, at most one query per entity. */
+    /**
+     * Whether a query's forward pass, under this model, needs its entity's previous answer (a
+     * carried recurrent state): then an entity has at most one query in a batch.
+     */
+    protected abstract boolean chainsAnswers(ModelState model);
+
+    /** Runs the model once for a batch: one version. */
     protected abstract void compute(List<A> batch, ModelState model) throws Exception;
 
     /**
@@ -468,7 +478,8 @@ public abstract class ModelServing<Q, A, O>
         }
         Object key = host.currentKey();
         if (!batch.isEmpty()
-                && (batchKeys.contains(key) || batchModel.version() != model.version())) {
+                && (batchModel.version() != model.version()
+                        || (batchKeys.contains(key) && chainsAnswers(model)))) {
             flush();
         }
         if (batch.isEmpty()) {

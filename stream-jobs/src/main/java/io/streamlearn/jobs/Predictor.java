@@ -210,7 +210,6 @@ public class Predictor extends ModelServing<Window, Predictor.Answer, Prediction
     static final class Answer {
         private final Window window;
         private final float[] observedZ;
-        private float[] previous;
         private RecurrentState stepFrom;
         private boolean keepsState;
         private Forecasts forecasts;
@@ -227,15 +226,11 @@ public class Predictor extends ModelServing<Window, Predictor.Answer, Prediction
     protected Answer prepare(Window window, ModelState model) throws Exception {
         servingVersion = model.version();
         Answer answer = new Answer(window, slice(window.values, window.values.length - features));
-        if (model.config().task() == Task.RECONSTRUCTION) {
-            return answer;
-        }
-        answer.previous = lastForecast.value();
-        Forecaster serving = forecasterFor(model);
-        if (!serving.isIncremental() || recomputeEvery == 0) {
+        if (!chainsAnswers(model)) {
             return answer;
         }
         // Recurrent families: one step from the series' state when it is recent enough.
+        Forecaster serving = forecasterFor(model);
         answer.keepsState = true;
         byte[] bytes = recurrentState.value();
         RecurrentState state = bytes == null ? null : RecurrentState.decode(bytes);
@@ -248,6 +243,14 @@ public class Predictor extends ModelServing<Window, Predictor.Answer, Prediction
             stepped.inc();
         }
         return answer;
+    }
+
+    /** Recurrent families that step from the series' carried state need its previous answer. */
+    @Override
+    protected boolean chainsAnswers(ModelState model) {
+        return model.config().task() != Task.RECONSTRUCTION
+                && recomputeEvery > 0
+                && forecasterFor(model).isIncremental();
     }
 
     @Override
@@ -351,7 +354,7 @@ public class Predictor extends ModelServing<Window, Predictor.Answer, Prediction
     private Double forecast(Answer answer, long version, Answers<Prediction> out) throws Exception {
         Window window = answer.window;
         float[] observedZ = answer.observedZ;
-        float[] previous = answer.previous;
+        float[] previous = lastForecast.value();
         Double error = null;
         Double baseline = null;
         Double loss = null;

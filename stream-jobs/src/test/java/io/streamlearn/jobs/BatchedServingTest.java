@@ -23,6 +23,8 @@ import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Micro-batched serving ({@link BatchedServing}, {@link ModelServing}): answers equal one query at
@@ -50,8 +52,13 @@ class BatchedServingTest {
         }
     }
 
+    /** Stepping the carried state: a series' answers chain. */
     private static Predictor live() {
-        return new Predictor(1, 100, 3, false, DeviceMode.CPU);
+        return live(3);
+    }
+
+    private static Predictor live(int recomputeEvery) {
+        return new Predictor(1, 100, recomputeEvery, false, DeviceMode.CPU);
     }
 
     private static Predictor aligned() {
@@ -102,9 +109,14 @@ class BatchedServingTest {
 
     /** The same events answered one at a time, by Flink's own operator. */
     private static Map<String, List<Prediction>> oneAtATime(List<Window> events) throws Exception {
+        return oneAtATime(events, 3);
+    }
+
+    private static Map<String, List<Prediction>> oneAtATime(List<Window> events, int recomputeEvery)
+            throws Exception {
         try (var harness =
                 ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                        live(),
+                        live(recomputeEvery),
                         (Window w) -> w.seriesId,
                         Types.STRING,
                         ModelServing.MODEL,
@@ -144,11 +156,13 @@ class BatchedServingTest {
         }
     }
 
-    @Test
-    void batchedAnswersEqualOneAtATimeAndKeepEachSeriesOrder() throws Exception {
+    /** Stepping from carried states (a series' answers chain), and recomputing at every event. */
+    @ParameterizedTest
+    @ValueSource(ints = {3, 0})
+    void batchedAnswersEqualOneAtATimeAndKeepEachSeriesOrder(int recomputeEvery) throws Exception {
         List<Window> events = events();
-        Map<String, List<Prediction>> expected = oneAtATime(events);
-        try (var harness = ServingHarness.of(live(), (Window w) -> w.seriesId)) {
+        Map<String, List<Prediction>> expected = oneAtATime(events, recomputeEvery);
+        try (var harness = ServingHarness.of(live(recomputeEvery), (Window w) -> w.seriesId)) {
             harness.processBroadcastElement(new ModelUpdate(model, 0), 0);
             for (Window w : events) {
                 harness.processElement(w, w.eventTime);
@@ -186,6 +200,26 @@ class BatchedServingTest {
             List<Prediction> out = harness.extractOutputValues();
             assertEquals(BATCH + 1, out.size(), "the deadline answers a partial batch");
             assertEquals("late", out.get(BATCH).getEntityId());
+        }
+    }
+
+    @Test
+    void aSeriesWhoseAnswersDoNotChainSharesABatch() throws Exception {
+        try (var harness = ServingHarness.of(live(0), (Window w) -> w.seriesId)) {
+            harness.processBroadcastElement(new ModelUpdate(model, 0), 0);
+            for (int t = 0; t < 10; t++) {
+                harness.processElement(window("a", t), t);
+            }
+            assertTrue(harness.extractOutputValues().isEmpty(), "one batch, still open");
+            ServingHarness.passDeadline(harness);
+            List<Prediction> out = harness.extractOutputValues();
+            assertEquals(
+                    List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L),
+                    out.stream().map(p -> p.getEventTime().toEpochMilli()).toList());
+            assertTrue(out.get(0).getLoss() == null, "the first answer has nothing to score");
+            for (int i = 1; i < out.size(); i++) {
+                assertTrue(out.get(i).getLoss() != null, "answer " + i + " scores the one before");
+            }
         }
     }
 
