@@ -257,7 +257,7 @@ public final class StreamlearnOptions {
     public static final ConfigOption<Integer> PREDICTOR_BATCH_SIZE =
             ConfigOptions.key("streamlearn.predictor.batch-size")
                     .intType()
-                    .defaultValue(64)
+                    .defaultValue(32)
                     .withDescription(
                             "The most queries (events) a predictor answers with one forward pass; 1"
                                     + " answers each event alone (docs/time-alignment.md).");
