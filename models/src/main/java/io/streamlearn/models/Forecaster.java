@@ -76,6 +76,11 @@ public final class Forecaster implements AutoCloseable {
     public Forecasts forecast(float[][] windows) {
         ModelConfig c = model.config;
         Batch.checkLengths("windows", windows, c.window() * c.features());
+        return forecastBlocks(RowBlocks.pad(windows)).head(windows.length);
+    }
+
+    private Forecasts forecastBlocks(float[][] windows) {
+        ModelConfig c = model.config;
         int rows = windows.length;
         int w = c.window();
         int f = c.features();
@@ -126,6 +131,12 @@ public final class Forecaster implements AutoCloseable {
             throw new IllegalArgumentException(
                     "states must hold one state per row of values (" + values.length + ")");
         }
+        return stepBlocks(RowBlocks.pad(states), RowBlocks.pad(values)).head(values.length);
+    }
+
+    private Forecasts stepBlocks(RecurrentState[] states, float[][] values) {
+        ModelConfig c = model.config;
+        int f = c.features();
         int rows = values.length;
         if (rows == 0) {
             return new Forecasts(0, f, new float[0], new float[0], new RecurrentState[0]);

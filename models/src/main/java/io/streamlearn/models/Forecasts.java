@@ -23,6 +23,19 @@ public final class Forecasts {
         this.states = states;
     }
 
+    /** The first {@code n} rows: drops the filler rows of {@link RowBlocks}. */
+    Forecasts head(int n) {
+        if (n == rows) {
+            return this;
+        }
+        return new Forecasts(
+                n,
+                features,
+                java.util.Arrays.copyOf(mean, n * features),
+                java.util.Arrays.copyOf(logVariance, n * features),
+                states == null ? null : java.util.Arrays.copyOf(states, n));
+    }
+
     /** Returns the number of rows. */
     public int size() {
         return rows;

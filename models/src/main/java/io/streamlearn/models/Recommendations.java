@@ -16,6 +16,15 @@ public final class Recommendations {
         this.states = states;
     }
 
+    /** The first {@code n} rows: drops the filler rows of {@link RowBlocks}. */
+    Recommendations head(int n) {
+        if (n == items.size()) {
+            return this;
+        }
+        return new Recommendations(
+                items.subList(0, n), states == null ? null : java.util.Arrays.copyOf(states, n));
+    }
+
     /** Returns the number of rows. */
     public int size() {
         return items.size();

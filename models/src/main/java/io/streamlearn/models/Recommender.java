@@ -133,10 +133,17 @@ public final class Recommender implements AutoCloseable {
             throw new IllegalArgumentException("histories must not be null");
         }
         checkExclusions(exclude, histories.length);
-        int rows = histories.length;
-        if (rows == 0) {
+        if (histories.length == 0) {
             return new Recommendations(List.of(), null);
         }
+        return recommendBlocks(
+                        RowBlocks.pad(histories), k, RowBlocks.pad(exclude, histories.length))
+                .head(histories.length);
+    }
+
+    private Recommendations recommendBlocks(
+            String[][] histories, int k, List<? extends Collection<String>> exclude) {
+        int rows = histories.length;
         int w = model.config.window();
         long[] ids = new long[rows * w];
         float[] padding = new float[rows * w];
@@ -196,10 +203,23 @@ public final class Recommender implements AutoCloseable {
             throw new IllegalArgumentException("states and items must have one entry per user");
         }
         checkExclusions(exclude, items.length);
-        int rows = items.length;
-        if (rows == 0) {
+        if (items.length == 0) {
             return new Recommendations(List.of(), new RecurrentState[0]);
         }
+        return stepBlocks(
+                        RowBlocks.pad(states),
+                        RowBlocks.pad(items),
+                        k,
+                        RowBlocks.pad(exclude, items.length))
+                .head(items.length);
+    }
+
+    private Recommendations stepBlocks(
+            RecurrentState[] states,
+            String[] items,
+            int k,
+            List<? extends Collection<String>> exclude) {
+        int rows = items.length;
         long[] ids = new long[rows];
         long[] versions = new long[rows];
         int[] steps = new int[rows];

@@ -100,14 +100,15 @@ public final class Reconstructor implements AutoCloseable {
         if (windows.length == 0) {
             return new float[0];
         }
-        float[] flat = new float[windows.length * n];
-        for (int r = 0; r < windows.length; r++) {
-            System.arraycopy(windows[r], 0, flat, r * n, n);
+        int rows = RowBlocks.padded(windows.length);
+        float[] flat = new float[rows * n];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(windows[r < windows.length ? r : 0], 0, flat, r * n, n);
         }
+        // The filler rows of RowBlocks follow the windows' rows; callers read only theirs.
         return model.run(
                 scope -> {
-                    NDArray x =
-                            scope.create(flat, new Shape(windows.length, c.window(), c.features()));
+                    NDArray x = scope.create(flat, new Shape(rows, c.window(), c.features()));
                     return model.network.reconstruct(model.params(), x, false).toFloatArray();
                 });
     }

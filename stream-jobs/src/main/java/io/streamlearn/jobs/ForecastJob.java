@@ -92,11 +92,11 @@ public final class ForecastJob {
                         warmStart);
 
         SingleOutputStreamOperator<Prediction> forecasts =
-                windows.keyBy(w -> w.seriesId, Types.STRING)
-                        .connect(
-                                promoted.broadcast(ModelServing.MODEL, ModelServing.MODELS_BY_TIME))
-                        .process(new Predictor(settings, warmStart))
-                        .returns(new AvroTypeInfo<>(Prediction.class))
+                BatchedServing.serve(
+                                windows.keyBy(w -> w.seriesId, Types.STRING),
+                                promoted,
+                                new Predictor(settings, warmStart),
+                                new AvroTypeInfo<>(Prediction.class))
                         .uid("predictor")
                         .name("predictor");
         if (settings.model().task() == Task.NEXT_VALUE) {

@@ -20,7 +20,6 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.util.Collector;
 
 /**
  * Recommends each user's next items after every interaction, with the served next-item model
@@ -36,9 +35,10 @@ import org.apache.flink.util.Collector;
  * seenCapacity} distinct ones, kept in keyed state) are left out of the list, which stays {@code k}
  * long as long as the model knows enough items. The last list and the seen items of a user who has
  * gone quiet expire after the time-to-live. Each event is one pass over the user's window
- * (recurrent families do not carry a hidden state here).
+ * (recurrent families do not carry a hidden state here), computed in a batch with the events of
+ * other users that arrive together ({@link ModelServing}).
  */
-public class ItemPredictor extends ModelServing<ItemQuery, Recommendation> {
+public class ItemPredictor extends ModelServing<ItemQuery, ItemPredictor.Answer, Recommendation> {
     private static final long serialVersionUID = 1L;
 
     /** Lists the ranking gauges average over. */
@@ -63,7 +63,8 @@ public class ItemPredictor extends ModelServing<ItemQuery, Recommendation> {
                 settings.recommend(),
                 settings.stateTtl(),
                 warmStart,
-                settings.devices().predictor());
+                settings.devices().predictor(),
+                settings.batching());
     }
 
     ItemPredictor(
@@ -73,14 +74,16 @@ public class ItemPredictor extends ModelServing<ItemQuery, Recommendation> {
             JobSettings.Recommend recommend,
             Duration ttl,
             ModelState warmStart,
-            DeviceMode device) {
+            DeviceMode device,
+            Batching batching) {
         super(
                 TypeInformation.of(ItemQuery.class),
                 config,
                 alignment,
                 retryMillis,
                 warmStart,
-                device);
+                device,
+                batching);
         this.k = recommend.k();
         this.excludeSeen = recommend.excludeSeen();
         this.seenCapacity = recommend.seenCapacity();
@@ -116,34 +119,64 @@ public class ItemPredictor extends ModelServing<ItemQuery, Recommendation> {
         return query.eventTime;
     }
 
+    /** One query on its way through a batch: the items to leave out, then the model's list. */
+    static final class Answer {
+        private final ItemQuery query;
+        private final Set<String> exclude;
+        private List<io.streamlearn.models.ScoredItem> top;
+
+        private Answer(ItemQuery query, Set<String> exclude) {
+            this.query = query;
+            this.exclude = exclude;
+        }
+    }
+
     @Override
-    protected void serve(
-            ItemQuery query, ModelState model, ReadOnlyContext ctx, Collector<Recommendation> out)
-            throws Exception {
+    protected Answer prepare(ItemQuery query, ModelState model) throws Exception {
         servingVersion = model.version();
+        return new Answer(query, excludeSeen ? rememberSeen(query.itemId) : null);
+    }
+
+    /** Each list is one pass over the user's window: none needs the previous answer. */
+    @Override
+    protected boolean chainsAnswers(ModelState model) {
+        return false;
+    }
+
+    @Override
+    protected void compute(List<Answer> batch, ModelState model) {
+        String[][] histories = new String[batch.size()][];
+        List<Set<String>> exclude = excludeSeen ? new ArrayList<>(batch.size()) : null;
+        for (int i = 0; i < histories.length; i++) {
+            histories[i] = batch.get(i).query.history;
+            if (exclude != null) {
+                exclude.add(batch.get(i).exclude);
+            }
+        }
+        var lists = recommenderFor(model).recommend(histories, k, exclude);
+        for (int i = 0; i < histories.length; i++) {
+            batch.get(i).top = lists.items(i);
+        }
+    }
+
+    @Override
+    protected void complete(Answer answer, ModelState model, Answers<Recommendation> out)
+            throws Exception {
         String[] previous = lastList.value();
         if (previous != null) {
-            ranking.add(Arrays.asList(previous), query.itemId);
+            ranking.add(Arrays.asList(previous), answer.query.itemId);
         }
-        List<Set<String>> exclude = null;
-        if (excludeSeen) {
-            exclude = List.of(rememberSeen(query.itemId));
-        }
-        var top =
-                recommenderFor(model)
-                        .recommend(new String[][] {query.history}, k, exclude)
-                        .items(0);
-        List<ScoredItem> items = new ArrayList<>(top.size());
-        String[] ids = new String[top.size()];
+        List<ScoredItem> items = new ArrayList<>(answer.top.size());
+        String[] ids = new String[answer.top.size()];
         for (int i = 0; i < ids.length; i++) {
-            ids[i] = top.get(i).itemId();
-            items.add(new ScoredItem(ids[i], (double) top.get(i).score()));
+            ids[i] = answer.top.get(i).itemId();
+            items.add(new ScoredItem(ids[i], (double) answer.top.get(i).score()));
         }
         lastList.update(ids);
         out.collect(
                 Recommendation.newBuilder()
-                        .setUserId(query.userId)
-                        .setEventTime(Instant.ofEpochMilli(query.eventTime))
+                        .setUserId(answer.query.userId)
+                        .setEventTime(Instant.ofEpochMilli(answer.query.eventTime))
                         .setItems(items)
                         .setModelVersion(model.version())
                         .build());
@@ -177,7 +210,8 @@ public class ItemPredictor extends ModelServing<ItemQuery, Recommendation> {
     }
 
     @Override
-    public void close() {
+    public void close() throws Exception {
+        super.close();
         if (recommender != null) {
             recommender.close();
             recommender = null;

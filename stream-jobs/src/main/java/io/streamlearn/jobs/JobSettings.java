@@ -27,6 +27,7 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
  * @param interactionDecoder how interactions are read; null for a metrics job
  * @param deliveryGuarantee of the output topics (never of the model store, which stays
  *     transactional): {@code EXACTLY_ONCE} or {@code AT_LEAST_ONCE}
+ * @param batching how the predictors batch their queries
  */
 public record JobSettings(
         KafkaClientProperties kafka,
@@ -65,7 +66,8 @@ public record JobSettings(
         InteractionDecoder interactionDecoder,
         Recommend recommend,
         Anomaly anomaly,
-        DeliveryGuarantee deliveryGuarantee)
+        DeliveryGuarantee deliveryGuarantee,
+        ModelServing.Batching batching)
         implements Serializable {
 
     /**
@@ -157,7 +159,8 @@ public record JobSettings(
                         conf.get(EXCLUDE_SEEN),
                         atLeast(conf, SEEN_CAPACITY, 1)),
                 anomaly(conf),
-                deliveryGuarantee(conf));
+                deliveryGuarantee(conf),
+                batching(conf));
     }
 
     /** The brokers every client of the job connects to. */
@@ -168,6 +171,13 @@ public record JobSettings(
     /** Whether this is a recommendation job (task next-item). */
     public boolean recommends() {
         return model.task() == Task.NEXT_ITEM;
+    }
+
+    /** How the predictors batch their queries. */
+    static ModelServing.Batching batching(Configuration conf) {
+        return new ModelServing.Batching(
+                atLeast(conf, PREDICTOR_BATCH_SIZE, 1),
+                nonNegative(conf, PREDICTOR_MAX_DELAY).toMillis());
     }
 
     private static Anomaly anomaly(Configuration conf) {

@@ -25,7 +25,6 @@ import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
@@ -54,8 +53,13 @@ import org.apache.flink.util.OutputTag;
  * costs one recurrent step instead of a pass over the window. The state is recomputed from the
  * window after {@code recomputeEvery} steps (0: at every event), and, if {@code
  * recomputeOnNewModel}, when the serving model version changes; see docs/recurrent-state.md.
+ *
+ * <p>Windows that arrive together are answered in batches ({@link ModelServing}): a series' state
+ * is read when its window joins the batch, the batch runs one pass over the windows to recompute
+ * and one recurrent step for the series that step, and each series' state is updated and its
+ * answers emitted afterwards.
  */
-public class Predictor extends ModelServing<Window, Prediction> {
+public class Predictor extends ModelServing<Window, Predictor.Answer, Prediction> {
     private static final long serialVersionUID = 3L;
 
     /** One anomaly score per event, keyed by series id downstream. */
@@ -94,7 +98,8 @@ public class Predictor extends ModelServing<Window, Prediction> {
                 settings.stateTtl(),
                 warmStart,
                 settings.devices().predictor(),
-                settings.anomaly());
+                settings.anomaly(),
+                settings.batching());
     }
 
     /**
@@ -116,7 +121,8 @@ public class Predictor extends ModelServing<Window, Prediction> {
                 Duration.ZERO,
                 null,
                 device,
-                JobSettings.Anomaly.defaults());
+                JobSettings.Anomaly.defaults(),
+                Batching.defaults());
     }
 
     /**
@@ -137,8 +143,16 @@ public class Predictor extends ModelServing<Window, Prediction> {
             Duration ttl,
             ModelState warmStart,
             DeviceMode device,
-            JobSettings.Anomaly anomaly) {
-        super(TypeInformation.of(Window.class), config, alignment, retryMillis, warmStart, device);
+            JobSettings.Anomaly anomaly,
+            Batching batching) {
+        super(
+                TypeInformation.of(Window.class),
+                config,
+                alignment,
+                retryMillis,
+                warmStart,
+                device,
+                batching);
         this.features = config.features();
         this.recomputeEvery = recomputeEvery;
         this.recomputeOnNewModel = recomputeOnNewModel;
@@ -192,18 +206,107 @@ public class Predictor extends ModelServing<Window, Prediction> {
         return window.eventTime;
     }
 
+    /** One window on its way through a batch: what its series' state held, then the model's. */
+    static final class Answer {
+        private final Window window;
+        private final float[] observedZ;
+        private RecurrentState stepFrom;
+        private boolean keepsState;
+        private Forecasts forecasts;
+        private int row;
+        private double reconstructionError;
+
+        private Answer(Window window, float[] observedZ) {
+            this.window = window;
+            this.observedZ = observedZ;
+        }
+    }
+
     @Override
-    protected void serve(
-            Window window, ModelState model, ReadOnlyContext ctx, Collector<Prediction> out)
-            throws Exception {
+    protected Answer prepare(Window window, ModelState model) throws Exception {
         servingVersion = model.version();
+        Answer answer = new Answer(window, slice(window.values, window.values.length - features));
+        if (!chainsAnswers(model)) {
+            return answer;
+        }
+        // Recurrent families: one step from the series' state when it is recent enough.
+        Forecaster serving = forecasterFor(model);
+        answer.keepsState = true;
+        byte[] bytes = recurrentState.value();
+        RecurrentState state = bytes == null ? null : RecurrentState.decode(bytes);
+        if (state == null
+                || state.stepsSinceRecompute() >= recomputeEvery
+                || (recomputeOnNewModel && state.modelVersion() != serving.version())) {
+            recomputed.inc();
+        } else {
+            answer.stepFrom = state;
+            stepped.inc();
+        }
+        return answer;
+    }
+
+    /** Recurrent families that step from the series' carried state need its previous answer. */
+    @Override
+    protected boolean chainsAnswers(ModelState model) {
+        return model.config().task() != Task.RECONSTRUCTION
+                && recomputeEvery > 0
+                && forecasterFor(model).isIncremental();
+    }
+
+    @Override
+    protected void compute(List<Answer> batch, ModelState model) {
+        if (model.config().task() == Task.RECONSTRUCTION) {
+            float[] errors = reconstructorFor(model).errors(windows(batch));
+            for (int i = 0; i < errors.length; i++) {
+                batch.get(i).reconstructionError = errors[i];
+            }
+            return;
+        }
+        Forecaster serving = forecasterFor(model);
+        List<Answer> passes = new ArrayList<>(batch.size());
+        List<Answer> steps = new ArrayList<>();
+        for (Answer a : batch) {
+            (a.stepFrom == null ? passes : steps).add(a);
+        }
+        if (!passes.isEmpty()) {
+            keep(passes, serving.forecast(windows(passes)));
+        }
+        if (!steps.isEmpty()) {
+            RecurrentState[] states = new RecurrentState[steps.size()];
+            float[][] values = new float[steps.size()][];
+            for (int i = 0; i < states.length; i++) {
+                states[i] = steps.get(i).stepFrom;
+                values[i] = steps.get(i).observedZ;
+            }
+            keep(steps, serving.step(states, values));
+        }
+    }
+
+    private static float[][] windows(List<Answer> answers) {
+        float[][] windows = new float[answers.size()][];
+        for (int i = 0; i < windows.length; i++) {
+            windows[i] = answers.get(i).window.values;
+        }
+        return windows;
+    }
+
+    private static void keep(List<Answer> answers, Forecasts forecasts) {
+        for (int i = 0; i < answers.size(); i++) {
+            answers.get(i).forecasts = forecasts;
+            answers.get(i).row = i;
+        }
+    }
+
+    @Override
+    protected void complete(Answer answer, ModelState model, Answers<Prediction> out)
+            throws Exception {
         Double surprise;
         if (model.config().task() == Task.RECONSTRUCTION) {
-            surprise = reconstructionError(window, model);
+            surprise = Math.sqrt(answer.reconstructionError);
         } else {
-            surprise = forecast(window, model, out);
+            surprise = forecast(answer, model.version(), out);
         }
-        ctx.output(ANOMALY_SCORES, anomalyScore(window, surprise, model.version()));
+        out.output(ANOMALY_SCORES, anomalyScore(answer.window, surprise, model.version()));
     }
 
     /** The event's alert score from the series' detector (a raw surprise may be null). */
@@ -234,24 +337,23 @@ public class Predictor extends ModelServing<Window, Prediction> {
                 .build();
     }
 
-    private double reconstructionError(Window window, ModelState model) {
+    private Reconstructor reconstructorFor(ModelState model) {
         if (reconstructor == null || reconstructor.version() != model.version()) {
             if (reconstructor != null) {
                 reconstructor.close();
             }
             reconstructor = Reconstructor.create(model, inferenceDevice);
         }
-        return Math.sqrt(reconstructor.errors(new float[][] {window.values})[0]);
+        return reconstructor;
     }
 
     /**
      * Scores the previous forecast, emits the next one; returns how far the arrived values fell
      * from the previous forecast in its standard deviations, or null for a series' first event.
      */
-    private Double forecast(Window window, ModelState model, Collector<Prediction> out)
-            throws Exception {
-        Forecaster serving = forecasterFor(model);
-        float[] observedZ = slice(window.values, window.values.length - features);
+    private Double forecast(Answer answer, long version, Answers<Prediction> out) throws Exception {
+        Window window = answer.window;
+        float[] observedZ = answer.observedZ;
         float[] previous = lastForecast.value();
         Double error = null;
         Double baseline = null;
@@ -266,10 +368,14 @@ public class Predictor extends ModelServing<Window, Prediction> {
             naiveError.add(baseline);
             onlineLoss.add(loss);
         }
-        Forecasts forecast = next(serving, window, observedZ);
-        float[] meanZ = forecast.mean(0);
-        float[] logVarianceZ = forecast.logVariance(0);
-        float[] stdZ = forecast.stdDev(0);
+        Forecasts forecast = answer.forecasts;
+        int row = answer.row;
+        if (answer.keepsState) {
+            recurrentState.update(forecast.state(row).encode());
+        }
+        float[] meanZ = forecast.mean(row);
+        float[] logVarianceZ = forecast.logVariance(row);
+        float[] stdZ = forecast.stdDev(row);
         float[] next = new float[4 * features];
         List<Double> predicted = new ArrayList<>(features);
         List<Double> stdDev = new ArrayList<>(features);
@@ -302,34 +408,9 @@ public class Predictor extends ModelServing<Window, Prediction> {
                         .setError(error)
                         .setBaselineError(baseline)
                         .setLoss(loss)
-                        .setModelVersion(serving.version())
+                        .setModelVersion(version)
                         .build());
         return surprise;
-    }
-
-    /**
-     * A pass over the window, or for recurrent families one step from the series' state when the
-     * state is recent enough.
-     */
-    private Forecasts next(Forecaster serving, Window window, float[] observedZ) throws Exception {
-        float[][] windows = {window.values};
-        if (!serving.isIncremental() || recomputeEvery == 0) {
-            return serving.forecast(windows);
-        }
-        byte[] bytes = recurrentState.value();
-        RecurrentState state = bytes == null ? null : RecurrentState.decode(bytes);
-        Forecasts forecast;
-        if (state == null
-                || state.stepsSinceRecompute() >= recomputeEvery
-                || (recomputeOnNewModel && state.modelVersion() != serving.version())) {
-            forecast = serving.forecast(windows);
-            recomputed.inc();
-        } else {
-            forecast = serving.step(new RecurrentState[] {state}, new float[][] {observedZ});
-            stepped.inc();
-        }
-        recurrentState.update(forecast.state(0).encode());
-        return forecast;
     }
 
     private Forecaster forecasterFor(ModelState model) {
@@ -357,7 +438,8 @@ public class Predictor extends ModelServing<Window, Prediction> {
     }
 
     @Override
-    public void close() {
+    public void close() throws Exception {
+        super.close();
         if (forecaster != null) {
             forecaster.close();
             forecaster = null;

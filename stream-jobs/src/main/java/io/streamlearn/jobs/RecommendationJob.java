@@ -73,10 +73,11 @@ public final class RecommendationJob {
                         models,
                         warmStart);
 
-        queries.keyBy(q -> q.userId, Types.STRING)
-                .connect(promoted.broadcast(ModelServing.MODEL, ModelServing.MODELS_BY_TIME))
-                .process(new ItemPredictor(settings, warmStart))
-                .returns(new AvroTypeInfo<>(Recommendation.class))
+        BatchedServing.serve(
+                        queries.keyBy(q -> q.userId, Types.STRING),
+                        promoted,
+                        new ItemPredictor(settings, warmStart),
+                        new AvroTypeInfo<>(Recommendation.class))
                 .uid("items-predictor")
                 .name("items: predictor")
                 .sinkTo(recommendations)

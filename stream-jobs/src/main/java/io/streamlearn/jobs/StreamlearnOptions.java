@@ -255,6 +255,24 @@ public final class StreamlearnOptions {
                                     + " state when the model version changes. The recommendation"
                                     + " job does not read it.");
 
+    public static final ConfigOption<Integer> PREDICTOR_BATCH_SIZE =
+            ConfigOptions.key("streamlearn.predictor.batch-size")
+                    .intType()
+                    .defaultValue(32)
+                    .withDescription(
+                            "The most queries (events) a predictor answers with one forward pass; 1"
+                                    + " answers each event alone (docs/time-alignment.md).");
+
+    public static final ConfigOption<Duration> PREDICTOR_MAX_DELAY =
+            ConfigOptions.key("streamlearn.predictor.max-delay")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(5))
+                    .withDescription(
+                            "How long a predictor's batch waits for more queries after its first"
+                                    + " one, at most; batches are also answered at every"
+                                    + " watermark, before every checkpoint and when full"
+                                    + " (docs/time-alignment.md).");
+
     public static final ConfigOption<Long> SEED =
             ConfigOptions.key("streamlearn.model.seed")
                     .longType()

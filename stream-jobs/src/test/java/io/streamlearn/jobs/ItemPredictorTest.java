@@ -13,9 +13,7 @@ import io.streamlearn.schemas.Recommendation;
 import io.streamlearn.schemas.ScoredItem;
 import java.time.Duration;
 import java.util.List;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -52,7 +50,7 @@ class ItemPredictorTest {
 
     private static KeyedBroadcastOperatorTestHarness<String, ItemQuery, ModelUpdate, Recommendation>
             harness(boolean excludeSeen) throws Exception {
-        return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+        return ServingHarness.of(
                 new ItemPredictor(
                         CONFIG,
                         TimeAlignment.NONE,
@@ -60,11 +58,9 @@ class ItemPredictorTest {
                         new JobSettings.Recommend(2, excludeSeen, 10),
                         Duration.ZERO,
                         null,
-                        DeviceMode.CPU),
-                q -> q.userId,
-                Types.STRING,
-                ModelServing.MODEL,
-                ModelServing.MODELS_BY_TIME);
+                        DeviceMode.CPU,
+                        ModelServing.Batching.defaults()),
+                (ItemQuery q) -> q.userId);
     }
 
     private static List<String> ids(Recommendation r) {
@@ -76,6 +72,7 @@ class ItemPredictorTest {
         try (var harness = harness(false)) {
             harness.processBroadcastElement(new ModelUpdate(model, 0), 0);
             harness.processElement(new ItemQuery("u", 5, "c", new String[] {"a", "b", "c"}), 5);
+            ServingHarness.passDeadline(harness);
             Recommendation r = harness.extractOutputValues().get(0);
             assertEquals("u", r.getUserId());
             assertEquals(5L, r.getEventTime().toEpochMilli());
@@ -93,6 +90,7 @@ class ItemPredictorTest {
             harness.processElement(new ItemQuery("u", 1, "d", new String[] {"d"}), 1);
             harness.processElement(new ItemQuery("u", 2, "c", new String[] {"d", "c"}), 2);
             harness.processElement(new ItemQuery("v", 3, "c", new String[] {"c"}), 3);
+            ServingHarness.passDeadline(harness);
             List<Recommendation> out = harness.extractOutputValues();
             assertFalse(ids(out.get(0)).contains("d"), "d was seen: " + out.get(0));
             assertFalse(

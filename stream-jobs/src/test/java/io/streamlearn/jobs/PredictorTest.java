@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
@@ -52,11 +51,8 @@ class PredictorTest {
 
     private static KeyedBroadcastOperatorTestHarness<String, Window, ModelUpdate, Prediction>
             harness() throws Exception {
-        return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                new Predictor(1, 100, 0, false, DeviceMode.CPU),
-                w -> w.seriesId,
-                Types.STRING,
-                Predictor.MODEL);
+        return ServingHarness.of(
+                new Predictor(1, 100, 0, false, DeviceMode.CPU), (Window w) -> w.seriesId);
     }
 
     private static ModelUpdate update(ModelState model) {
@@ -66,7 +62,7 @@ class PredictorTest {
     /** A predictor in event-time alignment; version 0 is CONFIG's seeded model. */
     private static KeyedBroadcastOperatorTestHarness<String, Window, ModelUpdate, Prediction>
             aligned(ModelConfig config) throws Exception {
-        return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+        return ServingHarness.of(
                 new Predictor(
                         config,
                         TimeAlignment.EVENT_TIME,
@@ -76,11 +72,9 @@ class PredictorTest {
                         Duration.ZERO,
                         null,
                         DeviceMode.CPU,
-                        JobSettings.Anomaly.defaults()),
-                w -> w.seriesId,
-                Types.STRING,
-                ModelServing.MODEL,
-                ModelServing.MODELS_BY_TIME);
+                        JobSettings.Anomaly.defaults(),
+                        ModelServing.Batching.defaults()),
+                (Window w) -> w.seriesId);
     }
 
     private static List<AnomalyScore> scores(
@@ -119,6 +113,7 @@ class PredictorTest {
 
             harness.processBroadcastElement(update(version1), 4);
             harness.setProcessingTime(200);
+            ServingHarness.passDeadline(harness);
 
             List<Prediction> out = harness.extractOutputValues();
             assertEquals(3, out.size(), "every buffered window is answered once");
@@ -158,6 +153,7 @@ class PredictorTest {
             harness.processBroadcastElement(update(version1), 1);
             harness.processElement(window("a", 1, 1, 1, 1), 2);
             harness.processElement(window("a", 2, 1, 1, 2), 3);
+            ServingHarness.passDeadline(harness);
             List<Prediction> out = harness.extractOutputValues();
             Prediction first = out.get(0);
             assertNull(first.getLoss());
@@ -195,15 +191,14 @@ class PredictorTest {
             expected.add((double) f.mean(0)[0]);
         }
         try (var harness =
-                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                ServingHarness.of(
                         new Predictor(1, 100, 2, false, DeviceMode.CPU),
-                        (Window w) -> w.seriesId,
-                        Types.STRING,
-                        Predictor.MODEL)) {
+                        (Window w) -> w.seriesId)) {
             harness.processBroadcastElement(update(version1), 1);
             for (int i = 0; i < windows.length; i++) {
                 harness.processElement(window("a", i, windows[i]), i);
             }
+            ServingHarness.passDeadline(harness);
             List<Double> predicted =
                     harness.extractOutputValues().stream()
                             .map(p -> p.getPredicted().get(0))
@@ -222,15 +217,14 @@ class PredictorTest {
             expected = forecaster.forecast(new float[][] {windows[1]}).mean(0)[0];
         }
         try (var harness =
-                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                ServingHarness.of(
                         new Predictor(1, 100, 100, true, DeviceMode.CPU),
-                        (Window w) -> w.seriesId,
-                        Types.STRING,
-                        Predictor.MODEL)) {
+                        (Window w) -> w.seriesId)) {
             harness.processBroadcastElement(update(version1), 1);
             harness.processElement(window("a", 1, windows[0]), 2);
             harness.processBroadcastElement(update(version2), 3);
             harness.processElement(window("a", 2, windows[1]), 4);
+            ServingHarness.passDeadline(harness);
             Prediction second = harness.extractOutputValues().get(1);
             assertEquals(2L, second.getModelVersion());
             assertEquals(expected, second.getPredicted().get(0), 1e-6);
@@ -243,6 +237,7 @@ class PredictorTest {
             harness.processBroadcastElement(update(version2), 1);
             harness.processBroadcastElement(update(version1), 2);
             harness.processElement(window("a", 1, 1, 2, 3), 3);
+            ServingHarness.passDeadline(harness);
             assertEquals(2L, harness.extractOutputValues().get(0).getModelVersion());
         }
     }
@@ -268,6 +263,7 @@ class PredictorTest {
                     harness.extractOutputValues().isEmpty(),
                     "the trainer's watermark holds the predictor back too");
             harness.processBroadcastWatermark(30);
+            ServingHarness.passDeadline(harness);
             List<Prediction> out = harness.extractOutputValues();
             assertEquals(
                     List.of(10L, 20L, 30L),
@@ -295,11 +291,13 @@ class PredictorTest {
             harness.processBroadcastElement(new ModelUpdate(version1, 50), 50);
             harness.processElement(window("a", 10, 1, 1, 1), 10);
             harness.watermark(40);
+            ServingHarness.passDeadline(harness);
             Prediction first = harness.extractOutputValues().get(0);
             assertEquals(0L, first.getModelVersion(), "nothing was learned before 10");
             assertEquals(expected, first.getPredicted().get(0), 1e-6);
 
             harness.processElement(window("b", 35, 1, 1, 1), 35);
+            ServingHarness.passDeadline(harness);
             assertEquals(2, harness.extractOutputValues().size(), "late: answered at once");
         }
     }
@@ -318,6 +316,7 @@ class PredictorTest {
             for (int i = 2; i < values.length; i++) {
                 harness.processElement(window("a", i, values[i - 2], values[i - 1], values[i]), i);
             }
+            ServingHarness.passDeadline(harness);
             List<AnomalyScore> scores = scores(harness);
             assertEquals(values.length - 2, scores.size(), "one score per event");
             assertEquals(0.0, scores.get(0).getLikelihood(), "the warm-up does not alert");
@@ -346,6 +345,7 @@ class PredictorTest {
                 harness.processElement(window("a", i, 1, 2, i), i);
             }
             harness.watermark(Long.MAX_VALUE);
+            ServingHarness.passDeadline(harness);
             assertTrue(harness.extractOutputValues().isEmpty(), "no forecast, no prediction");
             List<AnomalyScore> scores = scores(harness);
             assertEquals(5, scores.size());
@@ -355,15 +355,20 @@ class PredictorTest {
     }
 
     @Test
-    void pendingWindowsAndTheModelSurviveARestore() throws Exception {
+    void aSnapshotOfTheProcessFunctionRestoresIntoTheBatchingOperator() throws Exception {
+        // The jobs wired the predictor with .process() before BatchedServing: the same states.
         OperatorSubtaskState snapshot;
-        try (var harness = harness()) {
+        try (var harness =
+                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                        new Predictor(1, 100, 0, false, DeviceMode.CPU),
+                        (Window w) -> w.seriesId,
+                        Types.STRING,
+                        ModelServing.MODEL,
+                        ModelServing.MODELS_BY_TIME)) {
             harness.processElement(window("a", 1, 1, 1, 1), 1);
             snapshot = harness.snapshot(1, 1);
         }
-        var operator =
-                new CoBroadcastWithKeyedOperator<>(
-                        new Predictor(1, 100, 0, false, DeviceMode.CPU), List.of(Predictor.MODEL));
+        var operator = new BatchedServing<>(new Predictor(1, 100, 0, false, DeviceMode.CPU));
         try (var restored =
                 new KeyedBroadcastOperatorTestHarness<>(
                         operator, (Window w) -> w.seriesId, Types.STRING, 1, 1, 0)) {
@@ -372,6 +377,7 @@ class PredictorTest {
             restored.open();
             restored.processBroadcastElement(update(version1), 2);
             restored.setProcessingTime(1_000);
+            ServingHarness.passDeadline(restored);
             assertEquals(
                     1,
                     restored.extractOutputValues().size(),
