@@ -8,11 +8,15 @@ import io.streamlearn.schemas.ModelCommand;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
 import io.streamlearn.schemas.Recommendation;
+import io.streamlearn.state.ModelStoreRecords;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -144,19 +148,75 @@ public final class KafkaEndpoints {
     }
 
     /**
-     * Snapshots, one record per version keyed by version. A large model is one large record: the
-     * producer may send up to {@code streamlearn.model-store.max-snapshot-size}, and the topic
-     * needs {@code max.message.bytes} at least that (the broker's default is 1 MiB). One record
-     * keeps compaction, ordering and the transaction simple where chunks would need reassembly.
+     * Snapshots to the models topic in the layout of {@link ModelStoreRecords}: a snapshot that
+     * fits in one chunk ({@code streamlearn.model-store.chunk-size}) as one record keyed by its
+     * version, a larger one as its chunks and then its manifest. The splitting operator emits a
+     * snapshot's records in one call, so they reach the sink between the same two checkpoint
+     * barriers and go in one transaction: a {@code read_committed} reader sees all of them or none.
      */
-    public static KafkaSink<ModelSnapshot> models(JobSettings settings) {
-        return sink(
-                settings,
-                settings.modelsTopic(),
-                "models",
-                ModelSnapshot.class,
-                new ModelKey(),
-                Map.of("max.request.size", Long.toString(settings.maxSnapshotBytes())));
+    public static ModelStoreSink models(JobSettings settings) {
+        int recordBytes = settings.snapshotChunkBytes() + ModelStoreRecords.CHUNK_OVERHEAD_BYTES;
+        Map<String, String> producer = new HashMap<>();
+        producer.put("max.request.size", Integer.toString(Math.max(1 << 20, recordBytes)));
+        producer.put("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+        KafkaSink<Tuple2<byte[], byte[]>> sink =
+                KafkaSink.<Tuple2<byte[], byte[]>>builder()
+                        .setKafkaProducerConfig(settings.kafka().properties(producer))
+                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                        .setTransactionalIdPrefix(settings.transactionalIdPrefix() + "-models")
+                        .setRecordSerializer(new KeyValueRecords(settings.modelsTopic()))
+                        .build();
+        SnapshotRecords split = new SnapshotRecords(settings.snapshotChunkBytes());
+        return (snapshots, uid, name) ->
+                snapshots
+                        .flatMap(split)
+                        .returns(SnapshotRecords.TYPE)
+                        .uid(uid.apply("models-chunks"))
+                        .name(name.apply("model store records"))
+                        .setParallelism(1)
+                        .setMaxParallelism(1)
+                        .sinkTo(sink);
+    }
+
+    /** A snapshot's records for the models topic, in the order they are written. */
+    static final class SnapshotRecords
+            implements FlatMapFunction<ModelSnapshot, Tuple2<byte[], byte[]>> {
+        private static final long serialVersionUID = 1L;
+
+        /** Key and value of a Kafka record; Flink's own serializers, no Kryo. */
+        static final TypeInformation<Tuple2<byte[], byte[]>> TYPE =
+                Types.TUPLE(Types.PRIMITIVE_ARRAY(Types.BYTE), Types.PRIMITIVE_ARRAY(Types.BYTE));
+
+        private final int chunkBytes;
+
+        SnapshotRecords(int chunkBytes) {
+            this.chunkBytes = chunkBytes;
+        }
+
+        @Override
+        public void flatMap(ModelSnapshot snapshot, Collector<Tuple2<byte[], byte[]>> out) {
+            for (ModelStoreRecords.KeyValue record :
+                    ModelStoreRecords.records(snapshot, chunkBytes)) {
+                out.collect(Tuple2.of(record.key(), record.value()));
+            }
+        }
+    }
+
+    /** Writes records whose key and value are made already. */
+    private static final class KeyValueRecords
+            implements KafkaRecordSerializationSchema<Tuple2<byte[], byte[]>> {
+        private static final long serialVersionUID = 1L;
+        private final String topic;
+
+        KeyValueRecords(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(
+                Tuple2<byte[], byte[]> record, KafkaSinkContext context, Long timestamp) {
+            return new ProducerRecord<>(topic, null, timestamp, record.f0, record.f1);
+        }
     }
 
     private static <T extends SpecificRecord> KafkaSink<T> sink(
@@ -211,13 +271,6 @@ public final class KafkaEndpoints {
         @Override
         public String of(DeadLetter record) {
             return record.getSourceTopic() + "/" + record.getPartition() + "/" + record.getOffset();
-        }
-    }
-
-    private static final class ModelKey implements Key<ModelSnapshot> {
-        @Override
-        public String of(ModelSnapshot record) {
-            return Long.toString(record.getModelVersion());
         }
     }
 
