@@ -8,6 +8,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.LongPredicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -60,6 +64,50 @@ public final class KafkaModelStore implements ModelStore {
      */
     @Override
     public List<ModelSnapshot> versions() {
+        ModelStoreRecords.Versions versions = read(version -> true, new TreeSet<>());
+        refused = versions.refused();
+        return versions.readable();
+    }
+
+    /**
+     * One version, reading only its own records: records keyed by another version are passed over
+     * undecoded, so a reader of one version holds one version in memory, not the whole topic.
+     * Records without a version key (written by hand) are decoded and kept if they are of it.
+     *
+     * @throws IllegalArgumentException naming the version when its chunks are missing or corrupt
+     * @throws NoSuchElementException naming the versions the topic has
+     */
+    @Override
+    public ModelSnapshot snapshot(long version) {
+        TreeSet<Long> others = new TreeSet<>();
+        ModelStoreRecords.Versions found = read(v -> v == version, others);
+        String why = found.refused().get(version);
+        if (why != null) {
+            throw new IllegalArgumentException(why);
+        }
+        for (ModelSnapshot snapshot : found.readable()) {
+            if (snapshot.getModelVersion() == version) {
+                return snapshot;
+            }
+            others.add(snapshot.getModelVersion());
+        }
+        others.addAll(found.refused().keySet());
+        throw new NoSuchElementException(
+                "model version "
+                        + version
+                        + " is not in "
+                        + describe()
+                        + "; it has "
+                        + (others.isEmpty()
+                                ? "no versions"
+                                : "versions " + others.first() + ".." + others.last()));
+    }
+
+    /**
+     * Reads the topic from its beginning to its end as it is now, decoding the records whose key
+     * names a wanted version (and those with no version key) and counting the others' versions.
+     */
+    private ModelStoreRecords.Versions read(LongPredicate wanted, Set<Long> others) {
         List<TopicPartition> partitions = new ArrayList<>();
         consumer.partitionsFor(topic, timeout)
                 .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
@@ -82,6 +130,11 @@ public final class KafkaModelStore implements ModelStore {
                                 + "'");
             }
             for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                OptionalLong keyed = ModelStoreRecords.versionOfKey(record.key());
+                if (keyed.isPresent() && !wanted.test(keyed.getAsLong())) {
+                    others.add(keyed.getAsLong());
+                    continue;
+                }
                 try {
                     reader.add(record.value());
                 } catch (InvalidRecordException e) {
@@ -98,8 +151,7 @@ public final class KafkaModelStore implements ModelStore {
         versions.refused()
                 .values()
                 .forEach(why -> LOG.warn("Skipping a version of {}: {}", describe(), why));
-        refused = versions.refused();
-        return versions.readable();
+        return versions;
     }
 
     /** The chunked versions the last {@link #versions()} found missing chunks of, or corrupt. */

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
@@ -94,6 +95,27 @@ public final class ModelStoreRecords {
     /** The key of a version's chunk. */
     public static String chunkKey(long version, int index) {
         return version + "/chunk/" + index;
+    }
+
+    /**
+     * The version a record's key names ({@code 7} or {@code 7/chunk/3}: 7), so a reader of one
+     * version can pass over the others' records without decoding them; empty for a key of no
+     * version (none, or written by hand).
+     */
+    public static OptionalLong versionOfKey(byte[] key) {
+        if (key == null) {
+            return OptionalLong.empty();
+        }
+        String text = new String(key, StandardCharsets.UTF_8);
+        int slash = text.indexOf('/');
+        if (slash >= 0 && !text.startsWith("/chunk/", slash)) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(Long.parseLong(slash < 0 ? text : text.substring(0, slash)));
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
+        }
     }
 
     private static byte[] key(String key) {

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -117,6 +118,19 @@ class ModelStoreRecordsTest {
         assertEquals(List.of(one, two), read(records).readable(), "oldest first");
         records.addAll(ModelStoreRecords.records(twoSmall, CHUNK));
         assertEquals(List.of(one, twoSmall), read(records).readable());
+    }
+
+    @Test
+    void aKeyNamesItsVersionSoReadersOfOneVersionPassOverTheOthers() {
+        assertEquals(OptionalLong.of(7), versionOf("7"));
+        assertEquals(OptionalLong.of(7), versionOf("7/chunk/12"));
+        assertEquals(OptionalLong.empty(), versionOf("7/other"));
+        assertEquals(OptionalLong.empty(), versionOf("rollback"));
+        assertEquals(OptionalLong.empty(), ModelStoreRecords.versionOfKey(null));
+    }
+
+    private static OptionalLong versionOf(String key) {
+        return ModelStoreRecords.versionOfKey(key.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test

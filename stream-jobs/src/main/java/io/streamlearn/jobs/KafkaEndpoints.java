@@ -8,10 +8,12 @@ import io.streamlearn.schemas.ModelCommand;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
 import io.streamlearn.schemas.Recommendation;
+import io.streamlearn.state.ModelStore;
 import io.streamlearn.state.ModelStoreRecords;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -106,7 +108,7 @@ public final class KafkaEndpoints {
                 .setTopics(settings.modelCommandsTopic())
                 .setGroupId(settings.groupId() + "-commands")
                 .setStartingOffsets(OffsetsInitializer.timestamp(startMillis))
-                .setDeserializer(new Commands());
+                .setDeserializer(new Commands(settings));
     }
 
     public static KafkaSink<Prediction> predictions(JobSettings settings) {
@@ -299,21 +301,61 @@ public final class KafkaEndpoints {
         }
     }
 
-    /** Decodes commands; one that does not decode is logged with its coordinates and skipped. */
+    /**
+     * Decodes commands; one that does not decode is logged with its coordinates and skipped. A
+     * rollback without state names a version too large for a command record ({@code streamlearn
+     * models rollback} sends those so): its state is read here from the job's own model store, as
+     * every reader reads it (chunks reassembled and checked), and must have the checksum the
+     * command names; the trainer verifies it once more. One that cannot be resolved is logged with
+     * why and skipped, as an unreadable command is.
+     */
     static final class Commands implements KafkaRecordDeserializationSchema<ModelCommand> {
         private static final long serialVersionUID = 1L;
         private static final org.slf4j.Logger LOG =
                 org.slf4j.LoggerFactory.getLogger(Commands.class);
         private final AvroSerde<ModelCommand> serde = AvroSerde.of(ModelCommand.class);
+        private final JobSettings settings;
+
+        Commands(JobSettings settings) {
+            this.settings = settings;
+        }
 
         @Override
         public void deserialize(
                 ConsumerRecord<byte[], byte[]> record, Collector<ModelCommand> out) {
+            ModelCommand command;
             try {
-                out.collect(serde.decode(record.value()));
+                command = serde.decode(record.value());
             } catch (InvalidRecordException e) {
                 LOG.error(
                         "Ignoring unreadable model command {}-{}@{}: {}",
+                        record.topic(),
+                        record.partition(),
+                        record.offset(),
+                        e.getMessage());
+                return;
+            }
+            if (command.getState().hasRemaining()) {
+                out.collect(command);
+                return;
+            }
+            try (ModelStore store = ModelStores.open(settings)) {
+                ModelSnapshot snapshot = store.snapshot(command.getTargetVersion());
+                if (!snapshot.getSha256().toString().equals(command.getSha256().toString())) {
+                    throw new IllegalArgumentException(
+                            "its sha256 in "
+                                    + store.describe()
+                                    + " is "
+                                    + snapshot.getSha256()
+                                    + ", the command names "
+                                    + command.getSha256());
+                }
+                command.setState(snapshot.getState());
+                out.collect(command);
+            } catch (IllegalArgumentException | NoSuchElementException e) {
+                LOG.error(
+                        "Ignoring the rollback to model version {} of {}-{}@{}: {}",
+                        command.getTargetVersion(),
                         record.topic(),
                         record.partition(),
                         record.offset(),

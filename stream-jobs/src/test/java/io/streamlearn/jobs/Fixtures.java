@@ -47,8 +47,8 @@ final class Fixtures {
     }
 
     /**
-     * Every topic of the settings; the models and commands topics take records of the largest
-     * snapshot the settings allow, as the docs tell users to create them.
+     * Every topic of the settings; the models topic as the runtime makes it (compacted, taking a
+     * snapshot chunk), as the docs tell users to create it.
      */
     static void createTopics(EmbeddedKafka kafka, JobSettings settings) throws Exception {
         kafka.createTopics(

@@ -9,6 +9,8 @@ import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.schemas.AvroSerde;
+import io.streamlearn.schemas.ModelAction;
+import io.streamlearn.schemas.ModelCommand;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.ModelSnapshotChunk;
 import io.streamlearn.state.KafkaModelStore;
@@ -24,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import org.apache.flink.api.common.functions.util.ListCollector;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -41,7 +44,7 @@ import org.junit.jupiter.api.Test;
  * Chunked model snapshots on a real broker, at the default chunk size: a version larger than one
  * record is written in one transaction, reads back bit-exact, and stays whole across a broker
  * restart and compaction; one whose transaction did not commit, or whose chunk is corrupted, is
- * never handed out.
+ * never handed out; a rollback by reference reads it as the store does.
  */
 class ModelSnapshotChunksITCase {
     private static final int CHUNK =
@@ -164,6 +167,62 @@ class ModelSnapshotChunksITCase {
                 assertEquals(big1.withVersion(3), store.latestVerified().orElseThrow());
             }
         }
+    }
+
+    /**
+     * A rollback to a version too large for a command record names it by version and checksum; the
+     * job's command source takes its state from the job's store, chunks reassembled and verified,
+     * and refuses a checksum the store does not have or a version it does not hold.
+     */
+    @Test
+    void aRollbackByReferenceTakesTheChunkedVersionFromTheJobsStore() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            JobSettings settings = JobSettings.from(Fixtures.jobConfig(kafka, "rollback"));
+            kafka.createTopics(1, ModelTopicCheck.topicConfig(settings), settings.modelsTopic());
+            ModelSnapshot two = ModelSnapshots.toSnapshot(big2, Instant.EPOCH);
+            try (var producer = transactional(kafka)) {
+                producer.beginTransaction();
+                for (KeyValue record : ModelStoreRecords.records(two, CHUNK)) {
+                    producer.send(
+                                    new ProducerRecord<>(
+                                            settings.modelsTopic(), record.key(), record.value()))
+                            .get();
+                }
+                producer.commitTransaction();
+            }
+            KafkaEndpoints.Commands commands = new KafkaEndpoints.Commands(settings);
+
+            List<ModelCommand> resolved = new ArrayList<>();
+            commands.deserialize(
+                    command(2, two.getSha256().toString()), new ListCollector<>(resolved));
+            assertEquals(1, resolved.size());
+            assertEquals(
+                    big2,
+                    ModelSnapshots.verified(
+                            resolved.get(0).getState(),
+                            resolved.get(0).getSha256().toString(),
+                            "rollback"),
+                    "the state of version 2, bit-exact");
+
+            List<ModelCommand> refused = new ArrayList<>();
+            commands.deserialize(command(2, "0".repeat(64)), new ListCollector<>(refused));
+            commands.deserialize(
+                    command(7, two.getSha256().toString()), new ListCollector<>(refused));
+            assertEquals(List.of(), refused, "a wrong checksum and a missing version");
+        }
+    }
+
+    private static ConsumerRecord<byte[], byte[]> command(long version, String sha256) {
+        ModelCommand command =
+                ModelCommand.newBuilder()
+                        .setAction(ModelAction.ROLLBACK)
+                        .setTargetVersion(version)
+                        .setState(ByteBuffer.allocate(0))
+                        .setSha256(sha256)
+                        .setRequestedAt(Instant.EPOCH)
+                        .build();
+        return new ConsumerRecord<>(
+                "model-commands", 0, 0, null, AvroSerde.of(ModelCommand.class).encode(command));
     }
 
     private static void assertHoldsOneAndTwoOnly(EmbeddedKafka kafka, String when) {
