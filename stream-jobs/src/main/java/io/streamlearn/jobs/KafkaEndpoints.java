@@ -11,7 +11,6 @@ import io.streamlearn.schemas.Recommendation;
 import io.streamlearn.state.ModelStore;
 import io.streamlearn.state.ModelStoreRecords;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import org.apache.avro.specific.SpecificRecord;
@@ -158,9 +157,12 @@ public final class KafkaEndpoints {
      */
     public static ModelStoreSink models(JobSettings settings) {
         int recordBytes = settings.snapshotChunkBytes() + ModelStoreRecords.CHUNK_OVERHEAD_BYTES;
-        Map<String, String> producer = new HashMap<>();
-        producer.put("max.request.size", Integer.toString(Math.max(1 << 20, recordBytes)));
-        producer.put("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+        Map<String, String> producer =
+                Map.of(
+                        "max.request.size",
+                        Integer.toString(Math.max(1 << 20, recordBytes)),
+                        "transaction.timeout.ms",
+                        TRANSACTION_TIMEOUT_MS);
         KafkaSink<Tuple2<byte[], byte[]>> sink =
                 KafkaSink.<Tuple2<byte[], byte[]>>builder()
                         .setKafkaProducerConfig(settings.kafka().properties(producer))
@@ -223,20 +225,11 @@ public final class KafkaEndpoints {
 
     private static <T extends SpecificRecord> KafkaSink<T> sink(
             JobSettings settings, String topic, String role, Class<T> type, Key<T> key) {
-        return sink(settings, topic, role, type, key, Map.of());
-    }
-
-    private static <T extends SpecificRecord> KafkaSink<T> sink(
-            JobSettings settings,
-            String topic,
-            String role,
-            Class<T> type,
-            Key<T> key,
-            Map<String, String> producer) {
-        Map<String, String> own = new HashMap<>(producer);
-        own.put("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
         return KafkaSink.<T>builder()
-                .setKafkaProducerConfig(settings.kafka().properties(own))
+                .setKafkaProducerConfig(
+                        settings.kafka()
+                                .properties(
+                                        Map.of("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(settings.transactionalIdPrefix() + "-" + role)
                 .setRecordSerializer(new AvroRecords<>(topic, AvroSerde.of(type), key))

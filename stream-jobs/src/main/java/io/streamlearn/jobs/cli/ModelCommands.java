@@ -33,7 +33,7 @@ final class ModelCommands {
 
     static void list(ModelStore store, PrintStream out) {
         List<ModelSnapshot> versions = store.versions();
-        if (versions.isEmpty()) {
+        if (versions.isEmpty() && store.refused().isEmpty()) {
             out.println("no model versions yet");
             return;
         }
