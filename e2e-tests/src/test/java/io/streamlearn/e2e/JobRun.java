@@ -3,7 +3,6 @@ package io.streamlearn.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.TopicReader;
 import io.streamlearn.jobs.runtime.MetricGenerator;
 import io.streamlearn.schemas.AvroSerde;
@@ -84,12 +83,9 @@ final class JobRun {
                 topic("anomaly-scores"),
                 topic("dead-letters"),
                 topic("model-commands"));
-        // Model records are whole models: the topic takes the largest the job may write (the job
-        // checks it before it starts), as deploy/kafka/topics.yaml's does.
-        String largest =
-                Long.toString(StreamlearnOptions.MAX_SNAPSHOT_SIZE.defaultValue().getBytes());
-        kafka.createTopics(
-                Map.of("cleanup.policy", "compact", "max.message.bytes", largest), topic("models"));
+        // Compacted, at the broker's default record limit: a snapshot larger than a chunk goes as
+        // chunks (the job checks that the topic takes one), as deploy/kubernetes/topics.yaml's.
+        kafka.createTopics(Map.of("cleanup.policy", "compact"), topic("models"));
     }
 
     String topic(String role) {

@@ -2,7 +2,6 @@ package io.streamlearn.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.TopicReader;
 import io.streamlearn.jobs.runtime.EmbeddedKafka;
 import io.streamlearn.schemas.AvroSerde;
@@ -105,14 +104,8 @@ class SteadyRunContainersITCase {
                                 "model-commands")) {
                     NewTopic topic = new NewTopic(t, 1, (short) 1);
                     if (t.equals("models")) {
-                        // Whole models: the job checks that the topic takes the largest.
-                        topic.configs(
-                                Map.of(
-                                        "max.message.bytes",
-                                        Long.toString(
-                                                StreamlearnOptions.MAX_SNAPSHOT_SIZE
-                                                        .defaultValue()
-                                                        .getBytes())));
+                        // Snapshots larger than a chunk go as chunks: the default limit takes one.
+                        topic.configs(Map.of("cleanup.policy", "compact"));
                     }
                     topics.add(topic);
                 }

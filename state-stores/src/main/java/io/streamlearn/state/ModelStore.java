@@ -3,6 +3,7 @@ package io.streamlearn.state;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.ModelSnapshot;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -16,8 +17,16 @@ import org.slf4j.LoggerFactory;
  */
 public interface ModelStore extends AutoCloseable {
 
-    /** Every version in the store, oldest first. */
+    /** Every version in the store that reads whole, oldest first. */
     List<ModelSnapshot> versions();
+
+    /**
+     * Versions the store holds but cannot hand out, as the last {@link #versions()} found them,
+     * each with why (naming the version): a chunked snapshot with a chunk missing or corrupt.
+     */
+    default Map<Long, String> refused() {
+        return Map.of();
+    }
 
     default Optional<ModelSnapshot> latest() {
         List<ModelSnapshot> all = versions();
@@ -25,12 +34,17 @@ public interface ModelStore extends AutoCloseable {
     }
 
     /**
-     * The snapshot of one version, unverified (to show it, or to say that it is corrupt).
+     * The snapshot of one version, its state unverified (to show it, or to say that it is corrupt).
      *
+     * @throws IllegalArgumentException naming the version when its chunks are missing or corrupt
      * @throws NoSuchElementException naming the versions the store has
      */
     default ModelSnapshot snapshot(long version) {
         List<ModelSnapshot> all = versions();
+        String why = refused().get(version);
+        if (why != null) {
+            throw new IllegalArgumentException(why);
+        }
         return all.stream()
                 .filter(s -> s.getModelVersion() == version)
                 .findFirst()
@@ -54,7 +68,8 @@ public interface ModelStore extends AutoCloseable {
     /**
      * The verified model state of one version.
      *
-     * @throws IllegalArgumentException when its checksum does not match (corrupt)
+     * @throws IllegalArgumentException when its checksum does not match, or its chunks are missing
+     *     or corrupt
      * @throws NoSuchElementException when the store does not have it
      */
     default ModelState load(long version) {

@@ -7,7 +7,6 @@ import io.streamlearn.schemas.AnomalyScore;
 import io.streamlearn.schemas.DeadLetter;
 import io.streamlearn.schemas.MetricEvent;
 import io.streamlearn.schemas.ModelCommand;
-import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -53,7 +52,7 @@ public final class ForecastJob {
             Sink<Prediction> predictions,
             Sink<AnomalyScore> anomalyScores,
             Sink<DeadLetter> deadLetters,
-            Sink<ModelSnapshot> models,
+            ModelStoreSink models,
             ModelState warmStart) {
         env.enableCheckpointing(settings.checkpointInterval().toMillis());
         env.setMaxParallelism(MAX_PARALLELISM);

@@ -9,6 +9,7 @@ import io.streamlearn.models.AnomalyDetector;
 import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelConfig.Family;
 import io.streamlearn.models.ModelConfig.Task;
+import io.streamlearn.state.ModelStoreRecords;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Locale;
@@ -57,6 +58,7 @@ public record JobSettings(
         String modelStore,
         String modelStorePath,
         long maxSnapshotBytes,
+        int snapshotChunkBytes,
         String warmStart,
         TimeAlignment timeAlignment,
         Duration idleness,
@@ -147,6 +149,7 @@ public record JobSettings(
                 oneOf(conf, MODEL_STORE, "kafka", "files"),
                 modelStorePath(conf),
                 conf.get(MAX_SNAPSHOT_SIZE).getBytes(),
+                snapshotChunkBytes(conf),
                 warmStart(conf),
                 TimeAlignment.parse(conf.get(TIME_ALIGNMENT)),
                 nonNegative(conf, IDLENESS),
@@ -233,6 +236,20 @@ public record JobSettings(
                     MODEL_STORE_PATH.key() + " is required when " + MODEL_STORE.key() + "=files");
         }
         return path;
+    }
+
+    private static int snapshotChunkBytes(Configuration conf) {
+        long bytes = conf.get(SNAPSHOT_CHUNK_SIZE).getBytes();
+        long most = Integer.MAX_VALUE - ModelStoreRecords.CHUNK_OVERHEAD_BYTES;
+        if (bytes < 1024 || bytes > most) {
+            throw new IllegalArgumentException(
+                    SNAPSHOT_CHUNK_SIZE.key()
+                            + " must be between 1 kb and "
+                            + most
+                            + " bytes, got "
+                            + conf.get(SNAPSHOT_CHUNK_SIZE).toHumanReadableString());
+        }
+        return (int) bytes;
     }
 
     private static String warmStart(Configuration conf) {

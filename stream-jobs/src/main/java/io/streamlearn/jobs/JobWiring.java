@@ -3,7 +3,6 @@ package io.streamlearn.jobs;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.DeadLetter;
 import io.streamlearn.schemas.ModelCommand;
-import io.streamlearn.schemas.ModelSnapshot;
 import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
@@ -97,7 +96,7 @@ final class JobWiring {
             Pipeline pipeline,
             DataStream<Example> examples,
             Source<ModelCommand, ?, ?> commands,
-            Sink<ModelSnapshot> models,
+            ModelStoreSink models,
             ModelState warmStart) {
         DataStream<ModelCommand> commandStream =
                 env.fromSource(commands, endOfTime(), pipeline.name("model commands"))
@@ -131,8 +130,7 @@ final class JobWiring {
         // parallelism 1): it stays chained to the trainer in its slot-sharing group (more would ask
         // for more, possibly GPU, trainer slots), and a savepoint taken at one job parallelism
         // restores at another.
-        promoted.getSideOutput(Trainer.SNAPSHOTS)
-                .sinkTo(models)
+        models.attach(promoted.getSideOutput(Trainer.SNAPSHOTS), pipeline::uid, pipeline::name)
                 .uid(pipeline.uid("models-sink"))
                 .name(pipeline.name("model store"))
                 .setParallelism(1)

@@ -8,11 +8,16 @@ import io.streamlearn.schemas.ModelCommand;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
 import io.streamlearn.schemas.Recommendation;
+import io.streamlearn.state.ModelStore;
+import io.streamlearn.state.ModelStoreRecords;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -106,7 +111,7 @@ public final class KafkaEndpoints {
                 .setTopics(settings.modelCommandsTopic())
                 .setGroupId(settings.groupId() + "-commands")
                 .setStartingOffsets(OffsetsInitializer.timestamp(startMillis))
-                .setDeserializer(new Commands());
+                .setDeserializer(new Commands(settings));
     }
 
     public static KafkaSink<Prediction> predictions(JobSettings settings) {
@@ -148,40 +153,88 @@ public final class KafkaEndpoints {
     }
 
     /**
-     * Snapshots, one record per version keyed by version. A large model is one large record: the
-     * producer may send up to {@code streamlearn.model-store.max-snapshot-size}, and the topic
-     * needs {@code max.message.bytes} at least that (the broker's default is 1 MiB). One record
-     * keeps compaction, ordering and the transaction simple where chunks would need reassembly.
+     * Snapshots to the models topic in the layout of {@link ModelStoreRecords}: a snapshot that
+     * fits in one chunk ({@code streamlearn.model-store.chunk-size}) as one record keyed by its
+     * version, a larger one as its chunks and then its manifest. The splitting operator emits a
+     * snapshot's records in one call, so they reach the sink between the same two checkpoint
+     * barriers and go in one transaction: a {@code read_committed} reader sees all of them or none.
      */
-    public static KafkaSink<ModelSnapshot> models(JobSettings settings) {
-        return sink(
-                settings,
-                settings.modelsTopic(),
-                "models",
-                ModelSnapshot.class,
-                new ModelKey(),
-                Map.of("max.request.size", Long.toString(settings.maxSnapshotBytes())),
-                DeliveryGuarantee.EXACTLY_ONCE);
+    public static ModelStoreSink models(JobSettings settings) {
+        int recordBytes = settings.snapshotChunkBytes() + ModelStoreRecords.CHUNK_OVERHEAD_BYTES;
+        Map<String, String> producer =
+                Map.of(
+                        "max.request.size",
+                        Integer.toString(Math.max(1 << 20, recordBytes)),
+                        "transaction.timeout.ms",
+                        TRANSACTION_TIMEOUT_MS);
+        KafkaSink<Tuple2<byte[], byte[]>> sink =
+                KafkaSink.<Tuple2<byte[], byte[]>>builder()
+                        .setKafkaProducerConfig(settings.kafka().properties(producer))
+                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                        .setTransactionalIdPrefix(settings.transactionalIdPrefix() + "-models")
+                        .setRecordSerializer(new KeyValueRecords(settings.modelsTopic()))
+                        .build();
+        SnapshotRecords split = new SnapshotRecords(settings.snapshotChunkBytes());
+        return (snapshots, uid, name) ->
+                snapshots
+                        .flatMap(split)
+                        .returns(SnapshotRecords.TYPE)
+                        .uid(uid.apply("models-chunks"))
+                        .name(name.apply("model store records"))
+                        .setParallelism(1)
+                        .setMaxParallelism(1)
+                        .sinkTo(sink);
+    }
+
+    /** A snapshot's records for the models topic, in the order they are written. */
+    static final class SnapshotRecords
+            implements FlatMapFunction<ModelSnapshot, Tuple2<byte[], byte[]>> {
+        private static final long serialVersionUID = 1L;
+
+        /** Key and value of a Kafka record; Flink's own serializers, no Kryo. */
+        static final TypeInformation<Tuple2<byte[], byte[]>> TYPE =
+                Types.TUPLE(Types.PRIMITIVE_ARRAY(Types.BYTE), Types.PRIMITIVE_ARRAY(Types.BYTE));
+
+        private final int chunkBytes;
+
+        SnapshotRecords(int chunkBytes) {
+            this.chunkBytes = chunkBytes;
+        }
+
+        @Override
+        public void flatMap(ModelSnapshot snapshot, Collector<Tuple2<byte[], byte[]>> out) {
+            for (ModelStoreRecords.KeyValue record :
+                    ModelStoreRecords.records(snapshot, chunkBytes)) {
+                out.collect(Tuple2.of(record.key(), record.value()));
+            }
+        }
+    }
+
+    /** Writes records whose key and value are made already. */
+    private static final class KeyValueRecords
+            implements KafkaRecordSerializationSchema<Tuple2<byte[], byte[]>> {
+        private static final long serialVersionUID = 1L;
+        private final String topic;
+
+        KeyValueRecords(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(
+                Tuple2<byte[], byte[]> record, KafkaSinkContext context, Long timestamp) {
+            return new ProducerRecord<>(topic, null, timestamp, record.f0, record.f1);
+        }
     }
 
     private static <T extends SpecificRecord> KafkaSink<T> sink(
             JobSettings settings, String topic, String role, Class<T> type, Key<T> key) {
-        return sink(settings, topic, role, type, key, Map.of(), settings.deliveryGuarantee());
-    }
-
-    private static <T extends SpecificRecord> KafkaSink<T> sink(
-            JobSettings settings,
-            String topic,
-            String role,
-            Class<T> type,
-            Key<T> key,
-            Map<String, String> producer,
-            DeliveryGuarantee guarantee) {
-        Map<String, String> own = new HashMap<>(producer);
-        own.put("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
         return KafkaSink.<T>builder()
-                .setKafkaProducerConfig(settings.kafka().properties(own))
-                .setDeliveryGuarantee(guarantee)
+                .setKafkaProducerConfig(
+                        settings.kafka()
+                                .properties(
+                                        Map.of("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)))
+                .setDeliveryGuarantee(settings.deliveryGuarantee())
                 .setTransactionalIdPrefix(settings.transactionalIdPrefix() + "-" + role)
                 .setRecordSerializer(new AvroRecords<>(topic, AvroSerde.of(type), key))
                 .build();
@@ -220,13 +273,6 @@ public final class KafkaEndpoints {
         }
     }
 
-    private static final class ModelKey implements Key<ModelSnapshot> {
-        @Override
-        public String of(ModelSnapshot record) {
-            return Long.toString(record.getModelVersion());
-        }
-    }
-
     private static final class AvroRecords<T extends SpecificRecord>
             implements KafkaRecordSerializationSchema<T> {
         private static final long serialVersionUID = 1L;
@@ -252,21 +298,61 @@ public final class KafkaEndpoints {
         }
     }
 
-    /** Decodes commands; one that does not decode is logged with its coordinates and skipped. */
+    /**
+     * Decodes commands; one that does not decode is logged with its coordinates and skipped. A
+     * rollback without state names a version too large for a command record ({@code streamlearn
+     * models rollback} sends those so): its state is read here from the job's own model store, as
+     * every reader reads it (chunks reassembled and checked), and must have the checksum the
+     * command names; the trainer verifies it once more. One that cannot be resolved is logged with
+     * why and skipped, as an unreadable command is.
+     */
     static final class Commands implements KafkaRecordDeserializationSchema<ModelCommand> {
         private static final long serialVersionUID = 1L;
         private static final org.slf4j.Logger LOG =
                 org.slf4j.LoggerFactory.getLogger(Commands.class);
         private final AvroSerde<ModelCommand> serde = AvroSerde.of(ModelCommand.class);
+        private final JobSettings settings;
+
+        Commands(JobSettings settings) {
+            this.settings = settings;
+        }
 
         @Override
         public void deserialize(
                 ConsumerRecord<byte[], byte[]> record, Collector<ModelCommand> out) {
+            ModelCommand command;
             try {
-                out.collect(serde.decode(record.value()));
+                command = serde.decode(record.value());
             } catch (InvalidRecordException e) {
                 LOG.error(
                         "Ignoring unreadable model command {}-{}@{}: {}",
+                        record.topic(),
+                        record.partition(),
+                        record.offset(),
+                        e.getMessage());
+                return;
+            }
+            if (command.getState().hasRemaining()) {
+                out.collect(command);
+                return;
+            }
+            try (ModelStore store = ModelStores.open(settings)) {
+                ModelSnapshot snapshot = store.snapshot(command.getTargetVersion());
+                if (!snapshot.getSha256().toString().equals(command.getSha256().toString())) {
+                    throw new IllegalArgumentException(
+                            "its sha256 in "
+                                    + store.describe()
+                                    + " is "
+                                    + snapshot.getSha256()
+                                    + ", the command names "
+                                    + command.getSha256());
+                }
+                command.setState(snapshot.getState());
+                out.collect(command);
+            } catch (IllegalArgumentException | NoSuchElementException e) {
+                LOG.error(
+                        "Ignoring the rollback to model version {} of {}-{}@{}: {}",
+                        command.getTargetVersion(),
                         record.topic(),
                         record.partition(),
                         record.offset(),

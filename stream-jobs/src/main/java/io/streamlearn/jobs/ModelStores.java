@@ -1,7 +1,6 @@
 package io.streamlearn.jobs;
 
 import io.streamlearn.models.ModelState;
-import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.state.FileModelStore;
 import io.streamlearn.state.FileModelStoreSink;
 import io.streamlearn.state.KafkaModelStore;
@@ -11,7 +10,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import org.apache.flink.api.connector.sink2.Sink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,11 +31,13 @@ public final class ModelStores {
                         Duration.ofSeconds(60));
     }
 
-    /** The sink the trainer's snapshots go to. */
-    public static Sink<ModelSnapshot> sink(JobSettings settings) {
-        return settings.filesModelStore()
-                ? new FileModelStoreSink(settings.modelStorePath())
-                : KafkaEndpoints.models(settings);
+    /** Where the trainer's snapshots go. */
+    public static ModelStoreSink sink(JobSettings settings) {
+        if (settings.filesModelStore()) {
+            FileModelStoreSink files = new FileModelStoreSink(settings.modelStorePath());
+            return (snapshots, uid, name) -> snapshots.sinkTo(files);
+        }
+        return KafkaEndpoints.models(settings);
     }
 
     /**

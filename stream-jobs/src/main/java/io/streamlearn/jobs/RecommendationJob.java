@@ -5,7 +5,6 @@ import io.streamlearn.models.ModelState;
 import io.streamlearn.schemas.DeadLetter;
 import io.streamlearn.schemas.InteractionEvent;
 import io.streamlearn.schemas.ModelCommand;
-import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Recommendation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -42,7 +41,7 @@ public final class RecommendationJob {
             Source<ModelCommand, ?, ?> commands,
             Sink<Recommendation> recommendations,
             Sink<DeadLetter> deadLetters,
-            Sink<ModelSnapshot> models,
+            ModelStoreSink models,
             ModelState warmStart) {
         env.enableCheckpointing(settings.checkpointInterval().toMillis());
         env.setMaxParallelism(ForecastJob.MAX_PARALLELISM);

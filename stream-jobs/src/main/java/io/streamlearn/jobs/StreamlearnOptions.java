@@ -397,11 +397,26 @@ public final class StreamlearnOptions {
     public static final ConfigOption<MemorySize> MAX_SNAPSHOT_SIZE =
             ConfigOptions.key("streamlearn.model-store.max-snapshot-size")
                     .memoryType()
-                    .defaultValue(MemorySize.parse("16mb"))
+                    .defaultValue(MemorySize.parse("1gb"))
                     .withDescription(
-                            "Largest snapshot the job may write (the producer's max.request.size);"
-                                    + " the models topic needs max.message.bytes at least this,"
-                                    + " which the job checks before it starts.");
+                            "Largest snapshot (one model version) the job may write; the trainer"
+                                    + " fails on a larger one, naming this key. A snapshot is"
+                                    + " built whole in memory by the trainer and by every reader,"
+                                    + " so this bounds the heap one version takes. The models"
+                                    + " topic does not need records this large: larger snapshots"
+                                    + " go as chunks.");
+
+    public static final ConfigOption<MemorySize> SNAPSHOT_CHUNK_SIZE =
+            ConfigOptions.key("streamlearn.model-store.chunk-size")
+                    .memoryType()
+                    .defaultValue(MemorySize.parse("512kb"))
+                    .withDescription(
+                            "Most snapshot bytes in one record of the models topic: a larger"
+                                    + " snapshot is written as chunks of this size and a manifest,"
+                                    + " in one transaction. The models topic's max.message.bytes"
+                                    + " must take a chunk and its framing (256 bytes), which the"
+                                    + " job checks before it starts; the default fits a broker's"
+                                    + " default of 1 MiB.");
 
     public static final ConfigOption<String> WARM_START =
             ConfigOptions.key("streamlearn.model.warm-start")

@@ -170,7 +170,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
      * @param warmStart the model a job without state starts from; null for fresh weights
      * @param device where it learns ({@code streamlearn.trainer.device})
      * @param alignment in which order and when examples are learned
-     * @param maxSnapshotBytes the largest snapshot record it may send to the model store ({@code
+     * @param maxSnapshotBytes the largest snapshot it may send to the model store ({@code
      *     streamlearn.model-store.max-snapshot-size})
      * @param backlog live mode: how far the batch grows, and when, while the trainer lags
      */
@@ -445,9 +445,9 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     }
 
     /**
-     * The snapshot, if its record fits the model store's limit. One that does not is a failure the
-     * job cannot get past (every version of this model is as large), so it fails here, naming the
-     * setting, before the store's sink refuses it with a less telling error.
+     * The snapshot, if it fits the model store's limit on one version (the Kafka store splits it
+     * into records that fit the topic). One that does not is a failure the job cannot get past
+     * (every version of this model is as large), so it fails here, naming the setting.
      *
      * @throws IllegalStateException naming the version, its size and the setting
      */
@@ -457,10 +457,9 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             throw new IllegalStateException(
                     String.format(
                             Locale.ROOT,
-                            "model version %d makes a snapshot record of up to %d bytes, more"
-                                    + " than %s=%d bytes allows: raise the setting (and the"
-                                    + " models topic's max.message.bytes with it), or make the"
-                                    + " model smaller (%s=%d, %s=%d)",
+                            "model version %d makes a snapshot of up to %d bytes, more than"
+                                    + " %s=%d bytes allows: raise the setting, or make the model"
+                                    + " smaller (%s=%d, %s=%d)",
                             snapshot.getModelVersion(),
                             bytes,
                             StreamlearnOptions.MAX_SNAPSHOT_SIZE.key(),

@@ -15,7 +15,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** What the integration tests share: Flink settings for tests, job settings, producing input. */
@@ -48,8 +47,8 @@ final class Fixtures {
     }
 
     /**
-     * Every topic of the settings; the models and commands topics take records of the largest
-     * snapshot the settings allow, as the docs tell users to create them.
+     * Every topic of the settings; the models topic as the runtime makes it (compacted, taking a
+     * snapshot chunk), as the docs tell users to create it.
      */
     static void createTopics(EmbeddedKafka kafka, JobSettings settings) throws Exception {
         kafka.createTopics(
@@ -59,14 +58,9 @@ final class Fixtures {
                 settings.predictionsTopic(),
                 settings.recommendationsTopic(),
                 settings.anomalyScoresTopic(),
-                settings.deadLettersTopic());
-        kafka.createTopics(
-                1,
-                Map.of(
-                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                        Long.toString(settings.maxSnapshotBytes())),
-                settings.modelsTopic(),
+                settings.deadLettersTopic(),
                 settings.modelCommandsTopic());
+        kafka.createTopics(1, ModelTopicCheck.topicConfig(settings), settings.modelsTopic());
     }
 
     /**

@@ -12,32 +12,33 @@ import io.streamlearn.schemas.AvroSerde;
 import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.state.KafkaModelStore;
 import io.streamlearn.state.ModelSnapshots;
+import io.streamlearn.state.ModelStoreRecords;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The model store reader against a real broker: versions, last-write-wins, checksums. */
+/**
+ * The model store against a real broker: the job's snapshot sink, versions, last-write-wins,
+ * checksums.
+ */
 class KafkaModelStoreITCase {
     @RegisterExtension static final KafkaExtension KAFKA = new KafkaExtension();
 
     /**
-     * A model larger than Kafka's default 1 MB message: the job's snapshot sink writes it as one
-     * record to a topic configured for it, and the store reads it back verified.
+     * A model larger than Kafka's default 1 MB message, through the job's snapshot sink at the
+     * default chunk size: its chunks and manifest go to a topic at the broker's default limit in
+     * the checkpoint's transaction, and the store reads the version back whole, bit-exact.
      */
     @Test
-    void storesAModelOfMoreThanOneMegabyteAsOneRecord() throws Exception {
+    void storesAModelOfMoreThanOneMegabyteAsChunksInOneTransaction() throws Exception {
         ModelState big;
         try (OnlineLearner learner =
                 new OnlineLearner(ModelConfig.builder().setWindow(4).optHiddenSize(200).build())) {
@@ -50,34 +51,35 @@ class KafkaModelStoreITCase {
         EmbeddedKafka kafka = KAFKA.kafka();
         Configuration conf = Fixtures.jobConfig(kafka, "big-model");
         JobSettings settings = JobSettings.from(conf);
-        try (Admin admin =
-                Admin.create(
-                        Map.of(
-                                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                kafka.bootstrapServers()))) {
-            admin.createTopics(
-                            List.of(
-                                    new NewTopic(settings.modelsTopic(), 1, (short) 1)
-                                            .configs(
-                                                    Map.of(
-                                                            "cleanup.policy", "compact",
-                                                            "max.message.bytes", "16777216"))))
-                    .all()
-                    .get();
-            EmbeddedKafka.awaitWritable(
-                    admin, List.of(settings.modelsTopic()), Duration.ofSeconds(30));
-        }
+        kafka.createTopics(1, ModelTopicCheck.topicConfig(settings), settings.modelsTopic());
+        ModelTopicCheck.check(settings);
+        int expected = ModelStoreRecords.records(snapshot, settings.snapshotChunkBytes()).size();
+        assertTrue(expected >= 4, "three chunks or more and a manifest: " + expected);
+
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
         env.enableCheckpointing(200);
-        env.fromData(new AvroTypeInfo<>(ModelSnapshot.class), snapshot)
-                .sinkTo(KafkaEndpoints.models(settings));
+        KafkaEndpoints.models(settings)
+                .attach(
+                        env.fromData(new AvroTypeInfo<>(ModelSnapshot.class), snapshot),
+                        uid -> uid,
+                        name -> name);
         env.execute("big model");
-        // The job's final checkpoint committed the record; the commit markers that make it visible
-        // to read_committed consumers are written just after.
+        // The job's final checkpoint committed the records; the commit markers that make them
+        // visible to read_committed consumers are written just after.
         try (TopicReader reader =
                 new TopicReader(kafka.bootstrapServers(), settings.modelsTopic())) {
-            reader.awaitUntil(r -> !r.isEmpty(), Duration.ofSeconds(30), "the committed snapshot");
+            List<String> keys =
+                    reader
+                            .awaitUntil(
+                                    r -> r.size() >= expected,
+                                    Duration.ofSeconds(30),
+                                    "the committed chunks and manifest")
+                            .stream()
+                            .map(r -> new String(r.key(), StandardCharsets.UTF_8))
+                            .toList();
+            assertEquals(ModelStoreRecords.chunkKey(1, 0), keys.get(0));
+            assertEquals("1", keys.get(expected - 1), "the manifest last");
         }
 
         try (KafkaModelStore store =

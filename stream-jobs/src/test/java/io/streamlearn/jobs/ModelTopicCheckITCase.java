@@ -6,15 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.streamlearn.jobs.runtime.EmbeddedKafka;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The check a job makes before it starts, against a real broker: a models topic that would refuse
- * the largest snapshot the settings allow fails the job at once, with a message naming the topic,
- * its {@code max.message.bytes} and the setting, instead of a restart loop on {@code
- * RecordTooLargeException} later.
+ * The check a job makes before it starts, against a real broker: a models topic that would refuse a
+ * snapshot chunk ({@code streamlearn.model-store.chunk-size} and its framing) fails the job at
+ * once, with a message naming the topic, its {@code max.message.bytes} and the setting, instead of
+ * a restart loop on {@code RecordTooLargeException} later.
  */
 class ModelTopicCheckITCase {
     @RegisterExtension static final KafkaExtension KAFKA = new KafkaExtension();
@@ -24,8 +25,19 @@ class ModelTopicCheckITCase {
     }
 
     @Test
-    void aTopicWithTheBrokersDefaultLimitFailsFastNamingTopicLimitAndSetting() throws Exception {
+    void aTopicWithTheBrokersDefaultLimitTakesTheDefaultChunk() throws Exception {
         JobSettings settings = settings("default-limit");
+        KAFKA.kafka().createTopics(1, settings.modelsTopic());
+
+        ModelTopicCheck.check(settings);
+    }
+
+    @Test
+    void aChunkLargerThanTheBrokersDefaultLimitFailsFastNamingTopicLimitAndSetting()
+            throws Exception {
+        Configuration conf = Fixtures.jobConfig(KAFKA.kafka(), "large-chunk");
+        conf.set(StreamlearnOptions.SNAPSHOT_CHUNK_SIZE, MemorySize.parse("2mb"));
+        JobSettings settings = JobSettings.from(conf);
         KAFKA.kafka().createTopics(1, settings.modelsTopic());
 
         IllegalStateException e =
@@ -36,36 +48,32 @@ class ModelTopicCheckITCase {
         // The broker's default message.max.bytes: 1 MiB plus the record batch's overhead.
         assertTrue(message.contains("max.message.bytes=1048588"), message);
         assertTrue(message.contains("the broker's message.max.bytes"), message);
-        assertTrue(
-                message.contains("streamlearn.model-store.max-snapshot-size=16777216 bytes"),
-                message);
+        assertTrue(message.contains("streamlearn.model-store.chunk-size=2097152 bytes"), message);
+        assertTrue(message.contains("at least " + (2097152 + 256)), message);
     }
 
     @Test
-    void aTopicsOwnLimitBelowTheSettingFailsFast() throws Exception {
+    void aTopicsOwnLimitBelowAChunkFailsFast() throws Exception {
         JobSettings settings = settings("own-limit");
         KAFKA.kafka()
                 .createTopics(
                         1,
-                        Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "2000000"),
+                        Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "500000"),
                         settings.modelsTopic());
 
         String message =
                 assertThrows(IllegalStateException.class, () -> ModelTopicCheck.check(settings))
                         .getMessage();
-        assertTrue(message.contains("max.message.bytes=2000000 bytes,"), message);
+        assertTrue(message.contains("max.message.bytes=500000 bytes,"), message);
     }
 
     @Test
-    void aTopicThatTakesTheSettingPasses() throws Exception {
-        JobSettings settings = settings("takes-it");
+    void aTopicMadeAsTheRuntimeMakesItPasses() throws Exception {
+        Configuration conf = Fixtures.jobConfig(KAFKA.kafka(), "takes-it");
+        conf.set(StreamlearnOptions.SNAPSHOT_CHUNK_SIZE, MemorySize.parse("4mb"));
+        JobSettings settings = JobSettings.from(conf);
         KAFKA.kafka()
-                .createTopics(
-                        1,
-                        Map.of(
-                                TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                                Long.toString(settings.maxSnapshotBytes())),
-                        settings.modelsTopic());
+                .createTopics(1, ModelTopicCheck.topicConfig(settings), settings.modelsTopic());
 
         ModelTopicCheck.check(settings);
     }
@@ -77,7 +85,7 @@ class ModelTopicCheckITCase {
                 assertThrows(IllegalStateException.class, () -> ModelTopicCheck.check(settings))
                         .getMessage();
         assertTrue(message.contains("does not exist"), message);
-        assertTrue(message.contains("max-snapshot-size"), message);
+        assertTrue(message.contains("chunk-size"), message);
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.state.ModelSnapshots;
 import io.streamlearn.state.ModelStore;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -22,11 +23,17 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** {@code streamlearn models list|show|rollback}: what the model store holds, verified. */
 final class ModelCommands {
+    /**
+     * Largest state a rollback command carries itself: a command record this size fits a broker's
+     * default limit (1 MiB). A larger one names its version, and the job reads it from its store.
+     */
+    static final int INLINE_STATE_BYTES = 512 * 1024;
+
     private ModelCommands() {}
 
     static void list(ModelStore store, PrintStream out) {
         List<ModelSnapshot> versions = store.versions();
-        if (versions.isEmpty()) {
+        if (versions.isEmpty() && store.refused().isEmpty()) {
             out.println("no model versions yet");
             return;
         }
@@ -44,6 +51,10 @@ final class ModelCommands {
                     s.getPromoted() ? "yes" : "no",
                     s.getNote());
         }
+        store.refused()
+                .forEach(
+                        (version, why) ->
+                                out.printf(Locale.ROOT, "%7d  refused: %s%n", version, why));
     }
 
     static void show(ModelStore store, long version, PrintStream out) {
@@ -72,8 +83,10 @@ final class ModelCommands {
 
     /**
      * Asks the running job to serve {@code version} again: the snapshot is verified here (a corrupt
-     * one is refused before anything is sent), then a ROLLBACK command carrying its state goes to
-     * the commands topic. The trainer verifies it again and publishes it as its next version.
+     * one is refused before anything is sent), then a ROLLBACK command goes to the commands topic,
+     * carrying its state, or for a state over {@link #INLINE_STATE_BYTES} only its version and
+     * checksum (the job then reads the state from its model store, the one read here). The trainer
+     * verifies it again and publishes it as its next version.
      */
     static void rollback(
             ModelStore store,
@@ -83,11 +96,12 @@ final class ModelCommands {
             PrintStream out) {
         ModelSnapshot snapshot = store.snapshot(version);
         ModelSnapshots.fromSnapshot(snapshot);
+        boolean inline = snapshot.getState().remaining() <= INLINE_STATE_BYTES;
         ModelCommand command =
                 ModelCommand.newBuilder()
                         .setAction(ModelAction.ROLLBACK)
                         .setTargetVersion(version)
-                        .setState(snapshot.getState())
+                        .setState(inline ? snapshot.getState() : ByteBuffer.allocate(0))
                         .setSha256(snapshot.getSha256())
                         .setRequestedAt(Instant.now())
                         .build();
@@ -97,7 +111,7 @@ final class ModelCommands {
                                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
                                 true,
                                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-                                Math.max(1 << 20, 2 * snapshot.getState().remaining())));
+                                Math.max(1 << 20, 2 * command.getState().remaining())));
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.send(
@@ -115,10 +129,11 @@ final class ModelCommands {
         }
         out.printf(
                 Locale.ROOT,
-                "rollback to version %d (sha256 %s verified) sent to '%s'; the job serves it as"
-                        + " its next version%n",
+                "rollback to version %d (sha256 %s verified) sent to '%s'%s; the job serves it"
+                        + " as its next version%n",
                 version,
                 snapshot.getSha256().substring(0, 16),
-                commandsTopic);
+                commandsTopic,
+                inline ? "" : " by reference (the job reads it from its model store)");
     }
 }

@@ -40,18 +40,21 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final boolean ownsDirectory;
     private final int brokerPort;
     private final Map<String, Integer> extraPorts;
-    private final KafkaRaftServer server;
+    private final KafkaConfig config;
+    private KafkaRaftServer server;
 
     private EmbeddedKafka(
             Path directory,
             boolean ownsDirectory,
             int brokerPort,
             Map<String, Integer> extraPorts,
+            KafkaConfig config,
             KafkaRaftServer server) {
         this.directory = directory;
         this.ownsDirectory = ownsDirectory;
         this.brokerPort = brokerPort;
         this.extraPorts = extraPorts;
+        this.config = config;
         this.server = server;
     }
 
@@ -122,7 +125,19 @@ public final class EmbeddedKafka implements AutoCloseable {
 
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
-        return new EmbeddedKafka(directory, ownsDirectory, brokerPort, extraPorts, server);
+        return new EmbeddedKafka(directory, ownsDirectory, brokerPort, extraPorts, config, server);
+    }
+
+    /**
+     * Stops the broker cleanly and starts it again on the same log directory and ports: what it
+     * held on disk (topics, records, transactions and their markers) is all it has after, as after
+     * a broker restart in a cluster. Clients reconnect on their own.
+     */
+    public void restart() {
+        server.shutdown();
+        server.awaitShutdown();
+        server = new KafkaRaftServer(config, Time.SYSTEM);
+        server.startup();
     }
 
     /**

@@ -1,12 +1,12 @@
 package io.streamlearn.jobs.runtime;
 
 import io.streamlearn.jobs.JobSettings;
+import io.streamlearn.jobs.ModelTopicCheck;
 import io.streamlearn.jobs.StreamlearnOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
-import java.util.Map;
 import java.util.Set;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -15,7 +15,6 @@ import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 
@@ -89,10 +88,10 @@ public final class EmbeddedRuntime implements AutoCloseable {
     }
 
     /**
-     * Creates every topic the jobs' settings name (one partition each). The models and model
-     * commands topics, whose records are whole models, take records of {@code
-     * streamlearn.model-store.max-snapshot-size} ({@code max.message.bytes}; the broker's default
-     * is 1 MiB), as a cluster's do (deploy/kafka/topics.yaml).
+     * Creates every topic the jobs' settings name (one partition each). The models topic takes a
+     * snapshot chunk with its framing ({@code streamlearn.model-store.chunk-size}; the broker's
+     * default {@code max.message.bytes} of 1 MiB takes the default chunk), as a cluster's does
+     * (deploy/kubernetes/topics.yaml).
      */
     public void createTopics(JobSettings... jobs) throws Exception {
         Set<String> topics = new LinkedHashSet<>();
@@ -103,16 +102,11 @@ public final class EmbeddedRuntime implements AutoCloseable {
                 topics.add(s.anomalyScoresTopic());
             }
             topics.add(s.deadLettersTopic());
+            topics.add(s.modelCommandsTopic());
         }
         kafka.createTopics(1, topics.toArray(new String[0]));
         for (JobSettings s : jobs) {
-            kafka.createTopics(
-                    1,
-                    Map.of(
-                            TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                            Long.toString(s.maxSnapshotBytes())),
-                    s.modelsTopic(),
-                    s.modelCommandsTopic());
+            kafka.createTopics(1, ModelTopicCheck.topicConfig(s), s.modelsTopic());
         }
     }
 
