@@ -183,7 +183,11 @@ public final class KafkaEndpoints {
                         .name(name.apply("model store records"))
                         .setParallelism(1)
                         .setMaxParallelism(1)
-                        .sinkTo(sink);
+                        .sinkTo(sink)
+                        // One writer: a snapshot's records stay in order in one transaction.
+                        // With the job's parallelism the records were spread round-robin over
+                        // writers, out of order and over transactions.
+                        .setParallelism(1);
     }
 
     /** A snapshot's records for the models topic, in the order they are written. */
