@@ -118,6 +118,18 @@ public final class ModelStoreRecords {
         }
     }
 
+    /**
+     * The version a manifest record announces, for readers that follow versions without reading
+     * their states (progress lines); empty for any other record.
+     */
+    public static OptionalLong manifestVersion(byte[] value) {
+        try {
+            return OptionalLong.of(MANIFESTS.decode(value).getModelVersion());
+        } catch (InvalidRecordException e) {
+            return OptionalLong.empty();
+        }
+    }
+
     private static byte[] key(String key) {
         return key.getBytes(StandardCharsets.UTF_8);
     }

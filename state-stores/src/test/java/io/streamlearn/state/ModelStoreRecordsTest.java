@@ -54,6 +54,19 @@ class ModelStoreRecordsTest {
         assertTrue(read.refused().isEmpty());
     }
 
+    /** What progress readers follow without assembling states: only a manifest names a version. */
+    @Test
+    void onlyAManifestAnnouncesAChunkedVersion() {
+        List<KeyValue> chunked = ModelStoreRecords.records(snapshot(9, 3 * CHUNK, 3), CHUNK);
+        KeyValue manifest = chunked.get(chunked.size() - 1);
+        assertEquals(OptionalLong.of(9), ModelStoreRecords.manifestVersion(manifest.value()));
+        for (KeyValue chunk : chunked.subList(0, chunked.size() - 1)) {
+            assertEquals(OptionalLong.empty(), ModelStoreRecords.manifestVersion(chunk.value()));
+        }
+        KeyValue single = ModelStoreRecords.records(snapshot(4, 100, 1), CHUNK).get(0);
+        assertEquals(OptionalLong.empty(), ModelStoreRecords.manifestVersion(single.value()));
+    }
+
     @Test
     void aVersionWithoutItsManifestIsNoVersion() {
         List<KeyValue> records = ModelStoreRecords.records(snapshot(7, 3 * CHUNK, 3), CHUNK);

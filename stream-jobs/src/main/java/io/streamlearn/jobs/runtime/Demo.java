@@ -234,13 +234,13 @@ public final class Demo {
                 out.printf(
                         Locale.ROOT,
                         "[%3ds] metrics %7d in (%4.0f/s) | predictions     %7d | model v%-4d step"
-                                + " %-5d | MAE model %s naive %s | alerts %d%s%n",
+                                + " %-5s | MAE model %s naive %s | alerts %d%s%n",
                         Duration.ofNanos(now - startNanos).toSeconds(),
                         m,
                         (m - lastMetrics) / seconds,
                         progress.predictions(),
                         progress.modelVersion(0),
-                        progress.modelStep(0),
+                        step(progress.modelStep(0)),
                         format(progress.modelMae()),
                         format(progress.naiveMae()),
                         progress.alerts(),
@@ -248,12 +248,12 @@ public final class Demo {
                 out.printf(
                         Locale.ROOT,
                         "       clicks  %7d in (%4.0f/s) | recommendations %7d | model v%-4d step"
-                                + " %-5d | HR@10 model %s popularity %s | dead letters %d%n",
+                                + " %-5s | HR@10 model %s popularity %s | dead letters %d%n",
                         c,
                         (c - lastClicks) / seconds,
                         progress.recommendations(),
                         progress.modelVersion(1),
-                        progress.modelStep(1),
+                        step(progress.modelStep(1)),
                         format(ranking.model().hr()),
                         format(ranking.popularity().hr()),
                         progress.deadLetters());
@@ -265,6 +265,11 @@ public final class Demo {
                 return;
             }
         }
+    }
+
+    /** A model's step, or "-" where the progress reader could not know it. */
+    private static String step(long step) {
+        return step < 0 ? "-" : Long.toString(step);
     }
 
     private static String format(double value) {

@@ -10,11 +10,14 @@ import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
 import io.streamlearn.schemas.Recommendation;
 import io.streamlearn.schemas.ScoredItem;
+import io.streamlearn.state.ModelStoreRecords;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -109,9 +112,9 @@ public final class Progress implements AutoCloseable {
                         || topic.equals(clicks.deadLettersTopic())) {
                     deadLetterCount++;
                 } else if (topic.equals(metrics.modelsTopic())) {
-                    model(0, models.decode(record.value()));
+                    model(0, record);
                 } else if (topic.equals(clicks.modelsTopic())) {
-                    model(1, models.decode(record.value()));
+                    model(1, record);
                 }
             } catch (InvalidRecordException e) {
                 // The demo's generators slip in malformed clicks on purpose; the job dead-letters
@@ -127,7 +130,25 @@ public final class Progress implements AutoCloseable {
         }
     }
 
-    private void model(int job, ModelSnapshot snapshot) {
+    /**
+     * A models topic's record: a snapshot gives its version and step; a version larger than a chunk
+     * is announced by its manifest, which has no step (-1: unknown), and its chunks are passed
+     * over.
+     */
+    private void model(int job, ConsumerRecord<byte[], byte[]> record) {
+        OptionalLong manifest = ModelStoreRecords.manifestVersion(record.value());
+        if (manifest.isPresent()) {
+            if (manifest.getAsLong() > version[job]) {
+                version[job] = manifest.getAsLong();
+                step[job] = -1;
+            }
+            return;
+        }
+        if (record.key() != null
+                && new String(record.key(), StandardCharsets.UTF_8).contains("/chunk/")) {
+            return;
+        }
+        ModelSnapshot snapshot = models.decode(record.value());
         if (snapshot.getModelVersion() > version[job]) {
             version[job] = snapshot.getModelVersion();
             step[job] = snapshot.getStep();
@@ -171,6 +192,7 @@ public final class Progress implements AutoCloseable {
         return version[job];
     }
 
+    /** The step of that version; -1 when it is unknown (a chunked version's manifest). */
     public long modelStep(int job) {
         return step[job];
     }
