@@ -8,12 +8,15 @@ import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.models.bench.BareLoop;
 import io.streamlearn.models.bench.ModelBenchmark;
 import io.streamlearn.schemas.AvroSerde;
-import io.streamlearn.schemas.ModelSnapshot;
 import io.streamlearn.schemas.Prediction;
 import io.streamlearn.schemas.Recommendation;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,8 +32,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MetricOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -44,9 +50,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * {@code streamlearn bench --job}: the whole job on the {@link EmbeddedRuntime} (a broker and a
  * MiniCluster in this process, as {@code demo}), with the defaults users get, fed generated events
  * at rising rates until it no longer keeps up. Per rate it prints the events per second the job
- * answered, the fraction of them the trainer learned (from the step count of the snapshots it
- * writes), and the latency from an event's send to its answer being readable, p50 / p99 / p99.9,
- * for a {@code read_uncommitted} and a {@code read_committed} consumer of the answers topic
+ * answered, the fraction of them the trainer learned (its {@code examplesLearned} counter, over
+ * Flink's REST API), and the latency from an event's send to its answer being readable, p50 / p99 /
+ * p99.9, for a {@code read_uncommitted} and a {@code read_committed} consumer of the answers topic
  * (answers are matched to events by key and event time). After each job, the same model's bare loop
  * ({@link BareLoop}: no Flink, no Kafka) and the job's peak over it.
  *
@@ -70,6 +76,9 @@ public final class JobBenchmark {
             Set.of("feed", "rates", "seconds", "series", "guarantee");
 
     /** Share of a rate's events that must be answered in time for the job to keep up. */
+    /** How stale the trainer's counter may be when read over REST. */
+    private static final Duration METRIC_FETCH = Duration.ofMillis(200);
+
     private static final double KEPT_UP = 0.99;
 
     /** Answers per second, over events sent per second, below which the job fell behind. */
@@ -231,6 +240,9 @@ public final class JobBenchmark {
         conf.set(StreamlearnOptions.DELIVERY_GUARANTEE, guarantee);
         // Each job brings up its own MiniCluster: a port of its own, whatever the last one left.
         conf.set(RestOptions.PORT, EmbeddedKafka.freePort());
+        // The trainer's counter is read over REST, whose metric values are refreshed every 10 s
+        // by default: longer than a rate's step.
+        conf.set(MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL, METRIC_FETCH);
         JobWatch.boundRestarts(conf);
         return conf;
     }
@@ -272,7 +284,6 @@ public final class JobBenchmark {
                 answers);
         List<Thread> readers = new ArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong step = new AtomicLong();
         try {
             Function<ConsumerRecord<byte[], byte[]>, String> key =
                     clicks ? JobBenchmark::recommendationKey : JobBenchmark::predictionKey;
@@ -290,16 +301,6 @@ public final class JobBenchmark {
                             "read_committed",
                             stop,
                             r -> ledger.answered(1, key.apply(r))));
-            AvroSerde<ModelSnapshot> snapshots = AvroSerde.of(ModelSnapshot.class);
-            readers.add(
-                    reader(
-                            runtime,
-                            settings.modelsTopic(),
-                            "read_uncommitted",
-                            stop,
-                            r ->
-                                    step.accumulateAndGet(
-                                            snapshots.decode(r.value()).getStep(), Math::max)));
             String input = clicks ? settings.interactionsTopic() : settings.eventsTopic();
             warmUp(runtime, input, events, ledger, job);
             out.printf(
@@ -315,7 +316,7 @@ public final class JobBenchmark {
             double peak = 0;
             for (int rate : rates) {
                 Ledger.Step s = ledger.begin();
-                long stepsBefore = step.get();
+                long learnedBefore = examplesLearned(conf, job);
                 long start = System.nanoTime();
                 send(runtime, input, events, rate, Math.max(1, Math.round(rate * seconds)), job);
                 long sentNanos = System.nanoTime() - start;
@@ -331,8 +332,7 @@ public final class JobBenchmark {
                     Thread.sleep(50);
                 }
                 s.close();
-                double learned =
-                        (double) (step.get() - stepsBefore) * settings.batchSize() / s.sent();
+                double learned = (double) (examplesLearned(conf, job) - learnedBefore) / s.sent();
                 double answeredPerSecond =
                         s.answered(0) / (Math.max(sentNanos, s.lastAnswer(0) - start) / 1e9);
                 peak = Math.max(peak, answeredPerSecond);
@@ -446,6 +446,54 @@ public final class JobBenchmark {
     }
 
     /** A consumer of {@code topic} from its beginning, on its own thread, until {@code stop}. */
+    /**
+     * The trainer's {@code examplesLearned} counter, read over Flink's REST API: what it learned,
+     * whatever its batch size (the live trainer grows its batch when it lags, and samples).
+     */
+    private static long examplesLearned(Configuration conf, JobClient job) throws Exception {
+        // Each job's MiniCluster has a REST port of its own (see the job's configuration).
+        String base = "http://127.0.0.1:" + conf.get(RestOptions.PORT) + "/jobs/" + job.getJobID();
+        Matcher vertex =
+                Pattern.compile("\\{\"id\":\"([0-9a-f]{32})\"[^{}]*?\"name\":\"([^\"]*)\"")
+                        .matcher(get(base));
+        while (vertex.find()) {
+            if (!vertex.group(2).contains("trainer")) {
+                continue;
+            }
+            String metrics = base + "/vertices/" + vertex.group(1) + "/metrics";
+            Matcher id =
+                    Pattern.compile("\"id\":\"([^\"]*\\.examplesLearned)\"").matcher(get(metrics));
+            if (!id.find()) {
+                return 0; // not registered yet: the trainer has not opened
+            }
+            // The REST metric store answers from its cache and refreshes it in the background
+            // when it is older than the fetch interval: ask, let it refresh, ask again.
+            get(metrics + "?get=" + id.group(1));
+            Thread.sleep(2 * METRIC_FETCH.toMillis());
+            Matcher value =
+                    Pattern.compile("\"value\":\"([0-9]+)\"")
+                            .matcher(get(metrics + "?get=" + id.group(1)));
+            return value.find() ? Long.parseLong(value.group(1)) : 0;
+        }
+        throw new IllegalStateException("no trainer among the job's tasks at " + base);
+    }
+
+    private static String get(String url) throws IOException {
+        HttpURLConnection connection = (HttpURLConnection) URI.create(url).toURL().openConnection();
+        try {
+            connection.setConnectTimeout(5_000);
+            connection.setReadTimeout(5_000);
+            if (connection.getResponseCode() != 200) {
+                throw new IOException(url + " answered " + connection.getResponseCode());
+            }
+            try (InputStream in = connection.getInputStream()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+        } finally {
+            connection.disconnect();
+        }
+    }
+
     private static Thread reader(
             EmbeddedRuntime runtime,
             String topic,
