@@ -125,6 +125,22 @@ class TrainerTest {
         return gaps;
     }
 
+    /** One version per step, the largest batch 4 x BATCH, a max lag of 1 s. */
+    private static Trainer publishingEveryStep(TimeAlignment alignment) {
+        return new Trainer(
+                CONFIG,
+                BATCH,
+                1,
+                Duration.ZERO,
+                20,
+                1e9,
+                null,
+                DeviceMode.AUTO,
+                alignment,
+                MAX_SNAPSHOT,
+                new JobSettings.Backlog(4 * BATCH, Duration.ofSeconds(1)));
+    }
+
     /**
      * Live mode: while examples wait longer than the max lag, each batch is twice the previous, up
      * to the largest; then one example in 2, 4, ... is learned (the others counted as skipped).
@@ -132,20 +148,7 @@ class TrainerTest {
      */
     @Test
     void aLaggingLiveTrainerGrowsItsBatchThenSamplesAndComesBackWhenCaughtUp() throws Exception {
-        Trainer trainer =
-                new Trainer(
-                        CONFIG,
-                        BATCH,
-                        1,
-                        Duration.ZERO,
-                        20,
-                        1e9,
-                        null,
-                        DeviceMode.AUTO,
-                        TimeAlignment.NONE,
-                        MAX_SNAPSHOT,
-                        new JobSettings.Backlog(4 * BATCH, Duration.ofSeconds(1)));
-        try (var harness = harness(trainer)) {
+        try (var harness = harness(publishingEveryStep(TimeAlignment.NONE))) {
             harness.open();
             long now = 1_000_000;
             harness.setProcessingTime(now);
@@ -163,20 +166,7 @@ class TrainerTest {
     /** Event-time alignment learns every example in fixed batches, however late they are. */
     @Test
     void anEventTimeTrainerKeepsItsBatchWhateverTheLag() throws Exception {
-        Trainer trainer =
-                new Trainer(
-                        CONFIG,
-                        BATCH,
-                        1,
-                        Duration.ZERO,
-                        20,
-                        1e9,
-                        null,
-                        DeviceMode.AUTO,
-                        TimeAlignment.EVENT_TIME,
-                        MAX_SNAPSHOT,
-                        new JobSettings.Backlog(4 * BATCH, Duration.ofSeconds(1)));
-        try (var harness = harness(trainer)) {
+        try (var harness = harness(publishingEveryStep(TimeAlignment.EVENT_TIME))) {
             harness.open();
             harness.setProcessingTime(1_000_000);
             List<Example> stream = examples(40, 3);

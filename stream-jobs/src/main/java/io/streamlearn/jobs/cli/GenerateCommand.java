@@ -6,6 +6,7 @@ import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.replay.InteractionFiles;
 import io.streamlearn.jobs.runtime.ClickstreamGenerator;
 import io.streamlearn.jobs.runtime.EventProducer;
+import io.streamlearn.models.bench.ModelBenchmark;
 import io.streamlearn.schemas.InteractionEvent;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -94,7 +95,7 @@ final class GenerateCommand {
     private static void metrics(Map<String, String> options, AtomicBoolean stop, PrintStream out)
             throws IOException, InterruptedException {
         known(options, COMMON, Set.of("series"), "metric");
-        int series = positiveInt(options, "series", 8);
+        int series = ModelBenchmark.positive(options, "series", 8);
         String topic =
                 options.getOrDefault("topic", StreamlearnOptions.EVENTS_TOPIC.defaultValue());
         Supplier<EventProducer.Message> events =
@@ -172,13 +173,13 @@ final class GenerateCommand {
     static ClickstreamGenerator clickstream(Map<String, String> options) {
         ClickstreamGenerator.Builder b = ClickstreamGenerator.builder();
         if (options.containsKey("users")) {
-            b.optUsers(positiveInt(options, "users", 0));
+            b.optUsers(ModelBenchmark.positive(options, "users", 0));
         }
         if (options.containsKey("items")) {
-            b.optItems(positiveInt(options, "items", 0));
+            b.optItems(ModelBenchmark.positive(options, "items", 0));
         }
         if (options.containsKey("successors")) {
-            b.optSuccessors(positiveInt(options, "successors", 0));
+            b.optSuccessors(ModelBenchmark.positive(options, "successors", 0));
         }
         if (options.containsKey("follow")) {
             b.optFollow(ReplayCommands.number(options, "follow", 0));
@@ -193,7 +194,7 @@ final class GenerateCommand {
             b.optSessionLength(ReplayCommands.number(options, "session-length", 0));
         }
         if (options.containsKey("active-users")) {
-            b.optActiveUsers(positiveInt(options, "active-users", 0));
+            b.optActiveUsers(ModelBenchmark.positive(options, "active-users", 0));
         }
         if (options.containsKey("drift-at")) {
             long driftAt = longOption(options, "drift-at", -1);
@@ -225,7 +226,7 @@ final class GenerateCommand {
             throws IOException, InterruptedException {
         KafkaClientProperties kafka = Streamlearn.clientSettings(options, "generate");
         KafkaAccess.check(kafka);
-        int rate = positiveInt(options, "rate", 100);
+        int rate = ModelBenchmark.positive(options, "rate", 100);
         if (options.containsKey("duration") && options.containsKey("count")) {
             throw new IllegalArgumentException("give --duration or --count, not both");
         }
@@ -268,23 +269,6 @@ final class GenerateCommand {
             throw new IllegalArgumentException(
                     "--" + name + " must be a whole number, got '" + value + "'");
         }
-    }
-
-    private static int positiveInt(Map<String, String> options, String name, int fallback) {
-        String value = options.get(name);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            int n = Integer.parseInt(value);
-            if (n > 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(
-                "--" + name + " must be a positive whole number, got '" + value + "'");
     }
 
     private static boolean bool(Map<String, String> options, String name) {
