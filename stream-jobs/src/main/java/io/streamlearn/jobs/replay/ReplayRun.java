@@ -22,11 +22,8 @@ import java.util.function.Supplier;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * One replay on the embedded runtime, as {@code demo} runs its jobs: the history is produced to the
@@ -159,7 +156,8 @@ final class ReplayRun {
         long lastDone = 0;
         long finishedAt = 0;
         long doneAtFinish = 0;
-        try (KafkaConsumer<byte[], byte[]> consumer = consumer(runtime, outputTopic)) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                runtime.readFromStart(outputTopic, "read_committed")) {
             while (done < total) {
                 for (ConsumerRecord<byte[], byte[]> record :
                         consumer.poll(Duration.ofMillis(300))) {
@@ -209,26 +207,5 @@ final class ReplayRun {
                 done,
                 total,
                 figures.get());
-    }
-
-    private static KafkaConsumer<byte[], byte[]> consumer(EmbeddedRuntime runtime, String topic) {
-        KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(
-                        Map.of(
-                                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                runtime.bootstrapServers(),
-                                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                                "read_committed",
-                                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                                "false"),
-                        new ByteArrayDeserializer(),
-                        new ByteArrayDeserializer());
-        List<TopicPartition> partitions =
-                consumer.partitionsFor(topic).stream()
-                        .map(p -> new TopicPartition(topic, p.partition()))
-                        .toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-        return consumer;
     }
 }

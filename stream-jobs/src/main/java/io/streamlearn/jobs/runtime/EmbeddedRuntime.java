@@ -1,12 +1,15 @@
 package io.streamlearn.jobs.runtime;
 
 import io.streamlearn.jobs.JobSettings;
+import io.streamlearn.jobs.KafkaClientProperties;
 import io.streamlearn.jobs.ModelTopicCheck;
 import io.streamlearn.jobs.StreamlearnOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -15,6 +18,10 @@ import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 
@@ -112,6 +119,34 @@ public final class EmbeddedRuntime implements AutoCloseable {
 
     public EmbeddedKafka kafka() {
         return kafka;
+    }
+
+    /**
+     * A consumer of every partition of {@code topic} from its start, at {@code isolation} ({@code
+     * read_committed} or {@code read_uncommitted}), that waits at most 10 ms for a fetch: what the
+     * replay's and the job benchmark's readers follow an output topic with.
+     */
+    public KafkaConsumer<byte[], byte[]> readFromStart(String topic, String isolation) {
+        KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        KafkaClientProperties.of(bootstrapServers())
+                                .with(
+                                        Map.of(
+                                                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                                                isolation,
+                                                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                                                "false",
+                                                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
+                                                "10")),
+                        new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer());
+        List<TopicPartition> partitions =
+                consumer.partitionsFor(topic).stream()
+                        .map(p -> new TopicPartition(topic, p.partition()))
+                        .toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return consumer;
     }
 
     public String bootstrapServers() {

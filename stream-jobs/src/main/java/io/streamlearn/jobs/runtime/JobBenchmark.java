@@ -40,11 +40,8 @@ import org.apache.flink.configuration.MetricOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * {@code streamlearn bench --job}: the whole job on the {@link EmbeddedRuntime} (a broker and a
@@ -500,25 +497,7 @@ public final class JobBenchmark {
             String isolation,
             AtomicBoolean stop,
             Consumer<ConsumerRecord<byte[], byte[]>> each) {
-        KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(
-                        KafkaClientProperties.of(runtime.bootstrapServers())
-                                .with(
-                                        Map.of(
-                                                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                                                isolation,
-                                                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                                                "false",
-                                                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
-                                                "10")),
-                        new ByteArrayDeserializer(),
-                        new ByteArrayDeserializer());
-        List<TopicPartition> partitions =
-                consumer.partitionsFor(topic).stream()
-                        .map(p -> new TopicPartition(topic, p.partition()))
-                        .toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
+        KafkaConsumer<byte[], byte[]> consumer = runtime.readFromStart(topic, isolation);
         Thread thread =
                 new Thread(
                         () -> {
