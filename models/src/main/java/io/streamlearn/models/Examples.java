@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.streamlearn.models.ModelConfig.Task;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,8 +17,8 @@ import java.util.TreeSet;
  * <p>For NEXT_ITEM it also resolves item ids to rows (planning the admission of new ids when
  * training), draws the sampled negatives from the vocabulary's popularity proposal, and gathers the
  * rows the step touches of every item table (embeddings, and for an untied head the output table
- * and bias) into compact local tables, so that a step copies and updates only those rows. With the
- * full softmax every row in use is touched.
+ * and bias) into compact local tables in the learner's staging buffers, so that a step copies and
+ * updates only those rows. With the full softmax every row in use is touched.
  */
 final class Examples {
 
@@ -33,7 +34,6 @@ final class Examples {
     private float[] padding;
     private long[] targetRows;
     private int[] tableRows;
-    private float[][] localTables;
     private long[] negatives;
     private float[] negativeCorrection;
     private float[] positiveCorrection;
@@ -150,7 +150,7 @@ final class Examples {
             itemRows = globalInputs;
             targetRows = globalTargets;
         }
-        gatherTables(learner, stepSeed);
+        drawFreshRows(stepSeed);
     }
 
     /**
@@ -220,16 +220,15 @@ final class Examples {
     }
 
     /**
-     * Copies the touched rows of every item table, with fresh values for rows the admission hands
-     * to new ids. The embedding table's fresh rows are drawn from (seed, step, row), as before the
-     * output table existed; the other tables' from (seed, step, row, tensor).
+     * Draws the fresh values of the rows the admission hands to new ids, for every item table. The
+     * embedding table's fresh rows are drawn from (seed, step, row), as before the output table
+     * existed; the other tables' from (seed, step, row, tensor).
      */
-    private void gatherTables(OnlineLearner learner, long stepSeed) {
+    private void drawFreshRows(long stepSeed) {
         int[] tables = network.itemTables();
         int embedding = network.itemTable();
         freshRows = admission == null ? new int[0] : admission.freshRows();
         freshWeights = new float[tables.length][freshRows.length][];
-        localTables = new float[tables.length][];
         for (int t = 0; t < tables.length; t++) {
             int table = tables[t];
             ParameterLayout.Tensor tensor = network.layout().get(table);
@@ -245,21 +244,25 @@ final class Examples {
                     freshWeights[t][i][j] = tensor.draw(random);
                 }
             }
-            float[] full = learner.tableView(table);
-            float[] local = new float[tableRows.length * h];
-            for (int k = 0; k < tableRows.length; k++) {
-                int row = tableRows[k];
-                if (row * h < full.length) {
-                    System.arraycopy(full, row * h, local, k * h, h);
-                }
+        }
+    }
+
+    /**
+     * Writes the touched rows of an item table into a staging buffer, in {@link #tableRows} order,
+     * with the fresh values of rows the admission hands to new ids. Rows are ascending, so runs of
+     * consecutive rows (all of them with the full softmax) are copied at once.
+     */
+    private void gather(float[] full, int h, float[][] fresh, FloatBuffer local) {
+        for (int k = 0; k < tableRows.length; ) {
+            int run = OptimizerStep.runLength(tableRows, k);
+            local.put(k * h, full, tableRows[k] * h, run * h);
+            k += run;
+        }
+        for (int i = 0; i < freshRows.length; i++) {
+            int k = Arrays.binarySearch(tableRows, freshRows[i]);
+            if (k >= 0) {
+                local.put(k * h, fresh[i]);
             }
-            for (int i = 0; i < freshRows.length; i++) {
-                int k = Arrays.binarySearch(tableRows, freshRows[i]);
-                if (k >= 0) {
-                    System.arraycopy(freshWeights[t][i], 0, local, k * h, h);
-                }
-            }
-            localTables[t] = local;
         }
     }
 
@@ -273,23 +276,31 @@ final class Examples {
     }
 
     /**
-     * Creates the step's parameter arrays: every tensor from the weights, but the item table from
-     * the gathered rows only.
+     * Creates the step's parameter arrays in the learner's staging buffers: every tensor from the
+     * weights, but the item tables from the rows the step touches only. The arrays alias the
+     * buffers (see {@link StepBuffers}): they must be closed, with the scope, before the next step.
      */
-    NDArray[] parameters(NDManager scope, float[][] weights) {
+    NDArray[] parameters(NDManager scope, float[][] weights, StepBuffers buffers) {
         ParameterLayout layout = network.layout();
         NDArray[] p = new NDArray[layout.size()];
-        if (localTables != null) {
+        if (tableRows != null) {
             int[] tables = network.itemTables();
             for (int t = 0; t < tables.length; t++) {
-                long[] shape = layout.get(tables[t]).shape();
+                int table = tables[t];
+                long[] shape = layout.get(table).shape();
+                int h = layout.get(table).rowLength();
                 shape[0] = tableRows.length;
-                p[tables[t]] = scope.create(localTables[t], new Shape(shape));
+                gather(
+                        weights[table],
+                        h,
+                        freshWeights[t],
+                        buffers.stage(table, tableRows.length * h));
+                p[table] = buffers.upload(scope, table, new Shape(shape));
             }
         }
         for (int i = 0; i < p.length; i++) {
             if (p[i] == null) {
-                p[i] = scope.create(weights[i], new Shape(layout.get(i).shape()));
+                p[i] = buffers.upload(scope, i, weights[i]);
             }
         }
         return p;

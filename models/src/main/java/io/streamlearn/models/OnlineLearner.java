@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>Weights and optimizer arrays are Java arrays, so that a {@link ModelState} holds them exactly.
- * A batch whose loss or gradient norm is NaN or infinite is skipped: nothing changes (weights,
+ * A step stages its parameters in direct buffers kept from the last step and copies the gradients
+ * into arrays kept likewise ({@link StepBuffers}): no host memory is allocated per step for them. A
+ * batch whose loss or gradient norm is NaN or infinite is skipped: nothing changes (weights,
  * optimizer arrays, step, vocabulary), {@link #skippedSteps()} counts it and a warning is logged.
  *
  * <p>Determinism: initial weights come from {@code java.util.Random(seed)}, dropout masks from
@@ -69,6 +71,7 @@ public final class OnlineLearner implements AutoCloseable {
     private final float[][] weights;
     private final float[][][] slots;
     private final ItemVocabulary vocabulary;
+    private final StepBuffers buffers;
     private long step;
     private long version;
     private long skippedSteps;
@@ -122,6 +125,7 @@ public final class OnlineLearner implements AutoCloseable {
         this.version = version;
         this.manager = TorchRuntime.newBaseManager(device);
         this.device = device;
+        this.buffers = new StepBuffers(layout);
     }
 
     private static float[][][] emptySlots(ModelConfig config) {
@@ -208,13 +212,14 @@ public final class OnlineLearner implements AutoCloseable {
         TorchRuntime.configureCurrentThread();
         float loss;
         float[][] gradients = new float[weights.length][];
+        int[] lengths = new int[weights.length];
         synchronized (GRADIENT_LOCK) {
             if (config.dropout() > 0f) {
                 TorchRuntime.seedGenerator(mix(config.seed(), step + 1, 0x5EED));
             }
             try (NDManager scope = manager.newSubManager();
                     GradientCollector collector = scope.getEngine().newGradientCollector()) {
-                NDArray[] params = examples.parameters(scope, weights);
+                NDArray[] params = examples.parameters(scope, weights, buffers);
                 for (NDArray p : params) {
                     p.setRequiresGradient(true);
                 }
@@ -226,11 +231,12 @@ public final class OnlineLearner implements AutoCloseable {
                 }
                 collector.backward(lossArray);
                 for (int i = 0; i < gradients.length; i++) {
-                    gradients[i] = params[i].getGradient().toFloatArray();
+                    gradients[i] = buffers.download(i, params[i].getGradient());
+                    lengths[i] = buffers.gradientLength(i);
                 }
             }
         }
-        double norm = globalNorm(gradients);
+        double norm = globalNorm(gradients, lengths);
         if (!Double.isFinite(norm)) {
             skip("gradient norm is " + norm + " at loss " + loss);
             return loss;
@@ -281,7 +287,7 @@ public final class OnlineLearner implements AutoCloseable {
         }
         TorchRuntime.configureCurrentThread();
         try (NDManager scope = manager.newSubManager()) {
-            NDArray[] params = examples.parameters(scope, weights);
+            NDArray[] params = examples.parameters(scope, weights, buffers);
             boolean gradMode = InferenceKernels.needsGradMode(network, params, scope);
             try (TorchRuntime.GradModeScope mode = TorchRuntime.gradMode(gradMode)) {
                 return loss(scope, params, examples, false).getFloat();
@@ -343,11 +349,12 @@ public final class OnlineLearner implements AutoCloseable {
                 why);
     }
 
-    private static double globalNorm(float[][] gradients) {
+    private static double globalNorm(float[][] gradients, int[] lengths) {
         double sum = 0;
-        for (float[] g : gradients) {
-            for (float v : g) {
-                sum += (double) v * v;
+        for (int i = 0; i < gradients.length; i++) {
+            float[] g = gradients[i];
+            for (int j = 0; j < lengths[i]; j++) {
+                sum += (double) g[j] * g[j];
             }
         }
         return Math.sqrt(sum);
@@ -426,11 +433,6 @@ public final class OnlineLearner implements AutoCloseable {
 
     ItemVocabulary vocabulary() {
         return vocabulary;
-    }
-
-    /** One tensor's weights without a copy, for the step that gathers table rows. */
-    float[] tableView(int tensor) {
-        return weights[tensor];
     }
 
     Network network() {

@@ -86,9 +86,24 @@ final class OptimizerStep {
             return;
         }
         int n = tensor.rowLength();
-        for (int k = 0; k < rows.length; k++) {
-            update(w, slots, g, rows[k] * n, k * n, n, wd, gradScale);
+        for (int k = 0; k < rows.length; ) {
+            // A run of consecutive rows (with the full softmax: all of them) in one loop.
+            int run = runLength(rows, k);
+            update(w, slots, g, rows[k] * n, k * n, run * n, wd, gradScale);
+            k += run;
         }
+    }
+
+    /**
+     * The number of consecutive rows from {@code rows[from]}: the largest r with {@code rows[from +
+     * j] == rows[from] + j} for every j below r.
+     */
+    static int runLength(int[] rows, int from) {
+        int run = 1;
+        while (from + run < rows.length && rows[from + run] == rows[from] + run) {
+            run++;
+        }
+        return run;
     }
 
     private void update(
@@ -101,31 +116,78 @@ final class OptimizerStep {
             double wd,
             double gradScale) {
         if (config.optimizer() == Optimizer.ADAM) {
-            double beta1 = config.beta1();
-            double beta2 = config.beta2();
-            double eps = config.epsilon();
-            float[] m = slots[0];
-            float[] v = slots[1];
-            for (int j = 0; j < length; j++) {
-                int i = wFrom + j;
-                double gj = g[gFrom + j] * gradScale;
-                double mj = beta1 * m[i] + (1.0 - beta1) * gj;
-                double vj = beta2 * v[i] + (1.0 - beta2) * gj * gj;
-                m[i] = (float) mj;
-                v[i] = (float) vj;
-                double update = (mj / correction1) / (Math.sqrt(vj / correction2) + eps);
-                w[i] = (float) (w[i] - lr * (update + wd * w[i]));
-            }
+            adam(
+                    w,
+                    slots[0],
+                    slots[1],
+                    g,
+                    wFrom,
+                    gFrom,
+                    length,
+                    config.beta1(),
+                    config.beta2(),
+                    config.epsilon(),
+                    correction1,
+                    correction2,
+                    lr,
+                    wd,
+                    gradScale);
         } else {
-            double momentum = config.momentum();
-            float[] u = slots[0];
-            for (int j = 0; j < length; j++) {
-                int i = wFrom + j;
-                double gj = g[gFrom + j] * gradScale + wd * w[i];
-                double uj = momentum * u[i] + gj;
-                u[i] = (float) uj;
-                w[i] = (float) (w[i] - lr * uj);
-            }
+            momentum(w, slots[0], g, wFrom, gFrom, length, config.momentum(), lr, wd, gradScale);
+        }
+    }
+
+    /**
+     * Adam's update of {@code length} values. Static, with every constant a parameter: the same
+     * loop as an instance method reading the step's fields ran three times slower (JDK 17, C2: 6.5
+     * against 2.0 ms for an item table of 10,000 rows of 32).
+     */
+    private static void adam(
+            float[] w,
+            float[] m,
+            float[] v,
+            float[] g,
+            int wFrom,
+            int gFrom,
+            int length,
+            double beta1,
+            double beta2,
+            double eps,
+            double correction1,
+            double correction2,
+            double lr,
+            double wd,
+            double gradScale) {
+        for (int j = 0; j < length; j++) {
+            int i = wFrom + j;
+            double gj = g[gFrom + j] * gradScale;
+            double mj = beta1 * m[i] + (1.0 - beta1) * gj;
+            double vj = beta2 * v[i] + (1.0 - beta2) * gj * gj;
+            m[i] = (float) mj;
+            v[i] = (float) vj;
+            double update = (mj / correction1) / (Math.sqrt(vj / correction2) + eps);
+            w[i] = (float) (w[i] - lr * (update + wd * w[i]));
+        }
+    }
+
+    /** Heavy-ball momentum's update of {@code length} values; static as {@link #adam}. */
+    private static void momentum(
+            float[] w,
+            float[] u,
+            float[] g,
+            int wFrom,
+            int gFrom,
+            int length,
+            double momentum,
+            double lr,
+            double wd,
+            double gradScale) {
+        for (int j = 0; j < length; j++) {
+            int i = wFrom + j;
+            double gj = g[gFrom + j] * gradScale + wd * w[i];
+            double uj = momentum * u[i] + gj;
+            u[i] = (float) uj;
+            w[i] = (float) (w[i] - lr * uj);
         }
     }
 }
