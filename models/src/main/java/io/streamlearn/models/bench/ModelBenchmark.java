@@ -42,13 +42,14 @@ import java.util.Set;
  * RecurrentStateStudy}).
  *
  * <p>With {@code --catalogue 10000,100000} it measures, instead of the families, what the
- * recommendation job's serving costs as the catalogue grows: {@link Recommender#recommend} top-10
- * over every item of a full vocabulary, for the job's default recommender (GRU, window 16, hidden
- * 32, tied output; {@code --hidden} and {@code --window} do not apply), with the user's 16 recent
- * items excluded as exclude-seen does, at batch 1 (what the job's predictor calls per event) and
- * 32. The vocabulary is filled by training on every item once; the weights' values do not change
- * the cost of a ranking. The item table has one row per item and row 0, or {@code --capacity} rows
- * where that is more (a table sized above the catalogue).
+ * recommendation job's model costs as the catalogue grows, for the job's default recommender (GRU,
+ * window 16, hidden 32, tied output; {@code --hidden} and {@code --window} do not apply): its
+ * training step at the training batch sizes, on histories and next items drawn from the known
+ * items, and {@link Recommender#recommend} top-10 over every item of a full vocabulary, with the
+ * user's 16 recent items excluded as exclude-seen does, at batch 1 (what the job's predictor calls
+ * per event) and 32. The vocabulary is filled by training on every item once; the weights' values
+ * do not change the cost of a ranking. The item table has one row per item and row 0, or {@code
+ * --capacity} rows where that is more (a table sized above the catalogue).
  *
  * <pre>
  * streamlearn bench [--family all|rnn,gru,...] [--device cpu|gpu] [--hidden 64] [--window 20]
@@ -295,6 +296,7 @@ public final class ModelBenchmark {
                         .optItemCapacity(Math.max(items + 1, capacity))
                         .build();
         ModelState state;
+        List<String> training;
         long fillNanos = System.nanoTime();
         try (OnlineLearner learner = new OnlineLearner(config, device)) {
             // Each example's history and next item are new ids: a batch admits 256 * 17 of them.
@@ -317,8 +319,9 @@ public final class ModelBenchmark {
             }
             learner.nextVersion();
             state = learner.snapshot();
+            fillNanos = System.nanoTime() - fillNanos;
+            training = trainingSteps(learner, items);
         }
-        fillNanos = System.nanoTime() - fillNanos;
         try (Recommender recommender = Recommender.create(state, device)) {
             out.printf(
                     Locale.ROOT,
@@ -330,6 +333,7 @@ public final class ModelBenchmark {
                     recommender.knownItems(),
                     config.itemCapacity(),
                     fillNanos / 1e9);
+            training.forEach(out::println);
             Random random = new Random(3L);
             for (int b : RECOMMEND_BATCHES) {
                 String[][] histories = new String[b][RECOMMEND_WINDOW];
@@ -357,6 +361,42 @@ public final class ModelBenchmark {
                         t.percentileMicros(99));
             }
         }
+    }
+
+    /**
+     * Training steps of the recommender at every training batch size, on histories and next items
+     * drawn from the catalogue it already knows (so that no step admits an item), as the lines to
+     * print.
+     */
+    private List<String> trainingSteps(OnlineLearner learner, int items) {
+        Random random = new Random(4L);
+        List<String> lines = new ArrayList<>();
+        for (int size : TRAIN_BATCHES) {
+            List<Batch> batches = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                String[][] histories = new String[size][RECOMMEND_WINDOW];
+                String[] next = new String[size];
+                for (int r = 0; r < size; r++) {
+                    for (int t = 0; t < RECOMMEND_WINDOW; t++) {
+                        histories[r][t] = "item-" + random.nextInt(items);
+                    }
+                    next[r] = "item-" + random.nextInt(items);
+                }
+                batches.add(Batch.items(histories, next));
+            }
+            int[] next = {0};
+            Timing t =
+                    Timing.of(
+                            () -> learner.train(batches.get(next[0]++ % batches.size())), seconds);
+            lines.add(
+                    String.format(
+                            Locale.ROOT,
+                            "  training   batch %4d  %,12.0f examples/s  %8.2f ms/step",
+                            size,
+                            t.rate(size),
+                            t.meanMillis()));
+        }
+        return lines;
     }
 
     /**
