@@ -1,8 +1,10 @@
 package io.streamlearn.models;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.streamlearn.models.ModelConfig.Optimizer;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class OptimizerStepTest {
@@ -71,5 +73,38 @@ class OptimizerStepTest {
         assertEquals(0.9f, w[2], 1e-6f);
         assertEquals(0.9f, w[3], 1e-6f);
         assertEquals(0.05f, slots[0][2], 1e-7f, "the first moment saw the clipped gradient");
+    }
+
+    @Test
+    void runsOfConsecutiveRowsUpdateAsEachRowAlone() {
+        ParameterLayout.Tensor table =
+                new ParameterLayout.Tensor("t", ParameterLayout.Init.ZERO, 0, true, 10, 3);
+        ModelConfig config = ModelConfig.builder().optWeightDecay(0.01f).build();
+        int[] rows = {0, 1, 2, 5, 6, 9};
+        float[] g = new float[rows.length * 3];
+        float[] together = new float[30];
+        float[] alone = new float[30];
+        for (int i = 0; i < 30; i++) {
+            together[i] = alone[i] = (float) Math.sin(i);
+        }
+        for (int i = 0; i < g.length; i++) {
+            g[i] = (float) Math.cos(i);
+        }
+        float[][] togetherSlots = {new float[30], new float[30]};
+        float[][] aloneSlots = {new float[30], new float[30]};
+        for (long t = 1; t <= 3; t++) {
+            OptimizerStep step = new OptimizerStep(config, t);
+            step.apply(table, together, togetherSlots, g, rows, 0.7);
+            for (int k = 0; k < rows.length; k++) {
+                float[] one = Arrays.copyOfRange(g, k * 3, k * 3 + 3);
+                step.apply(table, alone, aloneSlots, one, new int[] {rows[k]}, 0.7);
+            }
+        }
+        assertArrayEquals(alone, together);
+        assertArrayEquals(aloneSlots[0], togetherSlots[0]);
+        assertArrayEquals(aloneSlots[1], togetherSlots[1]);
+        assertEquals(3, OptimizerStep.runLength(rows, 0));
+        assertEquals(2, OptimizerStep.runLength(rows, 3));
+        assertEquals(1, OptimizerStep.runLength(rows, 5));
     }
 }
