@@ -182,7 +182,14 @@ public final class BareLoop {
                             () -> {
                                 try {
                                     return serve(
-                                            config, inputs, k, published, backlog, end, device);
+                                            config,
+                                            inputs,
+                                            work.servingBatch(),
+                                            k,
+                                            published,
+                                            backlog,
+                                            end,
+                                            device);
                                 } finally {
                                     backlog.close();
                                 }
@@ -214,6 +221,7 @@ public final class BareLoop {
     private static long serve(
             ModelConfig config,
             Inputs inputs,
+            int rows,
             int k,
             AtomicReference<ModelState> published,
             Backlog backlog,
@@ -232,8 +240,8 @@ public final class BareLoop {
                     serving = serving(config, state, device);
                 }
                 inputs.answer(serving, next++ % POOL, k);
-                n += inputs.rows();
-                backlog.add(System.nanoTime(), inputs.rows());
+                n += rows;
+                backlog.add(System.nanoTime(), rows);
             }
             return n;
         } finally {
@@ -372,10 +380,8 @@ public final class BareLoop {
         };
     }
 
-    /** Pre-built query batches of the serving batch size, and how to answer one. */
+    /** Answers one of the pre-built query batches of the serving batch size. */
     private interface Inputs {
-        int rows();
-
         void answer(AutoCloseable serving, int index, int k);
     }
 
@@ -388,17 +394,8 @@ public final class BareLoop {
                     batch[r] = history(w, random);
                 }
             }
-            return new Inputs() {
-                @Override
-                public int rows() {
-                    return rows;
-                }
-
-                @Override
-                public void answer(AutoCloseable serving, int index, int k) {
+            return (serving, index, k) ->
                     ((Recommender) serving).recommend(histories[index], k, null);
-                }
-            };
         }
         float[][][] windows = new float[POOL][rows][];
         for (float[][] batch : windows) {
@@ -407,19 +404,11 @@ public final class BareLoop {
             }
         }
         boolean reconstruct = config.task() == Task.RECONSTRUCTION;
-        return new Inputs() {
-            @Override
-            public int rows() {
-                return rows;
-            }
-
-            @Override
-            public void answer(AutoCloseable serving, int index, int k) {
-                if (reconstruct) {
-                    ((Reconstructor) serving).errors(windows[index]);
-                } else {
-                    ((Forecaster) serving).forecast(windows[index]);
-                }
+        return (serving, index, k) -> {
+            if (reconstruct) {
+                ((Reconstructor) serving).errors(windows[index]);
+            } else {
+                ((Forecaster) serving).forecast(windows[index]);
             }
         };
     }
