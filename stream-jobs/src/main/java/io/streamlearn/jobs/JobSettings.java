@@ -29,6 +29,9 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
  * @param deliveryGuarantee of the output topics (never of the model store, which stays
  *     transactional): {@code EXACTLY_ONCE} or {@code AT_LEAST_ONCE}
  * @param batching how the predictors batch their queries
+ * @param bufferTimeout how long records may wait in the network buffers between the job's operators
+ *     ({@link #bufferTimeout(Configuration, DeliveryGuarantee)}); null leaves Flink's {@code
+ *     execution.buffer-timeout.interval} alone
  */
 public record JobSettings(
         KafkaClientProperties kafka,
@@ -69,8 +72,17 @@ public record JobSettings(
         Recommend recommend,
         Anomaly anomaly,
         DeliveryGuarantee deliveryGuarantee,
-        ModelServing.Batching batching)
+        ModelServing.Batching batching,
+        Duration bufferTimeout)
         implements Serializable {
+
+    /**
+     * With at-least-once delivery, the buffer timeout the job runs with unless {@code
+     * streamlearn.network.buffer-timeout} says otherwise. An answer crosses two network exchanges
+     * (to the per-series state, to the predictor); at Flink's 100 ms each, waiting for unfilled
+     * buffers was most of its latency (docs/benchmarks.md).
+     */
+    public static final Duration AT_LEAST_ONCE_BUFFER_TIMEOUT = Duration.ofMillis(10);
 
     /**
      * How recommendations are made.
@@ -163,7 +175,20 @@ public record JobSettings(
                         atLeast(conf, SEEN_CAPACITY, 1)),
                 anomaly(conf),
                 deliveryGuarantee(conf),
-                batching(conf));
+                batching(conf),
+                bufferTimeout(conf, deliveryGuarantee(conf)));
+    }
+
+    /**
+     * {@code streamlearn.network.buffer-timeout} if set; else {@link #AT_LEAST_ONCE_BUFFER_TIMEOUT}
+     * with at-least-once delivery, and null (Flink's own setting) with exactly-once, whose answers
+     * wait for the checkpoint anyway.
+     */
+    static Duration bufferTimeout(Configuration conf, DeliveryGuarantee guarantee) {
+        if (conf.getOptional(BUFFER_TIMEOUT).isPresent()) {
+            return nonNegative(conf, BUFFER_TIMEOUT);
+        }
+        return guarantee == DeliveryGuarantee.AT_LEAST_ONCE ? AT_LEAST_ONCE_BUFFER_TIMEOUT : null;
     }
 
     /** The brokers every client of the job connects to. */

@@ -273,7 +273,7 @@ public final class JobBenchmark {
         String answers = clicks ? settings.recommendationsTopic() : settings.predictionsTopic();
         out.printf(
                 Locale.ROOT,
-                "%n%s job, %s: %s, window %d, hidden %d, batch %d%s; answers on %s%n",
+                "%n%s job, %s, %s: %s, window %d, hidden %d, batch %d%s; answers on %s%n",
                 clicks ? "recommendation" : "metrics",
                 StreamlearnOptions.DELIVERY_GUARANTEE.key()
                         + "="
@@ -281,6 +281,9 @@ public final class JobBenchmark {
                                 .name()
                                 .toLowerCase(Locale.ROOT)
                                 .replace('_', '-'),
+                settings.bufferTimeout() == null
+                        ? "Flink's network buffer timeout"
+                        : "network buffer timeout " + settings.bufferTimeout().toMillis() + " ms",
                 settings.model().family().name().toLowerCase(Locale.ROOT),
                 settings.model().window(),
                 settings.model().hiddenSize(),
