@@ -30,7 +30,7 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
  *     transactional): {@code EXACTLY_ONCE} or {@code AT_LEAST_ONCE}
  * @param batching how the predictors batch their queries
  * @param bufferTimeout how long records may wait in the network buffers between the job's operators
- *     ({@link #bufferTimeout(Configuration, DeliveryGuarantee)}); null leaves Flink's {@code
+ *     ({@code streamlearn.network.buffer-timeout}); null leaves Flink's {@code
  *     execution.buffer-timeout.interval} alone
  */
 public record JobSettings(
@@ -75,14 +75,6 @@ public record JobSettings(
         ModelServing.Batching batching,
         Duration bufferTimeout)
         implements Serializable {
-
-    /**
-     * With at-least-once delivery, the buffer timeout the job runs with unless {@code
-     * streamlearn.network.buffer-timeout} says otherwise. An answer crosses two network exchanges
-     * (to the per-series state, to the predictor); at Flink's 100 ms each, waiting for unfilled
-     * buffers was most of its latency (docs/benchmarks.md).
-     */
-    public static final Duration AT_LEAST_ONCE_BUFFER_TIMEOUT = Duration.ofMillis(10);
 
     /**
      * How recommendations are made.
@@ -176,19 +168,9 @@ public record JobSettings(
                 anomaly(conf),
                 deliveryGuarantee(conf),
                 batching(conf),
-                bufferTimeout(conf, deliveryGuarantee(conf)));
-    }
-
-    /**
-     * {@code streamlearn.network.buffer-timeout} if set; else {@link #AT_LEAST_ONCE_BUFFER_TIMEOUT}
-     * with at-least-once delivery, and null (Flink's own setting) with exactly-once, whose answers
-     * wait for the checkpoint anyway.
-     */
-    static Duration bufferTimeout(Configuration conf, DeliveryGuarantee guarantee) {
-        if (conf.getOptional(BUFFER_TIMEOUT).isPresent()) {
-            return nonNegative(conf, BUFFER_TIMEOUT);
-        }
-        return guarantee == DeliveryGuarantee.AT_LEAST_ONCE ? AT_LEAST_ONCE_BUFFER_TIMEOUT : null;
+                conf.getOptional(BUFFER_TIMEOUT).isPresent()
+                        ? nonNegative(conf, BUFFER_TIMEOUT)
+                        : null);
     }
 
     /** The brokers every client of the job connects to. */

@@ -219,25 +219,13 @@ class JobSettingsTest {
     }
 
     @Test
-    void theBufferTimeoutIsShortWithAtLeastOnceAndFlinksOwnOtherwise() {
+    void theBufferTimeoutIsFlinksUnlessSet() {
         String guarantee = "streamlearn.delivery.guarantee";
         String timeout = "streamlearn.network.buffer-timeout";
         assertEquals(null, JobSettings.from(conf(Map.of(BROKER, "k:1"))).bufferTimeout());
         assertEquals(
-                Duration.ofMillis(10),
+                null,
                 JobSettings.from(conf(Map.of(BROKER, "k:1", guarantee, "at-least-once")))
-                        .bufferTimeout());
-        assertEquals(
-                Duration.ofMillis(3),
-                JobSettings.from(
-                                conf(
-                                        Map.of(
-                                                BROKER,
-                                                "k:1",
-                                                guarantee,
-                                                "at-least-once",
-                                                timeout,
-                                                "3 ms")))
                         .bufferTimeout());
         assertEquals(
                 Duration.ofMillis(20),
