@@ -129,31 +129,26 @@ public final class BareLoop {
             }
             Inputs inputs = inputs(config, work.servingBatch(), random);
             AtomicReference<ModelState> published = new AtomicReference<>(learner.snapshot());
-            // The warm-up also grows the trainer's batch to what the measured run starts with.
-            Run warmUp =
-                    run(
-                            config,
-                            work,
-                            inputs,
-                            k,
-                            learner,
-                            batches,
-                            published,
-                            work.trainBatch(),
-                            seconds * 0.25,
-                            device);
-            return run(
-                            config,
-                            work,
-                            inputs,
-                            k,
-                            learner,
-                            batches,
-                            published,
-                            warmUp.nextTrainBatch(),
-                            seconds,
-                            device)
-                    .rates();
+            // A warm-up of a quarter of the time, which also grows the trainer's batch to what
+            // the measured run starts with; then the measured run.
+            int trainBatch = work.trainBatch();
+            Run run = null;
+            for (double phase : new double[] {seconds * 0.25, seconds}) {
+                run =
+                        run(
+                                config,
+                                work,
+                                inputs,
+                                k,
+                                learner,
+                                batches,
+                                published,
+                                trainBatch,
+                                phase,
+                                device);
+                trainBatch = run.nextTrainBatch();
+            }
+            return run.rates();
         }
     }
 
