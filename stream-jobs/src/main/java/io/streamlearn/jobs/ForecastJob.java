@@ -54,7 +54,7 @@ public final class ForecastJob {
             Sink<DeadLetter> deadLetters,
             ModelStoreSink models,
             ModelState warmStart) {
-        env.enableCheckpointing(settings.checkpointInterval().toMillis());
+        JobWiring.environment(env, settings);
         env.setMaxParallelism(MAX_PARALLELISM);
         int features = settings.model().features();
 

@@ -29,6 +29,9 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
  * @param deliveryGuarantee of the output topics (never of the model store, which stays
  *     transactional): {@code EXACTLY_ONCE} or {@code AT_LEAST_ONCE}
  * @param batching how the predictors batch their queries
+ * @param bufferTimeout how long records may wait in the network buffers between the job's operators
+ *     ({@code streamlearn.network.buffer-timeout}); null leaves Flink's {@code
+ *     execution.buffer-timeout.interval} alone
  */
 public record JobSettings(
         KafkaClientProperties kafka,
@@ -69,7 +72,8 @@ public record JobSettings(
         Recommend recommend,
         Anomaly anomaly,
         DeliveryGuarantee deliveryGuarantee,
-        ModelServing.Batching batching)
+        ModelServing.Batching batching,
+        Duration bufferTimeout)
         implements Serializable {
 
     /**
@@ -163,7 +167,10 @@ public record JobSettings(
                         atLeast(conf, SEEN_CAPACITY, 1)),
                 anomaly(conf),
                 deliveryGuarantee(conf),
-                batching(conf));
+                batching(conf),
+                conf.getOptional(BUFFER_TIMEOUT).isPresent()
+                        ? nonNegative(conf, BUFFER_TIMEOUT)
+                        : null);
     }
 
     /** The brokers every client of the job connects to. */

@@ -48,6 +48,17 @@ final class JobWiring {
     }
 
     /**
+     * The environment settings every job of {@code settings} needs: checkpoints at its interval,
+     * and its network buffer timeout where it sets one ({@link JobSettings#bufferTimeout()}).
+     */
+    static void environment(StreamExecutionEnvironment env, JobSettings settings) {
+        env.enableCheckpointing(settings.checkpointInterval().toMillis());
+        if (settings.bufferTimeout() != null) {
+            env.setBufferTimeout(settings.bufferTimeout().toMillis());
+        }
+    }
+
+    /**
      * Source → decode + validate, bad records to the dead-letter sink → event-time timestamps and
      * watermarks (bounded out-of-orderness, idle inputs let go).
      */

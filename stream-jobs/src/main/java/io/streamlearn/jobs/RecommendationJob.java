@@ -43,7 +43,7 @@ public final class RecommendationJob {
             Sink<DeadLetter> deadLetters,
             ModelStoreSink models,
             ModelState warmStart) {
-        env.enableCheckpointing(settings.checkpointInterval().toMillis());
+        JobWiring.environment(env, settings);
         env.setMaxParallelism(ForecastJob.MAX_PARALLELISM);
 
         DataStream<InteractionEvent> events =

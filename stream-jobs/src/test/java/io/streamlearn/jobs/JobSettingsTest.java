@@ -8,6 +8,7 @@ import io.streamlearn.jobs.input.InputOptions;
 import io.streamlearn.models.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -215,6 +216,27 @@ class JobSettingsTest {
                 "streamlearn.delivery.guarantee",
                 "none",
                 "must be one of exactly-once, at-least-once, got 'none'");
+    }
+
+    @Test
+    void theBufferTimeoutIsFlinksUnlessSet() {
+        String guarantee = "streamlearn.delivery.guarantee";
+        String timeout = "streamlearn.network.buffer-timeout";
+        assertEquals(null, JobSettings.from(conf(Map.of(BROKER, "k:1"))).bufferTimeout());
+        assertEquals(
+                null,
+                JobSettings.from(conf(Map.of(BROKER, "k:1", guarantee, "at-least-once")))
+                        .bufferTimeout());
+        assertEquals(
+                Duration.ofMillis(20),
+                JobSettings.from(conf(Map.of(BROKER, "k:1", timeout, "20 ms"))).bufferTimeout());
+        IllegalArgumentException negative =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> JobSettings.from(conf(Map.of(BROKER, "k:1", timeout, "-1 ms"))));
+        assertTrue(
+                negative.getMessage().contains(timeout) && negative.getMessage().contains("-1 ms"),
+                negative.getMessage());
     }
 
     private static void assertRejected(String key, String value, String message) {

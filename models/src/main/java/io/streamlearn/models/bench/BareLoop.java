@@ -9,131 +9,362 @@ import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.models.Recommender;
 import io.streamlearn.models.Reconstructor;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The model work of the streaming job without the job: per event one answer at batch 1 (a forecast,
- * a reconstruction error or a top-K list, as the job's predictor makes them today) on one thread,
- * and one optimizer step per {@code batch} answered events on another (the trainer's), with the
- * same model configuration. The serving thread hands each full batch to the training thread through
- * a short queue and waits when the queue is full, as the job's predictor is held back by a trainer
- * that lags. What the job could sustain if Flink, Kafka, state and encoding cost nothing. {@code
- * streamlearn bench --job} divides the job's rate by it.
+ * The model work of the streaming job without the job, at the job's batch sizes. On one thread (the
+ * predictor's) events are answered in batches of the predictor's batch size (a forecast, a
+ * reconstruction error or a top-K list per row, one pass per batch); on another (the trainer's) the
+ * answered events are learned as the live trainer learns them: mini-batches of the trainer's batch
+ * size, twice as large whenever the newest example of a batch waited longer than the trainer's
+ * maximum lag, up to its maximum batch size, and back down under half the lag; each batch scored by
+ * the serving version before the step, and every {@code publishEverySteps} steps a new version that
+ * both the scorer and the serving thread switch to. The serving thread waits when the examples in
+ * front of the trainer reach twice its maximum lag (the job's predictors are held back by its
+ * backpressure the same way), so every event counted is both answered and learned. What the job
+ * could sustain if Flink, Kafka, state and encoding cost nothing; {@code streamlearn bench --job}
+ * divides the job's rate by it.
  */
 public final class BareLoop {
     /** Distinct item ids of the next-item inputs (the demo's clickstream has 200). */
     private static final int ITEMS = 200;
 
-    /** Pre-built inputs the loops cycle through. */
-    private static final int POOL = 16;
-
-    /** Batches that may wait for the trainer before serving waits too. */
-    private static final int QUEUE = 4;
+    /** Pre-built inputs of each size the loops cycle through. */
+    private static final int POOL = 8;
 
     private BareLoop() {}
 
     /**
-     * Events answered and learned per second.
+     * The job's batch sizes and keep-up policy.
      *
-     * @param servedPerSecond answers per second at batch 1
-     * @param learnedPerSecond training examples per second
+     * @param servingBatch queries a predictor answers with one pass ({@code
+     *     streamlearn.predictor.batch-size})
+     * @param trainBatch examples per optimizer step ({@code streamlearn.trainer.batch-size})
+     * @param maxTrainBatch the largest batch the trainer grows to ({@code
+     *     streamlearn.trainer.max-batch-size})
+     * @param maxLag how long examples may wait before the batch grows ({@code
+     *     streamlearn.trainer.max-lag})
+     * @param publishEverySteps steps per new model version ({@code
+     *     streamlearn.trainer.publish-every-steps})
      */
-    public record Rates(double servedPerSecond, double learnedPerSecond) {
-        /** Events per second that are both answered and learned. */
-        public double eventsPerSecond() {
-            return Math.min(servedPerSecond, learnedPerSecond);
+    public record Work(
+            int servingBatch,
+            int trainBatch,
+            int maxTrainBatch,
+            Duration maxLag,
+            int publishEverySteps) {
+        public Work {
+            if (servingBatch < 1 || trainBatch < 1 || publishEverySteps < 1) {
+                throw new IllegalArgumentException(
+                        "batch sizes and publishEverySteps must be at least 1: " + this);
+            }
+            if (maxTrainBatch < trainBatch) {
+                throw new IllegalArgumentException(
+                        "maxTrainBatch must be at least trainBatch: " + this);
+            }
+            if (maxLag.isNegative() || maxLag.isZero()) {
+                throw new IllegalArgumentException("maxLag must be positive: " + this);
+            }
         }
     }
 
     /**
-     * Runs the serving and the training loop side by side for {@code seconds} after a warm-up, each
-     * on its own thread; the time counts until the trainer has learned every full batch.
+     * What one measurement did.
      *
-     * @param batch examples per optimizer step (the trainer's batch size)
-     * @param k items per answer, for a next-item model
+     * @param answered events answered
+     * @param learned of them, examples the trainer learned (all but fewer than a trainer batch)
+     * @param seconds from the start until the trainer had learned the last full batch
+     * @param largestTrainBatch the largest mini-batch the trainer took
      */
-    public static Rates measure(ModelConfig config, int batch, int k, double seconds, Device device)
-            throws InterruptedException {
-        Random random = new Random(3L);
-        List<Batch> batches = new ArrayList<>();
-        for (int i = 0; i < POOL; i++) {
-            batches.add(batch(config, batch, random));
+    public record Rates(long answered, long learned, double seconds, int largestTrainBatch) {
+        public double servedPerSecond() {
+            return answered / seconds;
         }
-        try (OnlineLearner learner = new OnlineLearner(config, device)) {
-            // A few steps first, so that a next-item model knows the items it is asked about.
-            for (Batch b : batches) {
-                learner.train(b);
-            }
-            ModelState state = learner.snapshot();
-            ExecutorService threads = Executors.newFixedThreadPool(2);
-            try (AutoCloseable serving = serving(config, state, device)) {
-                Runnable answer = answer(config, serving, k, random);
-                // Warm-up: both loops for a quarter of the budget.
-                run(answer, learner, batches, batch, seconds * 0.25, threads);
-                return run(answer, learner, batches, batch, seconds, threads);
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("the bare loop failed: " + e.getCause(), e);
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IllegalStateException("closing the bare loop's model failed", e);
-            } finally {
-                threads.shutdownNow();
-            }
+
+        public double learnedPerSecond() {
+            return learned / seconds;
+        }
+
+        /** Events per second that are both answered and learned. */
+        public double eventsPerSecond() {
+            return Math.min(answered, learned) / seconds;
         }
     }
 
-    private static Rates run(
-            Runnable answer,
+    /**
+     * Runs the serving and the training loop side by side for {@code seconds} after a warm-up of a
+     * quarter of that, each on its own thread; the time counts until the trainer has learned every
+     * full batch of what was answered.
+     *
+     * @param k items per answer, for a next-item model
+     */
+    public static Rates measure(ModelConfig config, Work work, int k, double seconds, Device device)
+            throws InterruptedException {
+        Random random = new Random(3L);
+        TreeMap<Integer, List<Batch>> batches = new TreeMap<>();
+        for (int size = work.trainBatch(); ; size = Math.min(2 * size, work.maxTrainBatch())) {
+            List<Batch> pool = new ArrayList<>();
+            for (int i = 0; i < POOL; i++) {
+                pool.add(batch(config, size, random));
+            }
+            batches.put(size, pool);
+            if (size == work.maxTrainBatch()) {
+                break;
+            }
+        }
+        try (OnlineLearner learner = new OnlineLearner(config, device)) {
+            // A few steps first, so that a next-item model knows the items it is asked about.
+            for (Batch b : batches.firstEntry().getValue()) {
+                learner.train(b);
+            }
+            Inputs inputs = inputs(config, work.servingBatch(), random);
+            AtomicReference<ModelState> published = new AtomicReference<>(learner.snapshot());
+            // A warm-up of a quarter of the time, which also grows the trainer's batch to what
+            // the measured run starts with; then the measured run.
+            int trainBatch = work.trainBatch();
+            Run run = null;
+            for (double phase : new double[] {seconds * 0.25, seconds}) {
+                run =
+                        run(
+                                config,
+                                work,
+                                inputs,
+                                k,
+                                learner,
+                                batches,
+                                published,
+                                trainBatch,
+                                phase,
+                                device);
+                trainBatch = run.nextTrainBatch();
+            }
+            return run.rates();
+        }
+    }
+
+    /** A run's figures, and the batch size its trainer would take next. */
+    private record Run(Rates rates, int nextTrainBatch) {}
+
+    private static Run run(
+            ModelConfig config,
+            Work work,
+            Inputs inputs,
+            int k,
             OnlineLearner learner,
-            List<Batch> batches,
-            int batch,
+            TreeMap<Integer, List<Batch>> batches,
+            AtomicReference<ModelState> published,
+            int trainBatch,
             double seconds,
-            ExecutorService threads)
-            throws InterruptedException, ExecutionException {
-        BlockingQueue<Optional<Batch>> queue = new ArrayBlockingQueue<>(QUEUE);
+            Device device)
+            throws InterruptedException {
+        Backlog backlog = new Backlog(2 * work.maxLag().toNanos());
         long start = System.nanoTime();
         long end = start + (long) (seconds * 1e9);
-        Future<Long> served =
-                threads.submit(
-                        () -> {
-                            long n = 0;
-                            while (System.nanoTime() < end) {
-                                answer.run();
-                                n++;
-                                if (n % batch == 0) {
-                                    queue.put(Optional.of(batches.get((int) (n / batch) % POOL)));
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<Long> served =
+                    threads.submit(
+                            () -> {
+                                try {
+                                    return serve(
+                                            config,
+                                            inputs,
+                                            work.servingBatch(),
+                                            k,
+                                            published,
+                                            backlog,
+                                            end,
+                                            device);
+                                } finally {
+                                    backlog.close();
                                 }
-                            }
-                            queue.put(Optional.empty());
-                            return n;
-                        });
-        Future<Long> learned =
-                threads.submit(
-                        () -> {
-                            long n = 0;
-                            for (Optional<Batch> b = queue.take();
-                                    b.isPresent();
-                                    b = queue.take()) {
-                                learner.train(b.get());
-                                n += batch;
-                            }
-                            return n;
-                        });
-        long answers = served.get();
-        long examples = learned.get();
-        double elapsed = (System.nanoTime() - start) / 1e9;
-        // The last partial batch is not learned; it is not counted as served either.
-        return new Rates(answers / batch * batch / elapsed, examples / elapsed);
+                            });
+            Future<long[]> learned =
+                    threads.submit(
+                            () ->
+                                    learn(
+                                            work,
+                                            trainBatch,
+                                            learner,
+                                            batches,
+                                            published,
+                                            backlog,
+                                            device));
+            long answers = served.get();
+            long[] result = learned.get();
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            return new Run(
+                    new Rates(answers, result[0], elapsed, (int) result[1]), (int) result[2]);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the bare loop failed: " + e.getCause(), e.getCause());
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    /** The predictor's loop: a batch at a time, with the newest published version. */
+    private static long serve(
+            ModelConfig config,
+            Inputs inputs,
+            int rows,
+            int k,
+            AtomicReference<ModelState> published,
+            Backlog backlog,
+            long end,
+            Device device)
+            throws Exception {
+        ModelState state = published.get();
+        AutoCloseable serving = serving(config, state, device);
+        try {
+            long n = 0;
+            int next = 0;
+            while (System.nanoTime() < end) {
+                if (published.get() != state) {
+                    state = published.get();
+                    serving.close();
+                    serving = serving(config, state, device);
+                }
+                inputs.answer(serving, next++ % POOL, k);
+                n += rows;
+                backlog.add(System.nanoTime(), rows);
+            }
+            return n;
+        } finally {
+            serving.close();
+        }
+    }
+
+    /**
+     * The live trainer's loop, from batches of {@code trainBatch}: returns the examples learned,
+     * the largest batch taken and the batch it would take next. The batch policy is the job
+     * trainer's (stream-jobs' {@code Trainer.keepUp}), without its sampling: here the serving
+     * thread waits instead.
+     */
+    private static long[] learn(
+            Work work,
+            int trainBatch,
+            OnlineLearner learner,
+            TreeMap<Integer, List<Batch>> batches,
+            AtomicReference<ModelState> published,
+            Backlog backlog,
+            Device device)
+            throws InterruptedException {
+        long maxLag = work.maxLag().toNanos();
+        int size = trainBatch;
+        int largest = size;
+        long learned = 0;
+        OnlineLearner scorer = OnlineLearner.evaluator(published.get(), device);
+        try {
+            for (long newest = backlog.take(size); newest >= 0; newest = backlog.take(size)) {
+                List<Batch> pool = batches.get(size);
+                Batch batch = pool.get((int) (learner.step() % pool.size()));
+                long lag = System.nanoTime() - newest;
+                scorer.evaluate(batch);
+                learner.train(batch);
+                learned += size;
+                if (learner.step() % work.publishEverySteps() == 0) {
+                    learner.nextVersion();
+                    ModelState state = learner.snapshot();
+                    scorer.close();
+                    scorer = OnlineLearner.evaluator(state, device);
+                    published.set(state);
+                }
+                if (lag > maxLag) {
+                    size = Math.min(2 * size, work.maxTrainBatch());
+                } else if (lag < maxLag / 2) {
+                    size = Math.max(size / 2, work.trainBatch());
+                }
+                // Sizes between the doublings do not occur: the pool has each one the trainer
+                // takes.
+                size = batches.floorKey(size);
+                largest = Math.max(largest, size);
+            }
+            // The serving thread has stopped: what is left is learned at the smallest batch.
+            for (long newest = backlog.take(work.trainBatch());
+                    newest >= 0;
+                    newest = backlog.take(work.trainBatch())) {
+                List<Batch> pool = batches.get(work.trainBatch());
+                Batch batch = pool.get((int) (learner.step() % pool.size()));
+                scorer.evaluate(batch);
+                learner.train(batch);
+                learned += work.trainBatch();
+            }
+            return new long[] {learned, largest, size};
+        } finally {
+            scorer.close();
+        }
+    }
+
+    /**
+     * Answered events waiting for the trainer, as (answer time, count) runs. {@link #add} waits
+     * while the oldest has waited longer than {@code capacityNanos} and the trainer's next batch is
+     * there.
+     */
+    private static final class Backlog {
+        private final long capacityNanos;
+        private final ArrayDeque<long[]> runs = new ArrayDeque<>();
+        private long size;
+        private int requested = 1;
+        private boolean closed;
+
+        Backlog(long capacityNanos) {
+            this.capacityNanos = capacityNanos;
+        }
+
+        synchronized void add(long nanos, int count) throws InterruptedException {
+            while (size >= requested && nanos - runs.peekFirst()[0] > capacityNanos) {
+                wait();
+                nanos = System.nanoTime();
+            }
+            runs.addLast(new long[] {nanos, count});
+            size += count;
+            notifyAll();
+        }
+
+        /**
+         * Takes {@code n} examples, waiting for them; returns the answer time of the newest, or -1
+         * once closed with fewer than {@code n} left.
+         */
+        synchronized long take(int n) throws InterruptedException {
+            requested = n;
+            notifyAll();
+            while (size < n && !closed) {
+                wait();
+            }
+            if (size < n) {
+                return -1;
+            }
+            long newest = -1;
+            int left = n;
+            while (left > 0) {
+                long[] run = runs.peekFirst();
+                int taken = (int) Math.min(left, run[1]);
+                newest = run[0];
+                run[1] -= taken;
+                left -= taken;
+                if (run[1] == 0) {
+                    runs.removeFirst();
+                }
+            }
+            size -= n;
+            notifyAll();
+            return newest;
+        }
+
+        synchronized void close() {
+            closed = true;
+            notifyAll();
+        }
     }
 
     private static AutoCloseable serving(ModelConfig config, ModelState state, Device device) {
@@ -144,31 +375,37 @@ public final class BareLoop {
         };
     }
 
-    /** One answer at batch 1 from the serving model, on inputs drawn up front. */
-    private static Runnable answer(
-            ModelConfig config, AutoCloseable serving, int k, Random random) {
+    /** Answers one of the pre-built query batches of the serving batch size. */
+    private interface Inputs {
+        void answer(AutoCloseable serving, int index, int k);
+    }
+
+    private static Inputs inputs(ModelConfig config, int rows, Random random) {
         int w = config.window();
-        int values = w * config.features();
         if (config.task() == Task.NEXT_ITEM) {
-            Recommender recommender = (Recommender) serving;
-            String[][][] histories = new String[POOL][][];
-            for (int i = 0; i < POOL; i++) {
-                histories[i] = new String[][] {history(w, random)};
+            String[][][] histories = new String[POOL][rows][];
+            for (String[][] batch : histories) {
+                for (int r = 0; r < rows; r++) {
+                    batch[r] = history(w, random);
+                }
             }
-            int[] next = {0};
-            return () -> recommender.recommend(histories[next[0]++ % POOL], k, null);
+            return (serving, index, k) ->
+                    ((Recommender) serving).recommend(histories[index], k, null);
         }
-        float[][][] windows = new float[POOL][][];
-        for (int i = 0; i < POOL; i++) {
-            windows[i] = new float[][] {normalised(values, random)};
+        float[][][] windows = new float[POOL][rows][];
+        for (float[][] batch : windows) {
+            for (int r = 0; r < rows; r++) {
+                batch[r] = normalised(w * config.features(), random);
+            }
         }
-        int[] next = {0};
-        if (config.task() == Task.RECONSTRUCTION) {
-            Reconstructor reconstructor = (Reconstructor) serving;
-            return () -> reconstructor.errors(windows[next[0]++ % POOL]);
-        }
-        Forecaster forecaster = (Forecaster) serving;
-        return () -> forecaster.forecast(windows[next[0]++ % POOL]);
+        boolean reconstruct = config.task() == Task.RECONSTRUCTION;
+        return (serving, index, k) -> {
+            if (reconstruct) {
+                ((Reconstructor) serving).errors(windows[index]);
+            } else {
+                ((Forecaster) serving).forecast(windows[index]);
+            }
+        };
     }
 
     private static Batch batch(ModelConfig config, int size, Random random) {

@@ -160,7 +160,14 @@ public final class Demo {
                                 stop);
                 try (Progress progress =
                         new Progress(runtime.bootstrapServers(), metrics, clicks, alertsTopic)) {
-                    report(progress, metricsIn, clicksIn, stop, job, watch);
+                    report(
+                            progress,
+                            metricsIn,
+                            clicksIn,
+                            stop,
+                            job,
+                            watch,
+                            metrics.checkpointInterval());
                 } finally {
                     stop.set(true);
                     metricGenerator.join(5_000);
@@ -202,9 +209,12 @@ public final class Demo {
             AtomicLong clicksIn,
             AtomicBoolean stop,
             JobClient job,
-            JobWatch watch)
+            JobWatch watch,
+            Duration checkpointInterval)
             throws InterruptedException {
         long startNanos = System.nanoTime();
+        KeepingUp metricsAnswered = KeepingUp.forCheckpointInterval(checkpointInterval, startNanos);
+        KeepingUp clicksAnswered = KeepingUp.forCheckpointInterval(checkpointInterval, startNanos);
         long lastPrint = startNanos;
         long lastMetrics = 0;
         long lastClicks = 0;
@@ -233,12 +243,14 @@ public final class Demo {
                 RankingEvaluation.Figures ranking = progress.ranking();
                 out.printf(
                         Locale.ROOT,
-                        "[%3ds] metrics %7d in (%4.0f/s) | predictions     %7d | model v%-4d step"
-                                + " %-5s | MAE model %s naive %s | alerts %d%s%n",
+                        "[%3ds] metrics %7d in (%4.0f/s) | predictions     %7d at %s | model v%-4d"
+                                + " step %-5s | MAE model %s naive %s | alerts %d%s%n",
                         Duration.ofNanos(now - startNanos).toSeconds(),
                         m,
                         (m - lastMetrics) / seconds,
                         progress.predictions(),
+                        metricsAnswered.update(
+                                m, progress.predictions() + progress.deadLetters(0), now),
                         progress.modelVersion(0),
                         step(progress.modelStep(0)),
                         format(progress.modelMae()),
@@ -247,11 +259,13 @@ public final class Demo {
                         watch.failures() == 0 ? "" : " | restarts " + watch.failures());
                 out.printf(
                         Locale.ROOT,
-                        "       clicks  %7d in (%4.0f/s) | recommendations %7d | model v%-4d step"
-                                + " %-5s | HR@10 model %s popularity %s | dead letters %d%n",
+                        "       clicks  %7d in (%4.0f/s) | recommendations %7d at %s | model v%-4d"
+                                + " step %-5s | HR@10 model %s popularity %s | dead letters %d%n",
                         c,
                         (c - lastClicks) / seconds,
                         progress.recommendations(),
+                        clicksAnswered.update(
+                                c, progress.recommendations() + progress.deadLetters(1), now),
                         progress.modelVersion(1),
                         step(progress.modelStep(1)),
                         format(ranking.model().hr()),

@@ -171,38 +171,46 @@ public final class JobBenchmark {
                     Configuration conf = configuration(runtime, feed, guarantee);
                     JobSettings settings = JobSettings.from(conf);
                     // Before and after the job, so that a change in the machine's load shows.
-                    double before = bareLoop(settings);
+                    BareLoop.Rates before = bareLoop(settings);
                     double peak = measure(runtime, feed, conf, settings);
-                    double after = bareLoop(settings);
+                    BareLoop.Rates after = bareLoop(settings);
                     out.printf(
                             Locale.ROOT,
-                            "  bare model loop (no Flink, no Kafka; cpu): answers at batch 1 on one"
-                                    + " thread, a training step per %d of them on another: %,.0f"
-                                    + " events/s answered and learned before the job, %,.0f"
+                            "  bare model loop (no Flink, no Kafka; cpu): answers in batches of %d"
+                                    + " on one thread, training batches of %d growing to at most"
+                                    + " %d on another (largest taken: %d before, %d after):"
+                                    + " %,.0f events/s answered and learned before the job, %,.0f"
                                     + " after%n",
+                            settings.batching().size(),
                             settings.batchSize(),
-                            before,
-                            after);
+                            settings.backlog().maxBatchSize(),
+                            before.largestTrainBatch(),
+                            after.largestTrainBatch(),
+                            before.eventsPerSecond(),
+                            after.eventsPerSecond());
                     out.printf(
                             Locale.ROOT,
                             "%s, %s: peak %,.0f events/s = %.3f of the bare loop (their mean)%n",
                             feed,
                             guarantee,
                             peak,
-                            peak / ((before + after) / 2));
+                            peak / ((before.eventsPerSecond() + after.eventsPerSecond()) / 2));
                 }
             }
         }
     }
 
-    private double bareLoop(JobSettings settings) throws InterruptedException {
-        return BareLoop.measure(
-                        settings.model(),
+    /** The same model work at the job's batch sizes: its predictors' and its live trainer's. */
+    private BareLoop.Rates bareLoop(JobSettings settings) throws InterruptedException {
+        BareLoop.Work work =
+                new BareLoop.Work(
+                        settings.batching().size(),
                         settings.batchSize(),
-                        settings.recommend().k(),
-                        seconds,
-                        Device.cpu())
-                .eventsPerSecond();
+                        settings.backlog().maxBatchSize(),
+                        settings.backlog().maxLag(),
+                        settings.publishEverySteps());
+        return BareLoop.measure(
+                settings.model(), work, settings.recommend().k(), seconds, Device.cpu());
     }
 
     /**
@@ -265,7 +273,7 @@ public final class JobBenchmark {
         String answers = clicks ? settings.recommendationsTopic() : settings.predictionsTopic();
         out.printf(
                 Locale.ROOT,
-                "%n%s job, %s: %s, window %d, hidden %d, batch %d%s; answers on %s%n",
+                "%n%s job, %s, %s: %s, window %d, hidden %d, batch %d%s; answers on %s%n",
                 clicks ? "recommendation" : "metrics",
                 StreamlearnOptions.DELIVERY_GUARANTEE.key()
                         + "="
@@ -273,6 +281,9 @@ public final class JobBenchmark {
                                 .name()
                                 .toLowerCase(Locale.ROOT)
                                 .replace('_', '-'),
+                settings.bufferTimeout() == null
+                        ? "Flink's network buffer timeout"
+                        : "network buffer timeout " + settings.bufferTimeout().toMillis() + " ms",
                 settings.model().family().name().toLowerCase(Locale.ROOT),
                 settings.model().window(),
                 settings.model().hiddenSize(),

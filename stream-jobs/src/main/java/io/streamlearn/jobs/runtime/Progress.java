@@ -50,7 +50,7 @@ public final class Progress implements AutoCloseable {
     private double recentNaive;
     private long predictionCount;
     private long recommendationCount;
-    private long deadLetterCount;
+    private final long[] deadLetterCount = new long[2];
     private long alertCount;
     private final long[] version = new long[2];
     private final long[] step = new long[2];
@@ -108,9 +108,10 @@ public final class Progress implements AutoCloseable {
                     lists.list(
                             r.getUserId(),
                             r.getItems().stream().map(ScoredItem::getItemId).toList());
-                } else if (topic.equals(metrics.deadLettersTopic())
-                        || topic.equals(clicks.deadLettersTopic())) {
-                    deadLetterCount++;
+                } else if (topic.equals(metrics.deadLettersTopic())) {
+                    deadLetterCount[0]++;
+                } else if (topic.equals(clicks.deadLettersTopic())) {
+                    deadLetterCount[1]++;
                 } else if (topic.equals(metrics.modelsTopic())) {
                     model(0, record);
                 } else if (topic.equals(clicks.modelsTopic())) {
@@ -179,8 +180,17 @@ public final class Progress implements AutoCloseable {
         return recommendationCount;
     }
 
+    /** Dead letters of both jobs. */
     public long deadLetters() {
-        return deadLetterCount;
+        return deadLetterCount[0] + deadLetterCount[1];
+    }
+
+    /**
+     * Dead letters of the metrics job (0) or the recommendation job (1): the records it answered
+     * with a dead letter instead of a prediction or a recommendation.
+     */
+    public long deadLetters(int job) {
+        return deadLetterCount[job];
     }
 
     public long alerts() {
