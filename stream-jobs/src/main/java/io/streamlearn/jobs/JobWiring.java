@@ -48,6 +48,22 @@ final class JobWiring {
     }
 
     /**
+     * What both jobs set on their environment: a checkpoint every {@code
+     * streamlearn.checkpoint.interval}, the fixed max parallelism of keyed operators, and object
+     * reuse. Without it, every record handed to a chained operator is first deep-copied with its
+     * serializer: each prediction and anomaly score before its sink (Avro's {@code deepCopy}, a
+     * tenth of the predictor's samples in a replay profile) and each model snapshot before the
+     * model store. The jobs' functions never change a record after emitting it nor keep one they
+     * received across calls unless it came over the network (a fresh object), so the copies protect
+     * nothing.
+     */
+    static void configure(StreamExecutionEnvironment env, JobSettings settings) {
+        env.enableCheckpointing(settings.checkpointInterval().toMillis());
+        env.setMaxParallelism(ForecastJob.MAX_PARALLELISM);
+        env.getConfig().enableObjectReuse();
+    }
+
+    /**
      * Source → decode + validate, bad records to the dead-letter sink → event-time timestamps and
      * watermarks (bounded out-of-orderness, idle inputs let go).
      */
