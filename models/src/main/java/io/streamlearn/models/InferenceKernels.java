@@ -1,5 +1,6 @@
 package io.streamlearn.models;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -42,7 +43,7 @@ final class InferenceKernels {
 
     private static final int PROBE_BATCH = 8;
 
-    private static final Map<String, Boolean> VERDICTS = new ConcurrentHashMap<>();
+    private static final Map<Probed, Boolean> VERDICTS = new ConcurrentHashMap<>();
 
     private InferenceKernels() {}
 
@@ -61,10 +62,9 @@ final class InferenceKernels {
             return false;
         }
         int inputWidth = c.task() == Task.NEXT_ITEM ? c.hiddenSize() : c.features();
-        String shape =
-                String.format(
-                        Locale.ROOT,
-                        "%s on %s: window %d, input %d, hidden %d, layers %d",
+        // Looked up at every evaluation and every model load: a key without String.format.
+        Probed key =
+                new Probed(
                         c.family(),
                         manager.getDevice(),
                         c.window(),
@@ -72,7 +72,24 @@ final class InferenceKernels {
                         c.hiddenSize(),
                         c.layers());
         return VERDICTS.computeIfAbsent(
-                shape, key -> probe(network, params, manager, inputWidth, key));
+                key, k -> probe(network, params, manager, inputWidth, k.toString()));
+    }
+
+    /** What a verdict holds for: the network's shape and device. */
+    private record Probed(
+            Family family, Device device, int window, int input, int hidden, int layers) {
+        @Override
+        public String toString() {
+            return String.format(
+                    Locale.ROOT,
+                    "%s on %s: window %d, input %d, hidden %d, layers %d",
+                    family,
+                    device,
+                    window,
+                    input,
+                    hidden,
+                    layers);
+        }
     }
 
     private static boolean probe(

@@ -54,8 +54,7 @@ public final class ForecastJob {
             Sink<DeadLetter> deadLetters,
             ModelStoreSink models,
             ModelState warmStart) {
-        JobWiring.environment(env, settings);
-        env.setMaxParallelism(MAX_PARALLELISM);
+        JobWiring.configure(env, settings);
         int features = settings.model().features();
 
         DataStream<MetricEvent> events =

@@ -17,8 +17,6 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.BroadcastState;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -110,7 +108,7 @@ public abstract class ModelServing<Q, A, O>
     private final DeviceMode device;
     private final Batching batching;
     private transient ModelState initial;
-    private transient ListState<Q> pending;
+    private transient WaitingQueries<Q> waiting;
     private transient Counter buffered;
     private transient Counter lateQueries;
     private transient Counter batches;
@@ -241,7 +239,7 @@ public abstract class ModelServing<Q, A, O>
 
     @Override
     public void open(OpenContext openContext) throws Exception {
-        pending = getRuntimeContext().getListState(new ListStateDescriptor<>("pending", queryType));
+        waiting = new WaitingQueries<>(getRuntimeContext(), queryType);
         DeviceChoice choice =
                 DeviceChoice.forSubtask(
                         getRuntimeContext(), DeviceOptions.PREDICTOR_DEVICE.key(), device);
@@ -275,7 +273,7 @@ public abstract class ModelServing<Q, A, O>
             long time = eventTime(query);
             if (time <= ctx.timerService().currentWatermark()) {
                 lateQueries.inc();
-                if (!pending.get().iterator().hasNext()) {
+                if (waiting.isEmpty()) {
                     // Behind the watermark already: nothing to wait for.
                     answer(
                             query,
@@ -286,13 +284,13 @@ public abstract class ModelServing<Q, A, O>
                     return;
                 }
             }
-            pending.add(query);
+            waiting.add(query);
             ctx.timerService().registerEventTimeTimer(time);
             return;
         }
         ModelState model = newest(ctx.getBroadcastState(MODEL).get(CURRENT));
         if (model == null) {
-            pending.add(query);
+            waiting.add(query);
             buffered.inc();
             ctx.timerService()
                     .registerProcessingTimeTimer(
@@ -372,31 +370,27 @@ public abstract class ModelServing<Q, A, O>
         }
     }
 
-    /** Answers, in arrival order, the waiting queries the watermark has passed. */
+    /**
+     * Answers, in arrival order, the waiting queries the watermark has passed. An entity has a
+     * timer per waiting event time, and the first one the watermark fires answers every query it
+     * passed; the later ones find the oldest waiting query ahead of the watermark and stop there.
+     */
     private void answerPassed(long timer, OnTimerContext ctx, Collector<O> out) throws Exception {
         long watermark = ctx.timerService().currentWatermark();
-        List<Q> waiting = new ArrayList<>();
-        for (Q q : pending.get()) {
-            waiting.add(q);
+        List<Q> passed = waiting.headWhile(q -> eventTime(q) <= watermark);
+        if (passed.isEmpty()) {
+            return;
         }
-        int answered = 0;
-        for (Q q : waiting) {
-            long time = eventTime(q);
-            if (time > watermark) {
-                break;
-            }
+        for (Q q : passed) {
             // Stamped as Flink's operator stamps what an event-time timer emits.
             answer(
                     q,
-                    servingAt(time, false, ctx.getBroadcastState(MODELS_BY_TIME)),
+                    servingAt(eventTime(q), false, ctx.getBroadcastState(MODELS_BY_TIME)),
                     timer,
                     ctx,
                     out);
-            answered++;
         }
-        if (answered > 0) {
-            pending.update(new ArrayList<>(waiting.subList(answered, waiting.size())));
-        }
+        waiting.remove(passed.size());
     }
 
     /**
@@ -435,15 +429,7 @@ public abstract class ModelServing<Q, A, O>
     private void flushPending(
             ModelState model, Long timestamp, ReadOnlyContext ctx, Collector<O> out)
             throws Exception {
-        List<Q> waiting = new ArrayList<>();
-        for (Q q : pending.get()) {
-            waiting.add(q);
-        }
-        if (waiting.isEmpty()) {
-            return;
-        }
-        pending.clear();
-        for (Q q : waiting) {
+        for (Q q : waiting.drain()) {
             answer(q, model, timestamp, ctx, out);
         }
     }

@@ -43,8 +43,7 @@ public final class RecommendationJob {
             Sink<DeadLetter> deadLetters,
             ModelStoreSink models,
             ModelState warmStart) {
-        JobWiring.environment(env, settings);
-        env.setMaxParallelism(ForecastJob.MAX_PARALLELISM);
+        JobWiring.configure(env, settings);
 
         DataStream<InteractionEvent> events =
                 JobWiring.events(

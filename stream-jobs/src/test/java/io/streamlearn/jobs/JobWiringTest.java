@@ -7,7 +7,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 
-/** What {@link JobWiring#environment} sets on the environment both jobs are built in. */
+/** What {@link JobWiring#configure} sets on the environment both jobs are built in. */
 class JobWiringTest {
     @Test
     void theJobsBufferTimeoutIsSetWhereTheKeyIsGiven() {
@@ -38,7 +38,7 @@ class JobWiringTest {
         conf.set(StreamlearnOptions.BOOTSTRAP_SERVERS, "k:1");
         keys.forEach(conf::setString);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        JobWiring.environment(env, JobSettings.from(conf));
+        JobWiring.configure(env, JobSettings.from(conf));
         return env.getBufferTimeout();
     }
 }
