@@ -293,17 +293,16 @@ public final class StreamlearnOptions {
                     .defaultValue(1024)
                     .withDescription(
                             "Live mode: the largest mini-batch the trainer grows to while it lags"
-                                    + " behind, and the most examples that wait for its step in"
-                                    + " flight; past it, it learns from a sample of the examples.");
+                                    + " behind; past it, it learns from a sample of the examples.");
 
     public static final ConfigOption<Duration> MAX_LAG =
             ConfigOptions.key("streamlearn.trainer.max-lag")
                     .durationType()
                     .defaultValue(Duration.ofSeconds(1))
                     .withDescription(
-                            "Live mode: how long the last example of a batch may wait for its"
-                                    + " step before the trainer takes larger mini-batches (and"
-                                    + " then samples) to keep up.");
+                            "Live mode: how long examples may wait in front of the trainer before"
+                                    + " it takes larger mini-batches (and then samples) to keep"
+                                    + " up.");
 
     public static final ConfigOption<Integer> PUBLISH_EVERY_STEPS =
             ConfigOptions.key("streamlearn.trainer.publish-every-steps")

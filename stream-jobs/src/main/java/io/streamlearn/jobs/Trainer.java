@@ -20,12 +20,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -36,7 +30,6 @@ import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
@@ -57,25 +50,15 @@ import org.slf4j.LoggerFactory;
  * learner with the given verified state, published at once as the next version past the guard;
  * learning continues from it.
  *
- * <p>{@link TimeAlignment#NONE}: examples are learned in arrival order, and the trainer never holds
- * back the predictions: a task that stops taking input backpressures the operator that feeds the
- * predictors too, and a trainer that takes its time to pass a checkpoint barrier stalls the
- * predictors' barrier alignment. So each step runs on the trainer's own thread while the task
- * thread keeps taking examples for the next ones (and checkpoints at once: a step in flight is not
- * waited for, its examples are checkpointed as pending with the state before it); a finished step
- * is applied (scored, published) in the task thread. A step costs mostly a fixed overhead, so when
- * the last example of a batch waited longer than {@link JobSettings.Backlog#maxLag()} for its step,
- * the next batch is twice as large, up to {@link JobSettings.Backlog#maxBatchSize()}; still behind
- * at the largest batch, it learns one example in 2, then 4, ... (a sample of the backlog, spread
- * over it; the others are counted in {@code examplesSkipped}). No more than the largest batch waits
- * for a step: the trainer then waits for its step, but only until the oldest example has waited the
- * max lag, and then samples likewise. Under half the lag, the stride halves back to 1, then the
- * batch to {@code batchSize}. These adjustments are not state: a restored trainer starts from
- * {@code batchSize}. Every batch is {@code batchSize} while nothing waits longer than the max lag,
- * so a trainer given a long one learns every example, in batches of the same examples whatever the
- * timing.
- *
- * <p>{@link TimeAlignment#EVENT_TIME}: they wait in state, ordered by (event time, entity,
+ * <p>{@link TimeAlignment#NONE}: examples are learned in arrival order, and the trainer keeps up
+ * with them so that it never holds back the predictions (its backpressure would reach the source,
+ * which feeds the predictors too). A step costs mostly a fixed overhead, so when the newest example
+ * of a batch waited longer than {@link JobSettings.Backlog#maxLag()} in front of it, the next batch
+ * is twice as large, up to {@link JobSettings.Backlog#maxBatchSize()}; still behind at the largest
+ * batch, it learns one example in 2, then 4, ... (a sample of the backlog; the others are counted
+ * in {@code examplesSkipped}). Under half the lag, the stride halves back to 1, then the batch to
+ * {@code batchSize}. These adjustments are not state: a restored trainer starts from {@code
+ * batchSize}. {@link TimeAlignment#EVENT_TIME}: they wait in state, ordered by (event time, entity,
  * arrival), and are learned once the watermark has passed them (an event-time timer at time + 1),
  * so every version emitted before watermark W holds only examples earlier than W, and the order
  * (hence the model) does not depend on how parallel upstream subtasks interleave. The watermark
@@ -128,7 +111,6 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private final TimeAlignment alignment;
     private final long maxSnapshotBytes;
     private final JobSettings.Backlog backlog;
-    private boolean stepsInTaskThread;
 
     private transient ListState<ModelState> modelState;
     private transient ListState<Example> waitingState;
@@ -160,13 +142,6 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private transient int stride;
     private transient long sampled;
     private transient volatile long lagMillis;
-    private transient ExecutorService stepper;
-    private transient Future<Step> inFlight;
-    private transient List<Example> inFlightBatch;
-    private transient ModelState settled;
-    private transient boolean endTimerSet;
-    private transient volatile long stepSeen;
-    private transient volatile long versionSeen;
 
     /**
      * A trainer in arrival order that publishes on steps only, promotes every finite version,
@@ -222,23 +197,6 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         this.alignment = alignment;
         this.maxSnapshotBytes = maxSnapshotBytes;
         this.backlog = backlog;
-    }
-
-    /**
-     * Takes live-mode steps in the task thread, one at a time as the batch fills, as event-time
-     * alignment always does: for harness tests of the learning policy, where the order of steps and
-     * examples must not depend on a second thread. The job never uses it.
-     *
-     * @return this trainer
-     */
-    Trainer stepsInTaskThread() {
-        stepsInTaskThread = true;
-        return this;
-    }
-
-    /** Live mode in the job: steps on the trainer's own thread while the task takes examples. */
-    private boolean threaded() {
-        return alignment == TimeAlignment.NONE && !stepsInTaskThread;
     }
 
     @Override
@@ -339,11 +297,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         lastLoss = Double.NaN;
         var metrics = getRuntimeContext().getMetricGroup();
         choice.register(metrics, "trainer");
-        // Cached: the learner is busy (and locked) on the step thread while a step runs.
-        stepSeen = learner.step();
-        versionSeen = learner.version();
-        metrics.gauge("trainerStep", () -> stepSeen);
-        metrics.gauge("trainerVersion", () -> versionSeen);
+        metrics.gauge("trainerStep", () -> learner.step());
+        metrics.gauge("trainerVersion", () -> learner.version());
         metrics.gauge("trainerLoss", () -> lastLoss);
         metrics.gauge("candidateVersion", () -> candidateVersion);
         metrics.gauge("servingVersion", () -> serving == null ? 0L : serving.version());
@@ -361,35 +316,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         metrics.gauge("trainerBatchSize", () -> liveBatch);
         metrics.gauge("trainerSampleStride", () -> stride);
         metrics.gauge("trainerLagMillis", () -> lagMillis);
-        inFlight = null;
-        inFlightBatch = null;
-        endTimerSet = false;
-        if (threaded()) {
-            settled = learner.snapshot();
-            String name =
-                    "trainer-steps-" + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks();
-            stepper =
-                    Executors.newSingleThreadExecutor(
-                            task -> {
-                                Thread thread = new Thread(task, name);
-                                thread.setDaemon(true);
-                                return thread;
-                            });
-        }
     }
 
     @Override
     public void processElement1(Example example, Context ctx, Collector<ModelUpdate> out) {
         if (alignment == TimeAlignment.NONE) {
-            if (threaded() && !endTimerSet) {
-                // Fires at the end of the input (the watermark of a finished input is the end of
-                // time), so that the last step in flight is applied before the task finishes.
-                ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
-                endTimerSet = true;
-            }
-            if (inFlight != null && inFlight.isDone()) {
-                awaitStep(ctx, out);
-            }
             learn(example, ctx, out);
             return;
         }
@@ -402,21 +333,6 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     /** Learns, in order, every waiting example the watermark has passed. */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ModelUpdate> out) {
-        if (alignment == TimeAlignment.NONE) {
-            // A processing-time timer looks for the step in flight (the step thread cannot call
-            // into the task); the event-time one is the end of the input, which waits for it.
-            if (inFlight == null) {
-                return;
-            }
-            if (ctx.timeDomain() == TimeDomain.EVENT_TIME) {
-                finishSteps(ctx, out);
-            } else if (inFlight.isDone()) {
-                awaitStep(ctx, out);
-            } else {
-                pollStep(ctx);
-            }
-            return;
-        }
         long watermark = ctx.timerService().currentWatermark();
         while (!waiting.isEmpty() && waiting.firstKey().time() < watermark) {
             learn(waiting.pollFirstEntry().getValue(), ctx, out);
@@ -435,161 +351,25 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         }
         learned.inc();
         batch.add(example);
-        if (inFlight != null) {
-            if (batch.size() >= backlog.maxBatchSize()) {
-                makeRoom(ctx, out);
-            }
+        if (batch.size() < liveBatch) {
             return;
         }
-        // More than one batch after a restore with the examples of a step that was in flight.
-        while (inFlight == null && batch.size() >= liveBatch) {
-            startStep(ctx, out);
+        if (alignment == TimeAlignment.NONE && example.madeAt > 0) {
+            keepUp(ctx.timerService().currentProcessingTime() - example.madeAt);
         }
-    }
-
-    /**
-     * Live mode, as many examples wait as the largest batch holds while a step runs: waits for the
-     * step as a trainer in the task thread would (backpressure), but only until the oldest example
-     * has waited the max lag; then learns from a sample of them ({@link #thin}). So a trainer told
-     * never to sample (a long max lag) learns every example in batches of {@code batchSize}, and a
-     * slow step holds the predictors back for no longer than the max lag.
-     */
-    private void makeRoom(Context ctx, Collector<ModelUpdate> out) {
-        long oldest = batch.get(0).madeAt;
-        if (oldest <= 0) {
-            awaitStep(ctx, out);
-            return;
-        }
-        long left =
-                backlog.maxLag().toMillis() - (ctx.timerService().currentProcessingTime() - oldest);
-        if (left > 0) {
-            try {
-                inFlight.get(left, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                // Lagging now: sample below.
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for a training step", e);
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("a training step failed", e.getCause());
-            }
-            if (inFlight.isDone()) {
-                awaitStep(ctx, out);
-                return;
-            }
-        }
-        thin();
-    }
-
-    /**
-     * Live mode, the backlog at the largest batch while a step runs: keeps every second example (a
-     * sample spread over the backlog; the others are counted as skipped) and learns one example in
-     * twice as many from now on.
-     */
-    private void thin() {
-        List<Example> kept = new ArrayList<>(batch.size() / 2 + 1);
-        for (int i = 1; i < batch.size(); i += 2) {
-            kept.add(batch.get(i));
-        }
-        int dropped = batch.size() - kept.size();
-        batch.clear();
-        batch.addAll(kept);
-        learned.dec(dropped);
-        skipped.inc(dropped);
-        if (stride < MAX_STRIDE) {
-            stride *= 2;
-            sampled = 0;
-            LOG.warn(
-                    "{} examples wait for the trainer's step in flight ({}={}); it now learns one"
-                            + " example in {}",
-                    backlog.maxBatchSize(),
-                    StreamlearnOptions.MAX_BATCH_SIZE.key(),
-                    backlog.maxBatchSize(),
-                    stride);
-        }
-    }
-
-    /**
-     * Takes a step on the first {@code liveBatch} examples: in the task thread (event-time
-     * alignment, or {@link #stepsInTaskThread}), or handed to the step thread, to be applied once
-     * it is done. Live mode: sizes the batches after it from how long its last example waited.
-     */
-    private void startStep(Context ctx, Collector<ModelUpdate> out) {
-        List<Example> first = batch.subList(0, liveBatch);
-        List<Example> taken = new ArrayList<>(first);
-        first.clear();
-        long madeAt = taken.get(taken.size() - 1).madeAt;
-        if (alignment == TimeAlignment.NONE && madeAt > 0) {
-            keepUp(ctx.timerService().currentProcessingTime() - madeAt);
-        }
-        Batch examples = Example.batch(config.task(), taken);
+        Batch examples = Example.batch(config.task(), batch);
         long newest = trainedUntil;
-        for (Example e : taken) {
+        for (Example e : batch) {
             newest = Math.max(newest, e.time);
         }
-        if (!threaded()) {
-            apply(step(examples, newest, false), ctx, out);
-            return;
-        }
-        inFlightBatch = taken;
-        long until = newest;
-        inFlight = stepper.submit(() -> step(examples, until, true));
-        pollStep(ctx);
-    }
-
-    /** Looks for the step in flight again shortly. */
-    private void pollStep(Context ctx) {
-        ctx.timerService()
-                .registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + 1);
-    }
-
-    /**
-     * One step (on the step thread when threaded): prequential, both versions are scored on the
-     * batch before the learner learns from it.
-     */
-    private Step step(Batch examples, long newest, boolean keepState) {
+        batch.clear();
+        // Prequential: both versions are scored on the batch before the learner learns from it.
         double servingLoss = servingScorer == null ? Double.NaN : servingScorer.evaluate(examples);
-        float loss = learner.train(examples);
-        return new Step(loss, servingLoss, newest, keepState ? learner.snapshot() : null);
-    }
-
-    /** Waits for the step in flight, if any, and applies it. */
-    private void awaitStep(Context ctx, Collector<ModelUpdate> out) {
-        if (inFlight == null) {
-            return;
-        }
-        Step done;
-        try {
-            done = inFlight.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for a training step", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("a training step failed", e.getCause());
-        }
-        inFlight = null;
-        inFlightBatch = null;
-        apply(done, ctx, out);
-        if (batch.size() >= liveBatch) {
-            startStep(ctx, out);
-        }
-    }
-
-    /** Waits for the step in flight and for those the backlog starts after it, until none runs. */
-    private void finishSteps(Context ctx, Collector<ModelUpdate> out) {
-        while (inFlight != null) {
-            awaitStep(ctx, out);
-        }
-    }
-
-    /** Records a finished step and publishes a version when one is due; in the task thread. */
-    private void apply(Step done, Context ctx, Collector<ModelUpdate> out) {
-        lastLoss = done.loss();
-        trainedUntil = done.newest();
+        lastLoss = learner.train(examples);
+        trainedUntil = newest;
         if (servingScorer != null) {
-            guard.record(lastLoss, done.servingLoss());
+            guard.record(lastLoss, servingLoss);
         }
-        settled = done.after();
         long step = learner.step();
         long now = ctx.timerService().currentProcessingTime();
         if (lastPublishedAt == Long.MIN_VALUE) {
@@ -603,19 +383,13 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             learner.nextVersion();
             lastPublishedStep = step;
             lastPublishedAt = now;
-            ModelState candidate = learner.snapshot();
-            if (settled != null) {
-                settled = candidate;
-            }
-            publish(candidate, ctx, out);
+            publish(learner.snapshot(), ctx, out);
         }
-        stepSeen = step;
-        versionSeen = learner.version();
     }
 
     /**
-     * Live mode: sizes the next batch, then the sampling stride, from how long the last example of
-     * a batch waited for its step.
+     * Live mode: sizes the next batch, then the sampling stride, from how long the newest example
+     * waited in front of the trainer.
      */
     private void keepUp(long lag) {
         lagMillis = lag;
@@ -719,7 +493,6 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             LOG.error("Refusing unknown model command {}", command.getAction());
             return;
         }
-        finishSteps(ctx, out);
         ModelState target;
         try {
             target =
@@ -739,11 +512,6 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         lastPublishedAt = ctx.timerService().currentProcessingTime();
         candidateVersion = next.version();
         serve(next);
-        if (settled != null) {
-            settled = learner.snapshot();
-        }
-        stepSeen = learner.step();
-        versionSeen = learner.version();
         rollbacks.inc();
         LOG.warn(
                 "Rolled back to model version {}: serving it as version {}",
@@ -762,18 +530,9 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        modelState.update(List.of(learner.snapshot()));
         servingState.update(serving == null ? List.of() : List.of(serving));
-        if (inFlight != null) {
-            // Not waited for: the state before the step, and its examples first among the
-            // pending ones. A restored trainer learns them again.
-            modelState.update(List.of(settled));
-            List<Example> pending = new ArrayList<>(inFlightBatch);
-            pending.addAll(batch);
-            pendingState.update(pending);
-        } else {
-            modelState.update(List.of(learner.snapshot()));
-            pendingState.update(batch);
-        }
+        pendingState.update(batch);
         guardState.update(List.of(guard.toArray()));
         waitingState.update(new ArrayList<>(waiting.values()));
         trainedUntilState.update(List.of(trainedUntil));
@@ -782,27 +541,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     /** A waiting example's place in the order. */
     private record Arrival(long time, String entity, long sequence) {}
 
-    /**
-     * A finished step: its loss, the serving version's loss on the same batch, the newest example
-     * time it learned, and (threaded) the learner's state after it, for checkpoints taken while the
-     * next step runs.
-     */
-    private record Step(float loss, double servingLoss, long newest, ModelState after) {}
-
     @Override
     public void close() {
-        if (stepper != null) {
-            // The step in flight finishes first: the learner must not close under it.
-            stepper.shutdown();
-            try {
-                while (!stepper.awaitTermination(1, TimeUnit.SECONDS)) {
-                    LOG.info("Closing the trainer: waiting for its step in flight");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            stepper = null;
-        }
         if (learner != null) {
             learner.close();
             learner = null;

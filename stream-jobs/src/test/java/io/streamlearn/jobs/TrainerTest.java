@@ -40,19 +40,9 @@ class TrainerTest {
     private static final long MAX_SNAPSHOT =
             StreamlearnOptions.MAX_SNAPSHOT_SIZE.defaultValue().getBytes();
 
-    /**
-     * The trainer's harness: keyed, as the job keys it, by the one constant key; live-mode steps in
-     * the task thread, so that these tests follow the learning policy step by step (the step thread
-     * of the job has tests of its own: {@link #threadedHarness}).
-     */
+    /** The trainer's harness: keyed, as the job keys it, by the one constant key. */
     static KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
             harness(Trainer trainer) throws Exception {
-        return threadedHarness(trainer.stepsInTaskThread());
-    }
-
-    /** The trainer's harness with its steps where the job takes them. */
-    static KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
-            threadedHarness(Trainer trainer) throws Exception {
         return new KeyedTwoInputStreamOperatorTestHarness<>(
                 new KeyedCoProcessOperator<>(trainer),
                 e -> Trainer.KEY,
@@ -151,22 +141,6 @@ class TrainerTest {
                 new JobSettings.Backlog(4 * BATCH, Duration.ofSeconds(1)));
     }
 
-    /** One version per step, live mode, the default backlog (the largest batch 1024). */
-    private static Trainer publishingEveryStepLive() {
-        return new Trainer(
-                CONFIG,
-                BATCH,
-                1,
-                Duration.ZERO,
-                20,
-                1e9,
-                null,
-                DeviceMode.AUTO,
-                TimeAlignment.NONE,
-                MAX_SNAPSHOT,
-                JobSettings.Backlog.defaults());
-    }
-
     /**
      * Live mode: while examples wait longer than the max lag, each batch is twice the previous, up
      * to the largest; then one example in 2, 4, ... is learned (the others counted as skipped).
@@ -186,83 +160,6 @@ class TrainerTest {
             // Stride 8, 4, 2, 1 at batch 16; then batches of 8 and back to 4.
             assertEquals(List.of(128, 64, 32, 16, 8, 4, 4, 4), caughtUp.subList(0, 8));
             assertTrue(caughtUp.subList(8, caughtUp.size()).stream().allMatch(n -> n == 4));
-        }
-    }
-
-    /**
-     * Live mode as the job runs it: while a step is held back (the test holds the training lock),
-     * the trainer keeps taking examples and checkpoints without waiting for the step: the
-     * checkpoint holds the state before the step and the step's examples as pending. Released, it
-     * learns the held batch and the ones that came meanwhile. Either way (running on, or restored
-     * from that checkpoint) it ends bit-exact where a trainer stepping in the task thread ends: no
-     * example waited longer than the max lag, so every batch is the same {@code BATCH} examples.
-     */
-    @Test
-    void aLiveTrainerTakesExamplesAndCheckpointsWhileItsStepIsHeld() throws Exception {
-        List<Example> stream = examples(10 * BATCH, 9);
-        List<ModelState> inTaskThread;
-        try (var harness = harness(publishingEveryStepLive())) {
-            harness.open();
-            for (Example e : stream) {
-                harness.processElement1(e, 0);
-            }
-            inTaskThread = models(harness);
-        }
-        assertEquals(10, inTaskThread.size());
-
-        OperatorSubtaskState held;
-        try (var harness = threadedHarness(publishingEveryStepLive())) {
-            harness.open();
-            held =
-                    OnlineLearner.whileTrainingWaits(
-                            () -> {
-                                // In the task thread, the first full batch would wait here.
-                                for (Example e : stream) {
-                                    harness.processElement1(e, 0);
-                                }
-                                while (!OnlineLearner.aStepWaits()) {
-                                    Thread.onSpinWait();
-                                }
-                                assertTrue(snapshots(harness).isEmpty());
-                                return harness.snapshot(1, 1);
-                            });
-            // The end of the input waits for the held step and those after it.
-            harness.processWatermark2(new Watermark(Long.MAX_VALUE));
-            harness.processWatermark1(new Watermark(Long.MAX_VALUE));
-            assertEquals(inTaskThread, models(harness), "the same batches, bit-exact");
-        }
-
-        try (var restored = threadedHarness(publishingEveryStepLive())) {
-            restored.initializeState(held);
-            restored.open();
-            restored.processElement1(examples(1, 10).get(0), 0);
-            restored.processWatermark2(new Watermark(Long.MAX_VALUE));
-            restored.processWatermark1(new Watermark(Long.MAX_VALUE));
-            assertEquals(
-                    inTaskThread,
-                    models(restored),
-                    "from the state before the held step, its examples and the rest learned again");
-        }
-    }
-
-    /**
-     * Live mode as the job runs it: a finished step is applied at the next processing-time poll.
-     */
-    @Test
-    void aLiveTrainerPublishesItsStepsAsTheyFinish() throws Exception {
-        try (var harness = threadedHarness(publishingEveryStepLive())) {
-            harness.open();
-            long now = 1_000;
-            harness.setProcessingTime(now);
-            for (Example e : examples(BATCH, 11)) {
-                harness.processElement1(e.madeAt(now), 0);
-            }
-            long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-            while (models(harness).isEmpty()) {
-                assertTrue(System.nanoTime() < deadline, "no version a minute after the step");
-                harness.setProcessingTime(++now);
-            }
-            assertEquals(1, models(harness).get(0).step());
         }
     }
 
