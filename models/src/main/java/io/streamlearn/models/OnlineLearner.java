@@ -6,7 +6,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import io.streamlearn.models.ModelConfig.Task;
+import java.lang.management.LockInfo;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.util.Arrays;
+import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,6 +130,42 @@ public final class OnlineLearner implements AutoCloseable {
         this.manager = TorchRuntime.newBaseManager(device);
         this.device = device;
         this.buffers = new StepBuffers(layout);
+    }
+
+    /**
+     * Runs {@code action} while no learner in this JVM can take a training step: a step that starts
+     * meanwhile waits on the JVM-wide lock (see the class comment) until {@code action} returns.
+     * For code that opens its own DJL gradient collector, and for tests that hold a trainer back on
+     * purpose to show what waits for it and what does not.
+     *
+     * @param action what to run while training waits
+     * @return what {@code action} returns
+     * @throws Exception what {@code action} throws; the lock is released either way
+     */
+    public static <T> T whileTrainingWaits(Callable<T> action) throws Exception {
+        synchronized (GRADIENT_LOCK) {
+            return action.call();
+        }
+    }
+
+    /**
+     * Whether a thread of this JVM waits to take a training step now, because another holds the
+     * JVM-wide lock (in a step, or in {@link #whileTrainingWaits}).
+     *
+     * @return true if some thread is blocked on the training lock
+     */
+    public static boolean aStepWaits() {
+        int lock = System.identityHashCode(GRADIENT_LOCK);
+        for (ThreadInfo info : ManagementFactory.getThreadMXBean().dumpAllThreads(false, false)) {
+            LockInfo blockedOn = info.getLockInfo();
+            if (info.getThreadState() == Thread.State.BLOCKED
+                    && blockedOn != null
+                    && blockedOn.getIdentityHashCode() == lock
+                    && blockedOn.getClassName().equals(Class.class.getName())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static float[][][] emptySlots(ModelConfig config) {

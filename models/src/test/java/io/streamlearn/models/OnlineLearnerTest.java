@@ -1,6 +1,7 @@
 package io.streamlearn.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -158,6 +159,30 @@ class OnlineLearnerTest {
             Future<ModelState> two = pool.submit(job);
             assertEquals(expected, one.get());
             assertEquals(expected, two.get());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aStepWaitsWhileTrainingIsHeldAndTakesPlaceAfter() throws Exception {
+        List<Batch> batches = batches(LSTM, 8L, 1);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (OnlineLearner learner = new OnlineLearner(LSTM)) {
+            Future<Float> step =
+                    OnlineLearner.whileTrainingWaits(
+                            () -> {
+                                Future<Float> held =
+                                        pool.submit(() -> learner.train(batches.get(0)));
+                                while (!OnlineLearner.aStepWaits()) {
+                                    assertFalse(held.isDone(), "the step ran while held");
+                                    Thread.onSpinWait();
+                                }
+                                return held;
+                            });
+            assertTrue(Float.isFinite(step.get()));
+            assertEquals(1, learner.step());
+            assertFalse(OnlineLearner.aStepWaits());
         } finally {
             pool.shutdownNow();
         }
