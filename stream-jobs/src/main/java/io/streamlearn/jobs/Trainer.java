@@ -8,6 +8,7 @@ import io.streamlearn.models.Batch;
 import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
+import io.streamlearn.models.TrainingPace;
 import io.streamlearn.schemas.ModelAction;
 import io.streamlearn.schemas.ModelCommand;
 import io.streamlearn.schemas.ModelSnapshot;
@@ -90,9 +91,6 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                     .thenComparing(Arrival::entity)
                     .thenComparingLong(Arrival::sequence);
 
-    /** The sampling stride at most: one example in this many is learned. */
-    static final int MAX_STRIDE = 1 << 10;
-
     /** A snapshot record's key (its version) and the Kafka record batch's framing, at most. */
     static final long RECORD_FRAMING_BYTES = 128;
 
@@ -138,8 +136,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private transient Counter refusedCommands;
     private transient Counter learned;
     private transient Counter skipped;
-    private transient int liveBatch;
-    private transient int stride;
+    private transient TrainingPace pace;
     private transient long sampled;
     private transient volatile long lagMillis;
 
@@ -309,12 +306,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         refusedCommands = metrics.counter("refusedCommands");
         learned = metrics.counter("examplesLearned");
         skipped = metrics.counter("examplesSkipped");
-        liveBatch = batchSize;
-        stride = 1;
+        pace = new TrainingPace(batchSize, backlog.maxBatchSize(), backlog.maxLag().toMillis());
         sampled = 0;
         lagMillis = 0;
-        metrics.gauge("trainerBatchSize", () -> liveBatch);
-        metrics.gauge("trainerSampleStride", () -> stride);
+        metrics.gauge("trainerBatchSize", () -> pace.batch());
+        metrics.gauge("trainerSampleStride", () -> pace.stride());
         metrics.gauge("trainerLagMillis", () -> lagMillis);
     }
 
@@ -345,13 +341,13 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     }
 
     private void learn(Example example, Context ctx, Collector<ModelUpdate> out) {
-        if (stride > 1 && ++sampled % stride != 0) {
+        if (pace.stride() > 1 && ++sampled % pace.stride() != 0) {
             skipped.inc();
             return;
         }
         learned.inc();
         batch.add(example);
-        if (batch.size() < liveBatch) {
+        if (batch.size() < pace.batch()) {
             return;
         }
         if (alignment == TimeAlignment.NONE && example.madeAt > 0) {
@@ -388,33 +384,23 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     }
 
     /**
-     * Live mode: sizes the next batch, then the sampling stride, from how long the newest example
-     * waited in front of the trainer.
+     * Live mode: sizes the next batch, then the sampling stride ({@link TrainingPace}), from how
+     * long the newest example waited in front of the trainer.
      */
     private void keepUp(long lag) {
         lagMillis = lag;
-        long maxLag = backlog.maxLag().toMillis();
-        if (lag > maxLag) {
-            if (liveBatch < backlog.maxBatchSize()) {
-                liveBatch = Math.min(2 * liveBatch, backlog.maxBatchSize());
-            } else if (stride < MAX_STRIDE) {
-                stride *= 2;
-                sampled = 0;
-                LOG.warn(
-                        "The trainer lags {} ms behind its examples at the largest batch ({}={});"
-                                + " it now learns one example in {}",
-                        lag,
-                        StreamlearnOptions.MAX_BATCH_SIZE.key(),
-                        backlog.maxBatchSize(),
-                        stride);
-            }
-        } else if (lag < maxLag / 2) {
-            if (stride > 1) {
-                stride /= 2;
-                sampled = 0;
-            } else {
-                liveBatch = Math.max(liveBatch / 2, batchSize);
-            }
+        int stride = pace.stride();
+        if (pace.observe(lag)) {
+            LOG.warn(
+                    "The trainer lags {} ms behind its examples at the largest batch ({}={});"
+                            + " it now learns one example in {}",
+                    lag,
+                    StreamlearnOptions.MAX_BATCH_SIZE.key(),
+                    backlog.maxBatchSize(),
+                    pace.stride());
+        }
+        if (pace.stride() != stride) {
+            sampled = 0;
         }
     }
 

@@ -9,6 +9,7 @@ import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.models.Recommender;
 import io.streamlearn.models.Reconstructor;
+import io.streamlearn.models.TrainingPace;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -131,31 +132,21 @@ public final class BareLoop {
             AtomicReference<ModelState> published = new AtomicReference<>(learner.snapshot());
             // A warm-up of a quarter of the time, which also grows the trainer's batch to what
             // the measured run starts with; then the measured run.
-            int trainBatch = work.trainBatch();
-            Run run = null;
+            TrainingPace pace =
+                    new TrainingPace(
+                            work.trainBatch(), work.maxTrainBatch(), work.maxLag().toNanos());
+            Rates rates = null;
             for (double phase : new double[] {seconds * 0.25, seconds}) {
-                run =
+                rates =
                         run(
-                                config,
-                                work,
-                                inputs,
-                                k,
-                                learner,
-                                batches,
-                                published,
-                                trainBatch,
-                                phase,
+                                config, work, inputs, k, learner, batches, published, pace, phase,
                                 device);
-                trainBatch = run.nextTrainBatch();
             }
-            return run.rates();
+            return rates;
         }
     }
 
-    /** A run's figures, and the batch size its trainer would take next. */
-    private record Run(Rates rates, int nextTrainBatch) {}
-
-    private static Run run(
+    private static Rates run(
             ModelConfig config,
             Work work,
             Inputs inputs,
@@ -163,7 +154,7 @@ public final class BareLoop {
             OnlineLearner learner,
             TreeMap<Integer, List<Batch>> batches,
             AtomicReference<ModelState> published,
-            int trainBatch,
+            TrainingPace pace,
             double seconds,
             Device device)
             throws InterruptedException {
@@ -191,20 +182,11 @@ public final class BareLoop {
                             });
             Future<long[]> learned =
                     threads.submit(
-                            () ->
-                                    learn(
-                                            work,
-                                            trainBatch,
-                                            learner,
-                                            batches,
-                                            published,
-                                            backlog,
-                                            device));
+                            () -> learn(work, pace, learner, batches, published, backlog, device));
             long answers = served.get();
             long[] result = learned.get();
             double elapsed = (System.nanoTime() - start) / 1e9;
-            return new Run(
-                    new Rates(answers, result[0], elapsed, (int) result[1]), (int) result[2]);
+            return new Rates(answers, result[0], elapsed, (int) result[1]);
         } catch (ExecutionException e) {
             throw new IllegalStateException("the bare loop failed: " + e.getCause(), e.getCause());
         } finally {
@@ -245,22 +227,21 @@ public final class BareLoop {
     }
 
     /**
-     * The live trainer's loop, from batches of {@code trainBatch}: returns the examples learned,
-     * the largest batch taken and the batch it would take next. The batch policy is the job
-     * trainer's (stream-jobs' {@code Trainer.keepUp}), without its sampling: here the serving
-     * thread waits instead.
+     * The live trainer's loop, at the batch {@code pace} gives (carried from the warm-up to the
+     * measured run): returns the examples learned and the largest batch taken. The pace is the job
+     * trainer's policy ({@link TrainingPace}), without its sampling (the stride is not applied):
+     * here the serving thread waits instead.
      */
     private static long[] learn(
             Work work,
-            int trainBatch,
+            TrainingPace pace,
             OnlineLearner learner,
             TreeMap<Integer, List<Batch>> batches,
             AtomicReference<ModelState> published,
             Backlog backlog,
             Device device)
             throws InterruptedException {
-        long maxLag = work.maxLag().toNanos();
-        int size = trainBatch;
+        int size = pace.batch();
         int largest = size;
         long learned = 0;
         OnlineLearner scorer = OnlineLearner.evaluator(published.get(), device);
@@ -279,14 +260,9 @@ public final class BareLoop {
                     scorer = OnlineLearner.evaluator(state, device);
                     published.set(state);
                 }
-                if (lag > maxLag) {
-                    size = Math.min(2 * size, work.maxTrainBatch());
-                } else if (lag < maxLag / 2) {
-                    size = Math.max(size / 2, work.trainBatch());
-                }
-                // Sizes between the doublings do not occur: the pool has each one the trainer
-                // takes.
-                size = batches.floorKey(size);
+                pace.observe(lag);
+                // The pool has a batch of each size the pace takes (the doublings).
+                size = pace.batch();
                 largest = Math.max(largest, size);
             }
             // The serving thread has stopped: what is left is learned at the smallest batch.
@@ -299,7 +275,7 @@ public final class BareLoop {
                 learner.train(batch);
                 learned += work.trainBatch();
             }
-            return new long[] {learned, largest, size};
+            return new long[] {learned, largest};
         } finally {
             scorer.close();
         }

@@ -1,0 +1,78 @@
+package io.streamlearn.models;
+
+/**
+ * How a live trainer keeps up with examples that arrive faster than it learns them. A step costs
+ * mostly a fixed overhead, so when the newest example of a batch waited longer than {@code maxLag}
+ * for its step, the next batch is twice as large, up to {@code maxBatchSize}; still behind at the
+ * largest batch, one example in 2, then 4, ... up to {@link #MAX_STRIDE} is learned (the stride).
+ * Under half the lag, the stride halves back to 1, then the batch back to {@code batchSize}.
+ *
+ * <p>One policy for the job's trainer and for the bare model loop it is benchmarked against, so
+ * that both take the same batches. Lags are in any unit, the same as {@code maxLag}'s. Not thread
+ * safe: one owner.
+ */
+public final class TrainingPace {
+    /** The sampling stride at most: one example in this many is learned. */
+    public static final int MAX_STRIDE = 1 << 10;
+
+    private final int batchSize;
+    private final int maxBatchSize;
+    private final long maxLag;
+    private int batch;
+    private int stride = 1;
+
+    /**
+     * @param batchSize the batch while the trainer keeps up
+     * @param maxBatchSize the largest batch it grows to
+     * @param maxLag how long the newest example of a batch may wait before the next one grows
+     */
+    public TrainingPace(int batchSize, int maxBatchSize, long maxLag) {
+        if (batchSize < 1 || maxBatchSize < batchSize || maxLag <= 0) {
+            throw new IllegalArgumentException(
+                    "need 1 <= batchSize <= maxBatchSize and maxLag > 0, got batchSize "
+                            + batchSize
+                            + ", maxBatchSize "
+                            + maxBatchSize
+                            + ", maxLag "
+                            + maxLag);
+        }
+        this.batchSize = batchSize;
+        this.maxBatchSize = maxBatchSize;
+        this.maxLag = maxLag;
+        this.batch = batchSize;
+    }
+
+    /**
+     * Sizes the next batch, then the stride, from how long the newest example of the batch just
+     * taken waited.
+     *
+     * @return whether the stride grew (the trainer now learns a smaller share of its examples)
+     */
+    public boolean observe(long lag) {
+        if (lag > maxLag) {
+            if (batch < maxBatchSize) {
+                batch = Math.min(2 * batch, maxBatchSize);
+            } else if (stride < MAX_STRIDE) {
+                stride *= 2;
+                return true;
+            }
+        } else if (lag < maxLag / 2) {
+            if (stride > 1) {
+                stride /= 2;
+            } else {
+                batch = Math.max(batch / 2, batchSize);
+            }
+        }
+        return false;
+    }
+
+    /** The next batch's size. */
+    public int batch() {
+        return batch;
+    }
+
+    /** One example in this many is learned. */
+    public int stride() {
+        return stride;
+    }
+}

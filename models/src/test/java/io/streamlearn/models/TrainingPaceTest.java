@@ -1,0 +1,60 @@
+package io.streamlearn.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The live trainer's pace: the batch grows first, then the stride; they shrink the other way. */
+class TrainingPaceTest {
+
+    @Test
+    void aLagGrowsTheBatchToItsLargestThenTheStride() {
+        TrainingPace pace = new TrainingPace(32, 128, 1000);
+        assertFalse(pace.observe(1001));
+        assertEquals(64, pace.batch());
+        assertFalse(pace.observe(1001));
+        assertEquals(128, pace.batch());
+        assertTrue(pace.observe(1001), "the stride grows at the largest batch");
+        assertTrue(pace.observe(1001));
+        assertEquals(128, pace.batch());
+        assertEquals(4, pace.stride());
+    }
+
+    @Test
+    void underHalfTheLagTheStrideShrinksBeforeTheBatch() {
+        TrainingPace pace = new TrainingPace(32, 64, 1000);
+        pace.observe(5000);
+        pace.observe(5000);
+        assertEquals(2, pace.stride());
+        pace.observe(600); // between half the lag and the lag: nothing changes
+        assertEquals(2, pace.stride());
+        assertEquals(64, pace.batch());
+        pace.observe(100);
+        assertEquals(1, pace.stride());
+        assertEquals(64, pace.batch());
+        pace.observe(100);
+        pace.observe(100);
+        assertEquals(32, pace.batch(), "never below the batch size");
+    }
+
+    @Test
+    void theStrideStopsAtItsMaximum() {
+        TrainingPace pace = new TrainingPace(1, 1, 1);
+        int grew = 0;
+        for (int i = 0; i < 20; i++) {
+            grew += pace.observe(2) ? 1 : 0;
+        }
+        assertEquals(TrainingPace.MAX_STRIDE, pace.stride());
+        assertEquals(10, grew);
+    }
+
+    @Test
+    void badSettingsAreNamed() {
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> new TrainingPace(64, 32, 1000));
+        assertTrue(e.getMessage().contains("maxBatchSize 32"), e.getMessage());
+    }
+}
