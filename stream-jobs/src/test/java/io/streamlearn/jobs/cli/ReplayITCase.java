@@ -9,6 +9,7 @@ import io.streamlearn.jobs.runtime.MetricGenerator;
 import io.streamlearn.schemas.InteractionEvent;
 import io.streamlearn.schemas.MetricEvent;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,6 +41,17 @@ class ReplayITCase {
 
     private void replay(String... args) {
         assertEquals(0, replayWithCode(args), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Replays {@code history} with the recommendation job's defaults; returns its metrics.json. */
+    private String replayRecommend(Path dir, Path history) throws IOException {
+        replay(
+                "recommend",
+                "--input",
+                history.toString(),
+                "--output",
+                dir.resolve("out").toString());
+        return Files.readString(dir.resolve("out/metrics.json"));
     }
 
     private int replayWithCode(String... args) {
@@ -248,14 +260,7 @@ class ReplayITCase {
                 history,
                 ClickstreamGenerator.builder().optDriftAt(events / 2).build().next(events));
 
-        replay(
-                "recommend",
-                "--input",
-                history.toString(),
-                "--output",
-                dir.resolve("out").toString());
-
-        String metrics = Files.readString(dir.resolve("out/metrics.json"));
+        String metrics = replayRecommend(dir, history);
         assertTrue(metrics.contains("\"events\": " + events), metrics);
         assertTrue(
                 out.toString(StandardCharsets.UTF_8).contains("events done    16000 / 16000 |"),
@@ -292,14 +297,7 @@ class ReplayITCase {
         Path history = dir.resolve("clicks.csv");
         InteractionFiles.write(history, events);
 
-        replay(
-                "recommend",
-                "--input",
-                history.toString(),
-                "--output",
-                dir.resolve("out").toString());
-
-        String metrics = Files.readString(dir.resolve("out/metrics.json"));
+        String metrics = replayRecommend(dir, history);
         assertTrue(metrics.contains("\"events\": " + events.size()), metrics);
         assertTrue(Files.exists(dir.resolve("out/curve.csv")));
         assertTrue(
