@@ -293,16 +293,18 @@ public final class StreamlearnOptions {
                     .defaultValue(1024)
                     .withDescription(
                             "Live mode: the largest mini-batch the trainer grows to while it lags"
-                                    + " behind; past it, it learns from a sample of the examples.");
+                                    + " behind, and the most examples that wait while a step runs;"
+                                    + " past it, it learns from a sample of the examples.");
 
     public static final ConfigOption<Duration> MAX_LAG =
             ConfigOptions.key("streamlearn.trainer.max-lag")
                     .durationType()
                     .defaultValue(Duration.ofSeconds(1))
                     .withDescription(
-                            "Live mode: how long examples may wait in front of the trainer before"
-                                    + " it takes larger mini-batches (and then samples) to keep"
-                                    + " up.");
+                            "Live mode: how long examples may wait for a step before the"
+                                    + " trainer takes larger mini-batches (and then samples) to"
+                                    + " keep up, and the longest the trainer holds its input back"
+                                    + " while a step runs.");
 
     public static final ConfigOption<Integer> PUBLISH_EVERY_STEPS =
             ConfigOptions.key("streamlearn.trainer.publish-every-steps")

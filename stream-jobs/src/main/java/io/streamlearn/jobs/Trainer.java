@@ -21,6 +21,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -31,6 +37,7 @@ import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
@@ -51,26 +58,39 @@ import org.slf4j.LoggerFactory;
  * learner with the given verified state, published at once as the next version past the guard;
  * learning continues from it.
  *
- * <p>{@link TimeAlignment#NONE}: examples are learned in arrival order, and the trainer keeps up
- * with them so that it never holds back the predictions (its backpressure would reach the source,
- * which feeds the predictors too). A step costs mostly a fixed overhead, so when the newest example
- * of a batch waited longer than {@link JobSettings.Backlog#maxLag()} in front of it, the next batch
- * is twice as large, up to {@link JobSettings.Backlog#maxBatchSize()}; still behind at the largest
- * batch, it learns one example in 2, then 4, ... (a sample of the backlog; the others are counted
- * in {@code examplesSkipped}). Under half the lag, the stride halves back to 1, then the batch to
- * {@code batchSize}. These adjustments are not state: a restored trainer starts from {@code
- * batchSize}. {@link TimeAlignment#EVENT_TIME}: they wait in state, ordered by (event time, entity,
- * arrival), and are learned once the watermark has passed them (an event-time timer at time + 1),
- * so every version emitted before watermark W holds only examples earlier than W, and the order
- * (hence the model) does not depend on how parallel upstream subtasks interleave. The watermark
- * goes on to the predictors only after those versions: Flink fires the timers, then forwards it.
+ * <p>{@link TimeAlignment#NONE} (live): examples are learned in arrival order, and the trainer
+ * never holds back the predictions. A task that stops taking input backpressures the operator that
+ * feeds the predictors too, and one that takes its time to pass a checkpoint barrier stalls the
+ * predictors' barrier alignment; so each step runs on a thread of the trainer's own while the task
+ * keeps taking examples, and a finished step is applied (scored, published) in the task, which
+ * looks for it every millisecond (a processing-time timer) and at each example. Only the step
+ * thread touches the learner while a step runs; all state, timers and output stay in the task. A
+ * step starts as soon as {@code batchSize} examples wait and none runs, and takes the examples that
+ * wait, up to the batch {@link TrainingPace} allows: that grows, and then the sampling stride (one
+ * example in 2, 4, ... is learned, the others counted in {@code examplesSkipped}), while the newest
+ * example of a batch waited longer than {@link JobSettings.Backlog#maxLag()}, and comes back under
+ * half of it. No more than {@link JobSettings.Backlog#maxBatchSize()} examples wait while a step
+ * runs: then the task waits for the step, but only until the oldest has waited the max lag, and
+ * then keeps every second one (a sample of the backlog, the newest kept densest). So a trainer
+ * given a long max lag learns every example, in batches of {@code batchSize} whatever the timing,
+ * and a slow step holds the predictions back for no longer than the max lag. The pace is not state:
+ * a restored trainer starts from {@code batchSize}.
+ *
+ * <p>{@link TimeAlignment#EVENT_TIME}: examples wait in state, ordered by (event time, entity,
+ * arrival), and are learned in the task, in batches of {@code batchSize}, once the watermark has
+ * passed them (an event-time timer at time + 1), so every version emitted before watermark W holds
+ * only examples earlier than W, and the order (hence the model) does not depend on how parallel
+ * upstream subtasks interleave. The watermark goes on to the predictors only after those versions:
+ * Flink fires the timers, then forwards it.
  *
  * <p>Runs with parallelism 1 (one model), keyed by the constant {@link #KEY} so that it may use
- * event-time timers. Its whole state (the learner's {@link ModelState}, the serving version, the
- * guard's recent losses, the examples of the unfinished batch and those waiting for the watermark)
- * is operator state written at every checkpoint, so a restored trainer continues from exactly the
- * step it had. A job that starts without state begins from the warm-start model if it was given
- * one.
+ * timers. Its whole state (the learner's {@link ModelState}, the serving version, the guard's
+ * recent losses, the examples not yet learned and those waiting for the watermark) is operator
+ * state written at every checkpoint, so a restored trainer continues from exactly the step it had.
+ * A checkpoint does not wait for a step in flight: it holds the state the learner last had with no
+ * step running, the batches of the steps applied since (a restored trainer takes them again,
+ * bit-exact, before anything else) and, as not yet learned, the step's examples and those waiting
+ * after them. A job that starts without state begins from the warm-start model if it was given one.
  *
  * <p>At start it picks its device ({@link DeviceChoice}: a GPU of its TaskManager, or the CPU),
  * logs which and why, and exports it as the gauges {@code trainerGpu} and {@code
@@ -94,6 +114,17 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     /** A snapshot record's key (its version) and the Kafka record batch's framing, at most. */
     static final long RECORD_FRAMING_BYTES = 128;
 
+    /**
+     * Live mode: the most steps applied since the learner's state was last copied that a checkpoint
+     * taken during a step carries (as batches to take again on restore). Past it, the state is
+     * copied between two steps. Publishing a version copies it anyway, so with the default {@code
+     * publishEverySteps} this bound is never reached.
+     */
+    static final int MAX_STEPS_TO_REPLAY = 16;
+
+    /** How long closing waits for a step in flight before it leaves the closing to its thread. */
+    private static final long CLOSE_WAIT_SECONDS = 30;
+
     /** Every published version, promoted or not, for the model store. */
     public static final OutputTag<ModelSnapshot> SNAPSHOTS =
             new OutputTag<>("snapshots", new AvroTypeInfo<>(ModelSnapshot.class));
@@ -113,6 +144,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private transient ListState<ModelState> modelState;
     private transient ListState<Example> waitingState;
     private transient ListState<Long> trainedUntilState;
+    private transient ListState<Integer> replayState;
     private transient TreeMap<Arrival, Example> waiting;
     private transient long arrivals;
     private transient long trainedUntil;
@@ -120,8 +152,9 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private transient ListState<Example> pendingState;
     private transient ListState<double[]> guardState;
     private transient ModelState restored;
+    private transient List<Integer> toReplay;
     private transient ModelState serving;
-    private transient List<Example> batch;
+    private transient List<Example> queued;
     private transient PromotionGuard guard;
     private transient OnlineLearner learner;
     private transient OnlineLearner servingScorer;
@@ -139,6 +172,15 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private transient TrainingPace pace;
     private transient long sampled;
     private transient volatile long lagMillis;
+    private transient volatile long stepSeen;
+    private transient volatile long versionSeen;
+    private transient volatile int queuedSeen;
+    private transient ExecutorService stepper;
+    private transient Running running;
+    private transient boolean thinnedDuringStep;
+    private transient ModelState settled;
+    private transient List<List<Example>> sinceSettled;
+    private transient boolean endTimerSet;
 
     /**
      * A trainer in arrival order that publishes on steps only, promotes every finite version,
@@ -220,7 +262,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                                 "trainer-waiting", TypeInformation.of(Example.class)));
         trainedUntilState =
                 store.getListState(new ListStateDescriptor<>("trainer-trained-until", Types.LONG));
-        batch = new ArrayList<>();
+        // Sizes of the batches at the head of trainer-batch that steps had already learned when
+        // a checkpoint was taken during a later step; absent in checkpoints of earlier builds.
+        replayState = store.getListState(new ListStateDescriptor<>("trainer-replay", Types.INT));
+        queued = new ArrayList<>();
+        toReplay = new ArrayList<>();
         waiting = new TreeMap<>(ORDER);
         arrivals = 0;
         trainedUntil = ModelUpdate.NOTHING_LEARNED;
@@ -235,7 +281,10 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                 serving = state;
             }
             for (Example example : pendingState.get()) {
-                batch.add(example);
+                queued.add(example);
+            }
+            for (Integer size : replayState.get()) {
+                toReplay.add(size);
             }
             for (double[] pairs : guardState.get()) {
                 guard.restore(pairs);
@@ -270,12 +319,13 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                         config);
             }
             learner = OnlineLearner.restore(restored, learnerDevice);
+            replay();
             LOG.info(
                     "Trainer restored at step {} version {} (serving {}) with {} pending examples",
                     learner.step(),
                     learner.version(),
                     serving == null ? "none" : serving.version(),
-                    batch.size());
+                    queued.size());
         } else if (warmStart != null) {
             ModelState start = ModelState.decode(warmStart);
             learner = OnlineLearner.restore(start, learnerDevice);
@@ -292,14 +342,35 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         lastPublishedAt = Long.MIN_VALUE; // set from the task's clock at the first batch
         candidateVersion = learner.version();
         lastLoss = Double.NaN;
+        stepSeen = learner.step();
+        versionSeen = learner.version();
+        queuedSeen = queued.size();
+        running = null;
+        endTimerSet = false;
+        sinceSettled = new ArrayList<>();
+        settled = null;
+        if (alignment == TimeAlignment.NONE) {
+            settled = learner.snapshot();
+            String name =
+                    "trainer-steps " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks();
+            stepper =
+                    Executors.newSingleThreadExecutor(
+                            task -> {
+                                Thread thread = new Thread(task, name);
+                                thread.setDaemon(true);
+                                return thread;
+                            });
+        }
         var metrics = getRuntimeContext().getMetricGroup();
         choice.register(metrics, "trainer");
-        metrics.gauge("trainerStep", () -> learner.step());
-        metrics.gauge("trainerVersion", () -> learner.version());
+        // Copies kept by the task: a step in flight holds the learner's lock.
+        metrics.gauge("trainerStep", () -> stepSeen);
+        metrics.gauge("trainerVersion", () -> versionSeen);
         metrics.gauge("trainerLoss", () -> lastLoss);
         metrics.gauge("candidateVersion", () -> candidateVersion);
         metrics.gauge("servingVersion", () -> serving == null ? 0L : serving.version());
         metrics.gauge("waitingExamples", () -> waiting.size());
+        metrics.gauge("trainerBacklog", () -> queuedSeen);
         promotions = metrics.counter("promotions");
         rejections = metrics.counter("rejections");
         rollbacks = metrics.counter("rollbacks");
@@ -314,9 +385,46 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         metrics.gauge("trainerLagMillis", () -> lagMillis);
     }
 
+    /**
+     * A restored trainer first takes again the steps its checkpoint holds as already learned (taken
+     * after the checkpoint's model state, while a later step was in flight), in their batches: the
+     * learner is then exactly where it was when that step started.
+     */
+    private void replay() {
+        for (int size : toReplay) {
+            if (size < 1 || size > queued.size()) {
+                throw new IllegalStateException(
+                        "trainer checkpoint holds a batch of "
+                                + size
+                                + " examples to learn again, but "
+                                + queued.size()
+                                + " pending examples");
+            }
+            List<Example> head = queued.subList(0, size);
+            learner.train(Example.batch(config.task(), head));
+            head.clear();
+        }
+        if (!toReplay.isEmpty()) {
+            LOG.info(
+                    "Trainer took again the {} steps learned after its checkpoint's model state",
+                    toReplay.size());
+        }
+        toReplay.clear();
+    }
+
     @Override
     public void processElement1(Example example, Context ctx, Collector<ModelUpdate> out) {
         if (alignment == TimeAlignment.NONE) {
+            if (!endTimerSet) {
+                // Fires only at the end of the input (a finished input's watermark is the end of
+                // time): the step in flight and those after it are applied before the task ends.
+                ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
+                endTimerSet = true;
+            }
+            if (running != null && running.result().isDone()) {
+                applyRunning(ctx, out);
+                takeSteps(ctx, out);
+            }
             learn(example, ctx, out);
             return;
         }
@@ -326,9 +434,31 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         ctx.timerService().registerEventTimeTimer(example.time + 1);
     }
 
-    /** Learns, in order, every waiting example the watermark has passed. */
+    /**
+     * Event-time alignment: learns, in order, every waiting example the watermark has passed. Live
+     * mode: a processing-time timer looks for the step in flight (its thread cannot call into the
+     * task); the event-time one is the end of the input, which waits for every step.
+     */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ModelUpdate> out) {
+        if (alignment == TimeAlignment.NONE) {
+            if (ctx.timeDomain() == TimeDomain.EVENT_TIME) {
+                takeSteps(ctx, out);
+                while (running != null) {
+                    applyRunning(ctx, out);
+                    takeSteps(ctx, out);
+                }
+            } else if (running == null) {
+                // A poll restored from a checkpoint: the examples restored with it may be due.
+                takeSteps(ctx, out);
+            } else if (running.result().isDone()) {
+                applyRunning(ctx, out);
+                takeSteps(ctx, out);
+            } else {
+                poll(ctx);
+            }
+            return;
+        }
         long watermark = ctx.timerService().currentWatermark();
         while (!waiting.isEmpty() && waiting.firstKey().time() < watermark) {
             learn(waiting.pollFirstEntry().getValue(), ctx, out);
@@ -340,52 +470,214 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         waiting.put(new Arrival(example.time, entity, arrivals++), example);
     }
 
+    /** Queues the example for a step (unless the pace's stride leaves it out), and steps. */
     private void learn(Example example, Context ctx, Collector<ModelUpdate> out) {
         if (pace.stride() > 1 && ++sampled % pace.stride() != 0) {
             skipped.inc();
             return;
         }
-        learned.inc();
-        batch.add(example);
-        if (batch.size() < pace.batch()) {
-            return;
+        queued.add(example);
+        if (running == null) {
+            takeSteps(ctx, out);
+        } else if (queued.size() >= backlog.maxBatchSize()) {
+            makeRoom(ctx, out);
         }
-        if (alignment == TimeAlignment.NONE && example.madeAt > 0) {
-            keepUp(ctx.timerService().currentProcessingTime() - example.madeAt);
+        queuedSeen = queued.size();
+    }
+
+    /**
+     * Starts steps while at least {@code batchSize} examples wait and no step runs: in the task
+     * (event-time alignment), one after another; live, the one it hands to the step thread.
+     */
+    private void takeSteps(Context ctx, Collector<ModelUpdate> out) {
+        while (running == null && queued.size() >= batchSize) {
+            startStep(ctx, out);
         }
-        Batch examples = Example.batch(config.task(), batch);
+    }
+
+    /**
+     * Takes the examples that wait, up to the pace's batch ({@code batchSize} in event-time
+     * alignment), for one step. Live mode: sizes the batches after it from how long its newest
+     * example waited, and hands the step to the step thread.
+     */
+    private void startStep(Context ctx, Collector<ModelUpdate> out) {
+        int size = Math.min(queued.size(), pace.batch());
+        List<Example> head = queued.subList(0, size);
+        List<Example> taken = new ArrayList<>(head);
+        head.clear();
+        queuedSeen = queued.size();
+        long now = ctx.timerService().currentProcessingTime();
+        long madeAt = taken.get(size - 1).madeAt;
+        if (alignment == TimeAlignment.NONE && madeAt > 0) {
+            keepUp(now - madeAt);
+        }
         long newest = trainedUntil;
-        for (Example e : batch) {
+        for (Example e : taken) {
             newest = Math.max(newest, e.time);
         }
-        batch.clear();
-        // Prequential: both versions are scored on the batch before the learner learns from it.
-        double servingLoss = servingScorer == null ? Double.NaN : servingScorer.evaluate(examples);
-        lastLoss = learner.train(examples);
-        trainedUntil = newest;
-        if (servingScorer != null) {
-            guard.record(lastLoss, servingLoss);
+        learned.inc(size);
+        Batch examples = Example.batch(config.task(), taken);
+        // What the step uses, fixed now: a rollback or a promotion replaces them, in the task.
+        OnlineLearner student = learner;
+        OnlineLearner scorer = servingScorer;
+        if (stepper == null) {
+            apply(step(student, scorer, examples), new Running(null, taken, newest, now), ctx, out);
+            return;
         }
-        long step = learner.step();
-        long now = ctx.timerService().currentProcessingTime();
+        running =
+                new Running(
+                        stepper.submit(() -> step(student, scorer, examples)), taken, newest, now);
+        thinnedDuringStep = false;
+        poll(ctx);
+    }
+
+    /**
+     * The step in flight (live mode), for harness tests, which wait on it and then advance the
+     * processing time to the poll that applies it; null when none runs.
+     */
+    Future<?> stepInFlight() {
+        return running == null ? null : running.result();
+    }
+
+    /** Looks for the step in flight again in a millisecond. */
+    private void poll(Context ctx) {
+        ctx.timerService()
+                .registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + 1);
+    }
+
+    /**
+     * One step, on the step thread in live mode. Prequential: the serving version scores the batch
+     * before the learner learns from it.
+     */
+    private static Step step(OnlineLearner learner, OnlineLearner scorer, Batch examples) {
+        double servingLoss = scorer == null ? Double.NaN : scorer.evaluate(examples);
+        return new Step(learner.train(examples), servingLoss);
+    }
+
+    /** Waits for the step in flight and applies it; starts no other. */
+    private void applyRunning(Context ctx, Collector<ModelUpdate> out) {
+        Running step = running;
+        Step done = awaitResult(step.result(), Long.MAX_VALUE);
+        running = null;
+        apply(done, step, ctx, out);
+    }
+
+    /**
+     * The step's result once it is done, or null if it is not within {@code millis}.
+     *
+     * @throws IllegalStateException if the step failed, naming its cause
+     */
+    private static Step awaitResult(Future<Step> result, long millis) {
+        try {
+            return result.get(millis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a training step", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(
+                    "a training step failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /**
+     * Live mode, as many examples wait as the largest batch while a step runs: waits for the step
+     * (backpressure, as a trainer stepping in its task would), but only until the oldest example
+     * has waited the max lag; then keeps a sample of them ({@link #thin}).
+     */
+    private void makeRoom(Context ctx, Collector<ModelUpdate> out) {
+        long oldest = queued.get(0).madeAt;
+        long left =
+                oldest <= 0
+                        ? Long.MAX_VALUE
+                        : backlog.maxLag().toMillis()
+                                - (ctx.timerService().currentProcessingTime() - oldest);
+        if (left > 0) {
+            Step done = awaitResult(running.result(), left);
+            if (done != null) {
+                applyRunning(ctx, out);
+                takeSteps(ctx, out);
+                return;
+            }
+        }
+        thin();
+    }
+
+    /**
+     * Keeps every second waiting example and counts the others as skipped. Done each time the
+     * backlog fills again during one long step, it leaves a sample of everything that came, the
+     * newest densest: half of it from the latest arrivals, a quarter from those before, and so on.
+     */
+    private void thin() {
+        List<Example> kept = new ArrayList<>(queued.size() / 2 + 1);
+        for (int i = 1; i < queued.size(); i += 2) {
+            kept.add(queued.get(i));
+        }
+        skipped.inc(queued.size() - kept.size());
+        queued = kept;
+        if (!thinnedDuringStep) {
+            thinnedDuringStep = true;
+            LOG.warn(
+                    "{} examples wait for the trainer's step in flight ({}={}, {}={}): it keeps a"
+                            + " sample of them until the step ends",
+                    backlog.maxBatchSize(),
+                    StreamlearnOptions.MAX_BATCH_SIZE.key(),
+                    backlog.maxBatchSize(),
+                    StreamlearnOptions.MAX_LAG.key(),
+                    backlog.maxLag());
+        }
+    }
+
+    /** Records a finished step and publishes a version when one is due; in the task. */
+    private void apply(Step done, Running step, Context ctx, Collector<ModelUpdate> out) {
+        lastLoss = done.loss();
+        trainedUntil = step.newest();
+        if (servingScorer != null) {
+            guard.record(lastLoss, done.servingLoss());
+        }
+        long steps = learner.step();
+        // The time the step was taken at, as a trainer stepping in its task sees it: decisions
+        // do not depend on when the task noticed the step was done.
+        long now = step.startedAt();
         if (lastPublishedAt == Long.MIN_VALUE) {
             lastPublishedAt = now;
         }
         boolean due =
-                step % publishEverySteps == 0
+                steps % publishEverySteps == 0
                         || (publishIntervalMillis > 0
                                 && now - lastPublishedAt >= publishIntervalMillis);
-        if (step != lastPublishedStep && due) {
+        if (steps != lastPublishedStep && due) {
             learner.nextVersion();
-            lastPublishedStep = step;
+            lastPublishedStep = steps;
             lastPublishedAt = now;
-            publish(learner.snapshot(), ctx, out);
+            ModelState candidate = learner.snapshot();
+            settle(candidate);
+            publish(candidate, ctx, out);
+        } else if (stepper != null) {
+            sinceSettled.add(step.examples());
+            if (sinceSettled.size() > MAX_STEPS_TO_REPLAY) {
+                settle(learner.snapshot());
+            }
+        }
+        stepSeen = steps;
+        versionSeen = learner.version();
+    }
+
+    /**
+     * Live mode: the learner's state with no step running, which a checkpoint taken during a later
+     * step holds (with the batches learned since).
+     */
+    private void settle(ModelState state) {
+        if (stepper != null) {
+            settled = state;
+            sinceSettled.clear();
         }
     }
 
     /**
      * Live mode: sizes the next batch, then the sampling stride ({@link TrainingPace}), from how
-     * long the newest example waited in front of the trainer.
+     * long the newest example of a batch waited for its step.
      */
     private void keepUp(long lag) {
         lagMillis = lag;
@@ -470,7 +762,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
 
     /**
      * A rollback: the given state, verified against its checksum, becomes the learner and serves at
-     * once as the next version. A command that does not verify is refused and changes nothing.
+     * once as the next version. A command that does not verify is refused and changes nothing. A
+     * step in flight is applied first.
      */
     @Override
     public void processElement2(ModelCommand command, Context ctx, Collector<ModelUpdate> out) {
@@ -491,12 +784,18 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             LOG.error("Refusing a model command: {}", e.getMessage());
             return;
         }
+        if (running != null) {
+            applyRunning(ctx, out);
+        }
         ModelState next = target.withVersion(learner.version() + 1);
         learner.close();
         learner = OnlineLearner.restore(next, learnerDevice);
+        settle(next);
         lastPublishedStep = learner.step();
         lastPublishedAt = ctx.timerService().currentProcessingTime();
         candidateVersion = next.version();
+        stepSeen = learner.step();
+        versionSeen = learner.version();
         serve(next);
         rollbacks.inc();
         LOG.warn(
@@ -512,13 +811,34 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                                 .setServingVersion(next.version())
                                 .setNote("rollback to version " + command.getTargetVersion())
                                 .build()));
+        takeSteps(ctx, out);
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        modelState.update(List.of(learner.snapshot()));
         servingState.update(serving == null ? List.of() : List.of(serving));
-        pendingState.update(batch);
+        if (running == null) {
+            ModelState now = learner.snapshot();
+            settle(now);
+            modelState.update(List.of(now));
+            pendingState.update(queued);
+            replayState.update(List.of());
+        } else {
+            // Not waited for (the predictors would wait for this checkpoint's barrier too): the
+            // state with no step running, the batches learned since, then the step's examples and
+            // those after them, not learned yet.
+            List<Example> pending = new ArrayList<>();
+            List<Integer> replay = new ArrayList<>();
+            for (List<Example> steps : sinceSettled) {
+                pending.addAll(steps);
+                replay.add(steps.size());
+            }
+            pending.addAll(running.examples());
+            pending.addAll(queued);
+            modelState.update(List.of(settled));
+            pendingState.update(pending);
+            replayState.update(replay);
+        }
         guardState.update(List.of(guard.toArray()));
         waitingState.update(new ArrayList<>(waiting.values()));
         trainedUntilState.update(List.of(trainedUntil));
@@ -527,15 +847,47 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     /** A waiting example's place in the order. */
     private record Arrival(long time, String entity, long sequence) {}
 
+    /** A finished step: its loss, and the serving version's loss on the same batch before it. */
+    private record Step(float loss, double servingLoss) {}
+
+    /**
+     * A step taken: its result (null once applied in the task), its examples, the newest event time
+     * among them and all learned before, and the processing time it was taken at.
+     */
+    private record Running(
+            Future<Step> result, List<Example> examples, long newest, long startedAt) {}
+
     @Override
     public void close() {
-        if (learner != null) {
-            learner.close();
-            learner = null;
+        OnlineLearner student = learner;
+        OnlineLearner scorer = servingScorer;
+        learner = null;
+        servingScorer = null;
+        if (stepper == null) {
+            closeAll(student, scorer);
+            return;
         }
-        if (servingScorer != null) {
-            servingScorer.close();
-            servingScorer = null;
+        // After the step in flight, if any: the learner must not close under it.
+        stepper.execute(() -> closeAll(student, scorer));
+        stepper.shutdown();
+        try {
+            if (!stepper.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warn(
+                        "The trainer's step in flight did not end within {} s of closing; its"
+                                + " thread closes the learner when it does",
+                        CLOSE_WAIT_SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        stepper = null;
+    }
+
+    private static void closeAll(OnlineLearner... learners) {
+        for (OnlineLearner l : learners) {
+            if (l != null) {
+                l.close();
+            }
         }
     }
 }

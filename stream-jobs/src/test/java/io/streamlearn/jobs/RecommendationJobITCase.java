@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Set;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -37,11 +38,14 @@ import org.junit.jupiter.api.io.TempDir;
  * most popular items.
  */
 class RecommendationJobITCase {
+    private static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
+
     @RegisterExtension
     static final MiniClusterExtension FLINK =
             new MiniClusterExtension(
                     new MiniClusterResourceConfiguration.Builder()
-                            .setConfiguration(Fixtures.flinkTestConfig())
+                            .setConfiguration(
+                                    REPORTER.addToConfiguration(Fixtures.flinkTestConfig()))
                             .setNumberTaskManagers(1)
                             .setNumberSlotsPerTaskManager(2)
                             .build());
@@ -101,11 +105,14 @@ class RecommendationJobITCase {
         env.setParallelism(2);
         Jobs.buildWithKafka(env, settings);
         JobClient job = env.executeAsync("recommendations");
+        TrainerMetrics trainer = new TrainerMetrics(REPORTER, job.getJobID());
         try (TopicReader recommendations =
                         new TopicReader(kafka.bootstrapServers(), settings.recommendationsTopic());
                 TopicReader deadLetters =
                         new TopicReader(kafka.bootstrapServers(), settings.deadLettersTopic())) {
-            // Live traffic, not a backlog: each chunk once the one before is answered.
+            // Live traffic, not a backlog: each chunk once the one before is answered and learned
+            // (in live mode answers do not wait for the trainer), so that later chunks are
+            // answered by versions learned from earlier ones.
             int chunk = input.size() / 10 + 1;
             for (int from = 0; from < input.size(); from += chunk) {
                 int to = Math.min(input.size(), from + chunk);
@@ -115,6 +122,10 @@ class RecommendationJobITCase {
                         r -> r.size() >= answered,
                         Duration.ofMinutes(2),
                         answered + " recommendations");
+                trainer.awaitCaughtUp(
+                        examples(clicks.subList(0, (int) answered)),
+                        settings.batchSize(),
+                        Duration.ofMinutes(2));
             }
             deadLetters.awaitUntil(
                     r -> r.size() >= bad, Duration.ofMinutes(1), bad + " dead letters");
@@ -174,6 +185,12 @@ class RecommendationJobITCase {
         assertTrue(
                 overall.model().hr() > overall.popularity().hr(),
                 "model HR@10 " + overall.model().hr() + " above popularity's");
+    }
+
+    /** Training examples the job makes of these clicks: one per click of a user seen before. */
+    private static long examples(List<InteractionEvent> clicks) {
+        Set<String> users = new HashSet<>();
+        return clicks.stream().filter(c -> !users.add(c.getUserId())).count();
     }
 
     /** Bad records among the first {@code n} inputs: one after every 500th click's 250th. */

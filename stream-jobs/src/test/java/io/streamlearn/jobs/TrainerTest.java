@@ -22,15 +22,19 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.AbstractUdfStreamOperator;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class TrainerTest {
     private static final ModelConfig CONFIG =
@@ -88,6 +92,40 @@ class TrainerTest {
         return harness.extractOutputValues().stream().map(ModelUpdate::model).toList();
     }
 
+    /**
+     * The end of both inputs: a live trainer applies its step in flight and takes (and applies) the
+     * steps its waiting examples make, as it does when a bounded input ends.
+     */
+    static void endOfInput(
+            KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
+                    harness)
+            throws Exception {
+        harness.processWatermark2(new Watermark(Long.MAX_VALUE));
+        harness.processWatermark1(new Watermark(Long.MAX_VALUE));
+    }
+
+    /**
+     * Live mode: waits for each step the trainer takes and advances the processing time by 1 ms to
+     * the poll that applies it (which may start the next), until no step runs and no poll is due.
+     */
+    static void settle(
+            KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
+                    harness)
+            throws Exception {
+        Trainer trainer =
+                (Trainer)
+                        ((AbstractUdfStreamOperator<?, ?>) harness.getOperator()).getUserFunction();
+        while (true) {
+            Future<?> step = trainer.stepInFlight();
+            if (step != null) {
+                step.get(1, TimeUnit.MINUTES);
+            } else if (harness.numProcessingTimeTimers() == 0) {
+                return;
+            }
+            harness.setProcessingTime(harness.getProcessingTime() + 1);
+        }
+    }
+
     private static List<Example> examples(int count, long seed) {
         Random random = new Random(seed);
         return IntStream.range(0, count)
@@ -101,8 +139,9 @@ class TrainerTest {
     }
 
     /**
-     * Feeds examples stamped as made at {@code madeAt} (processing time), at processing time {@code
-     * now}; returns how many were fed between consecutive steps (one version per step here).
+     * Feeds examples stamped as made at {@code madeAt} (processing time), one at a time, each once
+     * the steps before it are applied; returns how many were fed between consecutive steps (one
+     * version per step here).
      */
     private static List<Integer> examplesPerStep(
             KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
@@ -115,6 +154,7 @@ class TrainerTest {
         int steps = snapshots(harness).size();
         for (Example e : examples) {
             harness.processElement1(e.madeAt(madeAt), 0);
+            settle(harness);
             fed++;
             if (snapshots(harness).size() > steps) {
                 steps = snapshots(harness).size();
@@ -141,25 +181,144 @@ class TrainerTest {
                 new JobSettings.Backlog(4 * BATCH, Duration.ofSeconds(1)));
     }
 
+    /** The examples with event times {@code first}, {@code first + 1}, ... (the order fed). */
+    private static List<Example> numbered(List<Example> examples, long first) {
+        for (int i = 0; i < examples.size(); i++) {
+            examples.get(i).time = first + i;
+        }
+        return examples;
+    }
+
+    /** The newest event time each promoted version had learned. */
+    private static List<Long> trainedUntil(
+            KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
+                    harness) {
+        return harness.extractOutputValues().stream().map(ModelUpdate::trainedUntil).toList();
+    }
+
     /**
-     * Live mode: while examples wait longer than the max lag, each batch is twice the previous, up
-     * to the largest; then one example in 2, 4, ... is learned (the others counted as skipped).
-     * Caught up, the stride and then the batch come back down to the configured batch size.
+     * Live mode, behind: while a step is held (the test holds the training lock) the task keeps
+     * taking examples; with as many waiting as the largest batch, it keeps every second one. The
+     * next step takes what waits, up to the batch grown from how long its examples waited. Still
+     * behind at the largest batch, one example in 2, 4, ... is learned (the others counted as
+     * skipped). Caught up, the stride and then the batch come back down to the configured batch
+     * size.
      */
     @Test
-    void aLaggingLiveTrainerGrowsItsBatchThenSamplesAndComesBackWhenCaughtUp() throws Exception {
+    @Timeout(120)
+    void aLaggingLiveTrainerSamplesGrowsItsBatchThenStridesAndComesBackWhenCaughtUp()
+            throws Exception {
         try (var harness = harness(publishingEveryStep(TimeAlignment.NONE))) {
             harness.open();
-            long now = 1_000_000;
-            harness.setProcessingTime(now);
-            List<Integer> behind = examplesPerStep(harness, examples(124, 1), now - 5_000);
-            // 4, 8, 16 (the largest batch), then 16 of 32 and 16 of 64 examples.
-            assertEquals(List.of(4, 8, 16, 32, 64), behind);
+            long start = 1_000_000;
+            harness.setProcessingTime(start);
+            List<Example> held = numbered(examples(28, 1), 0);
+            OnlineLearner.whileTrainingWaits(
+                    () -> {
+                        for (Example e : held) {
+                            harness.processElement1(e.madeAt(start - 5_000), 0);
+                        }
+                        return null;
+                    });
+            settle(harness);
+            // Step 1 took 0-3 and was held; 4-27 came meanwhile. At 16 waiting (4-19) it kept
+            // 5, 7, ..., 19; at 16 again (those and 20-27) 7, 11, 15, 19, 21, 23, 25, 27. Step 2
+            // took those 8, the batch having grown to 8 from step 1's lag.
+            assertEquals(List.of(3L, 27L), trainedUntil(harness));
+            assertEquals(2, snapshots(harness).size(), "two steps");
 
-            List<Integer> caughtUp = examplesPerStep(harness, examples(400, 2), now);
-            // Stride 8, 4, 2, 1 at batch 16; then batches of 8 and back to 4.
-            assertEquals(List.of(128, 64, 32, 16, 8, 4, 4, 4), caughtUp.subList(0, 8));
-            assertTrue(caughtUp.subList(8, caughtUp.size()).stream().allMatch(n -> n == 4));
+            // Step 2's lag grew the batch to the largest: the stride grows from here.
+            List<Integer> behind =
+                    examplesPerStep(harness, examples(28, 2), harness.getProcessingTime() - 5_000);
+            assertEquals(List.of(4, 8, 16), behind);
+
+            List<Integer> caughtUp =
+                    examplesPerStep(harness, examples(400, 3), harness.getProcessingTime());
+            // Stride 8, 4, 2, 1; then 4 at a time (what waits, each step right after its 4th).
+            assertEquals(List.of(32, 16, 8, 4), caughtUp.subList(0, 4));
+            assertTrue(caughtUp.subList(4, caughtUp.size()).stream().allMatch(n -> n == 4));
+
+            // Back at the configured batch: what waits behind a held step goes 4 at a time (3
+            // steps; 2 if the 8 waiting behind the held one went together).
+            int steps = snapshots(harness).size();
+            long now = harness.getProcessingTime();
+            OnlineLearner.whileTrainingWaits(
+                    () -> {
+                        for (Example e : examples(12, 4)) {
+                            harness.processElement1(e.madeAt(now), 0);
+                        }
+                        return null;
+                    });
+            settle(harness);
+            assertEquals(steps + 3, snapshots(harness).size());
+        }
+    }
+
+    /**
+     * Live mode as the job runs it: while a step is held (the test holds the training lock), the
+     * trainer keeps taking examples and checkpoints without waiting for the step. The checkpoint
+     * holds the state as of the last version, the batch learned since (taken again on restore) and,
+     * as not learned, the held step's examples and those after them. Running on, or restored from
+     * that checkpoint, it ends bit-exact where an uninterrupted trainer ends: no example waited
+     * long, so every batch is the same {@code BATCH} examples.
+     */
+    @Test
+    @Timeout(120)
+    void aLiveTrainerTakesExamplesAndCheckpointsWhileItsStepIsHeld() throws Exception {
+        List<Example> stream = examples(BATCH * PUBLISH_EVERY * 5 + 2, 12);
+        List<ModelState> reference;
+        try (var harness = harness()) {
+            harness.open();
+            for (Example e : stream) {
+                harness.processElement1(e, 0);
+            }
+            endOfInput(harness);
+            reference = models(harness);
+        }
+        assertEquals(5, reference.size());
+
+        // Steps 1 and 2 make version 1; step 3 is applied without one; step 4 is held.
+        int applied = 3 * BATCH;
+        int fedWhileHeld = 4 * BATCH + 2;
+        OperatorSubtaskState checkpoint;
+        try (var harness = harness()) {
+            harness.open();
+            for (Example e : stream.subList(0, applied)) {
+                harness.processElement1(e, 0);
+            }
+            settle(harness);
+            assertEquals(reference.subList(0, 1), models(harness));
+            checkpoint =
+                    OnlineLearner.whileTrainingWaits(
+                            () -> {
+                                for (Example e : stream.subList(applied, fedWhileHeld)) {
+                                    harness.processElement1(e, 0);
+                                }
+                                while (!OnlineLearner.aStepWaits()) {
+                                    Thread.onSpinWait();
+                                }
+                                OperatorSubtaskState taken = harness.snapshot(1, 1);
+                                assertEquals(1, models(harness).size(), "step 4 is still held");
+                                return taken;
+                            });
+            for (Example e : stream.subList(fedWhileHeld, stream.size())) {
+                harness.processElement1(e, 0);
+            }
+            endOfInput(harness);
+            assertEquals(reference, models(harness), "the same batches, bit-exact");
+        }
+
+        try (var restored = harness()) {
+            restored.initializeState(checkpoint);
+            restored.open();
+            for (Example e : stream.subList(fedWhileHeld, stream.size())) {
+                restored.processElement1(e, 0);
+            }
+            endOfInput(restored);
+            assertEquals(
+                    reference.subList(1, reference.size()),
+                    models(restored),
+                    "from version 1's state, step 3 taken again, the held step and the rest");
         }
     }
 
@@ -205,6 +364,7 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY * 3, 1)) {
                 harness.processElement1(e, 0);
             }
+            endOfInput(harness);
             List<ModelState> published = models(harness);
             assertEquals(List.of(1L, 2L, 3L), published.stream().map(ModelState::version).toList());
             assertEquals(List.of(2L, 4L, 6L), published.stream().map(ModelState::step).toList());
@@ -240,6 +400,7 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY, 1)) {
                 harness.processElement1(e, 0);
             }
+            endOfInput(harness);
             first = snapshots(harness).get(0);
         }
         long bound = ModelSnapshots.encodedSizeBound(first);
@@ -261,14 +422,12 @@ class TrainerTest {
                         JobSettings.Backlog.defaults());
         try (var harness = harness(small)) {
             harness.open();
-            List<Example> stream = examples(BATCH * PUBLISH_EVERY, 1);
-            for (Example e : stream.subList(0, stream.size() - 1)) {
+            for (Example e : examples(BATCH * PUBLISH_EVERY, 1)) {
                 harness.processElement1(e, 0);
             }
+            // The version is due when the last step is applied.
             IllegalStateException e =
-                    assertThrows(
-                            IllegalStateException.class,
-                            () -> harness.processElement1(stream.get(stream.size() - 1), 0));
+                    assertThrows(IllegalStateException.class, () -> endOfInput(harness));
             assertTrue(
                     e.getMessage().contains("streamlearn.model-store.max-snapshot-size=" + bound),
                     e.getMessage());
@@ -298,16 +457,19 @@ class TrainerTest {
             for (Example e : stream.subList(0, BATCH)) {
                 harness.processElement1(e, 0);
             }
+            settle(harness);
             assertTrue(models(harness).isEmpty(), "step 1 at 0 s: not yet");
             harness.setProcessingTime(500);
             for (Example e : stream.subList(BATCH, 2 * BATCH)) {
                 harness.processElement1(e, 0);
             }
+            settle(harness);
             assertTrue(models(harness).isEmpty(), "step 2 at 0.5 s: not yet");
             harness.setProcessingTime(1000);
             for (Example e : stream.subList(2 * BATCH, 3 * BATCH)) {
                 harness.processElement1(e, 0);
             }
+            settle(harness);
             List<ModelState> out = models(harness);
             assertEquals(1, out.size(), "step 3 at 1 s: the interval has passed");
             assertEquals(3L, out.get(0).step());
@@ -327,6 +489,7 @@ class TrainerTest {
             for (Example e : stream) {
                 harness.processElement1(e, 0);
             }
+            endOfInput(harness);
             uninterrupted = models(harness);
             uninterruptedSnapshots = snapshots(harness);
         }
@@ -338,6 +501,8 @@ class TrainerTest {
             for (Example e : stream.subList(0, cut)) {
                 harness.processElement1(e, 0);
             }
+            // Every step taken so far applied (a checkpoint during a step has a test of its own).
+            settle(harness);
             before = models(harness);
             snapshot = harness.snapshot(1, 1);
         }
@@ -349,6 +514,7 @@ class TrainerTest {
             for (Example e : stream.subList(cut, stream.size())) {
                 restored.processElement1(e, 0);
             }
+            endOfInput(restored);
             after = models(restored);
             afterSnapshots = snapshots(restored);
         }
@@ -382,6 +548,7 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY * 2, 3)) {
                 harness.processElement1(e, 0);
             }
+            settle(harness);
             assertEquals(2, models(harness).size());
 
             ModelCommand corrupt = rollback(old);
@@ -402,6 +569,7 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY, 4)) {
                 harness.processElement1(e, 0);
             }
+            endOfInput(harness);
             out = models(harness);
             assertEquals(4L, out.get(out.size() - 1).version(), "learning goes on from it");
             assertEquals(old.step() + PUBLISH_EVERY, out.get(out.size() - 1).step());
@@ -416,6 +584,7 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY * 3, 5)) {
                 harness.processElement1(e, 0);
             }
+            endOfInput(harness);
             // A warm start comes from the model store, which holds whole states.
             List<ModelSnapshot> stored = snapshots(harness);
             start = ModelSnapshots.fromSnapshot(stored.get(stored.size() - 1));
@@ -425,6 +594,7 @@ class TrainerTest {
             for (Example e : examples(BATCH * PUBLISH_EVERY, 6)) {
                 harness.processElement1(e, 0);
             }
+            endOfInput(harness);
             ModelState next = models(harness).get(0);
             assertEquals(start.version() + 1, next.version());
             assertEquals(start.step() + PUBLISH_EVERY, next.step());
@@ -449,6 +619,7 @@ class TrainerTest {
                 for (Example e : stream) {
                     harness.processElement1(e, 0);
                 }
+                settle(harness);
                 OperatorSnapshotUtil.writeStateHandle(harness.snapshot(1, 1), fixture);
             }
         }
@@ -459,6 +630,7 @@ class TrainerTest {
             for (Example e : examples(1 + BATCH * (PUBLISH_EVERY - 1), 8)) {
                 restored.processElement1(e, 0);
             }
+            endOfInput(restored);
             List<ModelSnapshot> published = snapshots(restored);
             assertEquals(1, published.size());
             ModelSnapshot next = published.get(0);
@@ -500,6 +672,7 @@ class TrainerTest {
             for (Example e : stream) {
                 reference.processElement1(e, 0);
             }
+            endOfInput(reference);
             inOrder = models(reference);
         }
 
@@ -583,6 +756,7 @@ class TrainerTest {
             harness.open();
             harness.processElement1(Example.items("u", 1, new String[] {"a"}, "b"), 1);
             harness.processElement1(Example.items("u", 2, new String[] {"a", "b"}, "c"), 2);
+            endOfInput(harness);
             List<ModelState> out = models(harness);
             assertEquals(1, out.size());
             assertEquals(3, out.get(0).vocabulary().size(), "a, b and c have rows");
