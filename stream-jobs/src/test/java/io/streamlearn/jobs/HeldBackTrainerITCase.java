@@ -27,10 +27,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * mode with the defaults users get: the test thread holds the JVM-wide training lock ({@link
  * OnlineLearner#whileTrainingWaits}), so the trainer's next step cannot finish, and while it is
  * held it sends many more events than Flink's network buffers between the operators hold. Every one
- * of them must be answered (a prediction written to the predictions topic, as a {@code
- * read_uncommitted} consumer sees it: commits wait for checkpoints, which the held trainer delays)
- * before the lock is released. Released, the trainer must work through its backlog: every example
- * made during the hold is learned or counted as skipped.
+ * of them must be answered before the lock is released, and committed: a {@code read_committed}
+ * consumer sees the predictions, so checkpoints (which commit them) complete while the trainer is
+ * held, at the checkpoint interval users get. Released, the trainer must work through its backlog:
+ * every example made during the hold is learned or counted as skipped.
  */
 class HeldBackTrainerITCase {
     private static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
@@ -49,8 +49,14 @@ class HeldBackTrainerITCase {
 
     private static final int SERIES = 8;
 
-    /** 100 events a series: past the normaliser's warm-up, enough examples for a first model. */
+    /**
+     * A round of the warm-up: 100 events a series, past the normaliser's warm-up and the first
+     * window, enough examples for a first model while the trainer keeps its batch.
+     */
     private static final int WARM_UP = 800;
+
+    /** Warm-up rounds at most: a trainer that grows its batch needs more examples for 5 steps. */
+    private static final int WARM_UP_ROUNDS = 4;
 
     /**
      * Sent while the trainer is held: each makes an example (its series is warm), far more than the
@@ -80,13 +86,25 @@ class HeldBackTrainerITCase {
         Jobs.buildWithKafka(env, settings);
         JobClient job = env.executeAsync("held-back trainer");
         try (TopicReader written =
-                TopicReader.uncommitted(kafka.bootstrapServers(), settings.predictionsTopic())) {
-            Fixtures.produce(kafka, settings.eventsTopic(), events(generator, WARM_UP));
-            written.awaitUntil(
-                    r -> r.size() >= WARM_UP,
-                    WAIT,
-                    WARM_UP + " predictions of the warm-up (a first model serves)");
+                new TopicReader(kafka.bootstrapServers(), settings.predictionsTopic())) {
+            // Until a first model serves (the predictors keep events until then): how many
+            // events that takes depends on the batches the trainer takes, which grow if its first
+            // steps are slow. So a round at a time, each once the trainer learned the one before.
             TrainerMetrics trainer = new TrainerMetrics(REPORTER, job.getJobID());
+            int warmUp = 0;
+            while (trainer.value("servingVersion") < 1) {
+                assertTrue(
+                        warmUp < WARM_UP_ROUNDS * WARM_UP,
+                        "no model after " + warmUp + " warm-up events");
+                Fixtures.produce(kafka, settings.eventsTopic(), events(generator, WARM_UP));
+                warmUp += WARM_UP;
+                trainer.awaitCaughtUp(examples(settings, warmUp), settings.batchSize(), WAIT);
+            }
+            int answered = warmUp;
+            written.awaitUntil(
+                    r -> r.size() >= answered,
+                    WAIT,
+                    answered + " predictions of the warm-up (a first model serves)");
             long takenBefore = trainer.taken();
 
             OnlineLearner.whileTrainingWaits(
@@ -95,7 +113,7 @@ class HeldBackTrainerITCase {
                         await(OnlineLearner::aStepWaits, "the trainer waiting in a step");
                         long start = System.nanoTime();
                         written.awaitUntil(
-                                r -> r.size() >= WARM_UP + HELD,
+                                r -> r.size() >= answered + HELD,
                                 WAIT,
                                 HELD + " predictions while the trainer is held back");
                         System.out.printf(
@@ -115,6 +133,16 @@ class HeldBackTrainerITCase {
         } finally {
             job.cancel().get();
         }
+    }
+
+    /**
+     * Examples the job makes of the first {@code events} events: one per event of a series after
+     * the normaliser's warm-up and a first full window.
+     */
+    private static long examples(JobSettings settings, int events) {
+        int perSeries = events / SERIES;
+        return (long) SERIES
+                * Math.max(0, perSeries - settings.normalizerWarmUp() - settings.model().window());
     }
 
     private static List<byte[]> events(MetricGenerator generator, int count) {
