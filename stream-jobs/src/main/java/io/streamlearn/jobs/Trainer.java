@@ -851,8 +851,9 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private record Step(float loss, double servingLoss) {}
 
     /**
-     * A step taken: its result (null once applied in the task), its examples, the newest event time
-     * among them and all learned before, and the processing time it was taken at.
+     * A step taken: its result on the step thread (null for a step taken in the task), its
+     * examples, the newest event time among them and all learned before, and the processing time it
+     * was taken at.
      */
     private record Running(
             Future<Step> result, List<Example> examples, long newest, long startedAt) {}
