@@ -255,6 +255,48 @@ class TrainerTest {
     }
 
     /**
+     * Live mode: a slow first step (a fresh JVM's, or a held one) does not keep the first version
+     * back when no more input comes. Its examples waited long, so the batch grows, but a step takes
+     * what waits rather than waiting for a full grown batch: 16 batches' worth make the 5 steps of
+     * a first version (4, 8, 16, 32 and the 4 left). Waiting for full batches (4, 8, 16, 32, then
+     * 64 of the 4 left) it would publish nothing, and predictors serve nothing before a first
+     * version.
+     */
+    @Test
+    @Timeout(120)
+    void aSlowFirstStepDoesNotKeepTheFirstVersionBack() throws Exception {
+        Trainer trainer =
+                new Trainer(
+                        CONFIG,
+                        BATCH,
+                        5,
+                        Duration.ZERO,
+                        20,
+                        1e9,
+                        null,
+                        DeviceMode.AUTO,
+                        TimeAlignment.NONE,
+                        MAX_SNAPSHOT,
+                        JobSettings.Backlog.defaults());
+        try (var harness = harness(trainer)) {
+            harness.open();
+            long start = 1_000_000;
+            harness.setProcessingTime(start);
+            OnlineLearner.whileTrainingWaits(
+                    () -> {
+                        for (Example e : examples(16 * BATCH, 13)) {
+                            harness.processElement1(e.madeAt(start - 5_000), 0);
+                        }
+                        return null;
+                    });
+            settle(harness);
+            List<ModelSnapshot> versions = snapshots(harness);
+            assertEquals(1, versions.size(), "a first version");
+            assertEquals(5L, versions.get(0).getStep());
+        }
+    }
+
+    /**
      * Live mode as the job runs it: while a step is held (the test holds the training lock), the
      * trainer keeps taking examples and checkpoints without waiting for the step. The checkpoint
      * holds the state as of the last version, the batch learned since (taken again on restore) and,
