@@ -167,6 +167,21 @@ public final class ModelState {
         return n;
     }
 
+    /**
+     * Whether every weight is finite (no NaN, no infinity). Reads the arrays in place: a check on
+     * every published version must not copy the whole model first.
+     */
+    public boolean weightsFinite() {
+        for (float[] tensor : weights) {
+            for (float w : tensor) {
+                if (!Float.isFinite(w)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     float[][] weightsView() {
         return weights;
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -69,6 +70,35 @@ class ItemVocabularyTest {
         assertEquals(1, copy.rowOf("α"));
         copy.plan(List.of("d")).commit();
         assertEquals(4, copy.rowOf("d"), "the next free row survives");
+    }
+
+    @Test
+    void encodedSizeIsExactAfterEvictionsCopiesAndDecoding() {
+        ItemVocabulary v = new ItemVocabulary(4);
+        v.plan(List.of("ä", "b", "日本")).commit();
+        // "ä" and "b" give their rows to longer and shorter ids.
+        v.plan(List.of("日本", "ζζζ", "c")).commit();
+        assertEquals(List.of("日本", "ζζζ", "c"), v.idsByRecency());
+        ItemVocabulary copy = v.copy();
+        copy.plan(List.of("€")).commit();
+        for (ItemVocabulary x : List.of(v, copy, roundTrip(v), roundTrip(copy))) {
+            int expected = 8;
+            for (String id : x.idsByRecency()) {
+                expected += 12 + id.getBytes(StandardCharsets.UTF_8).length;
+            }
+            assertEquals(expected, x.encodedSize(), x.idsByRecency().toString());
+            ByteBuffer buf = ByteBuffer.allocate(x.encodedSize());
+            x.writeTo(buf);
+            assertEquals(0, buf.remaining(), "writeTo fills exactly encodedSize bytes");
+        }
+        assertEquals(List.of("日本", "ζζζ", "c"), roundTrip(v).idsByRecency());
+    }
+
+    private static ItemVocabulary roundTrip(ItemVocabulary v) {
+        ByteBuffer buf = ByteBuffer.allocate(v.encodedSize());
+        v.writeTo(buf);
+        buf.flip();
+        return ItemVocabulary.readFrom(buf, v.capacity(), true);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.streamlearn.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -228,6 +229,21 @@ class ModelStateTest {
         assertEquals(before, values.weights()[0][0]);
         items.vocabulary().plan(List.of("intruder")).commit();
         assertEquals(0, items.vocabulary().rowOf("intruder"));
+    }
+
+    @Test
+    void weightsFiniteFindsANanOrAnInfinityInAnyTensor() {
+        assertTrue(values.weightsFinite());
+        float[][] weights = values.weights();
+        int last = weights.length - 1;
+        weights[last][weights[last].length - 1] = Float.NaN;
+        assertFalse(
+                new ModelState(values.config(), 1, 1, weights, new float[0][][], null)
+                        .weightsFinite());
+        weights[last][weights[last].length - 1] = Float.NEGATIVE_INFINITY;
+        assertFalse(
+                new ModelState(values.config(), 1, 1, weights, new float[0][][], null)
+                        .weightsFinite());
     }
 
     @Test

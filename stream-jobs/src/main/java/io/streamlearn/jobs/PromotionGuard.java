@@ -42,7 +42,7 @@ final class PromotionGuard {
     }
 
     Decision decide(ModelState candidate, boolean serving) {
-        if (!finite(candidate)) {
+        if (!candidate.weightsFinite()) {
             return new Decision(false, null, null, "rejected: a weight is NaN or infinite");
         }
         if (!serving) {
@@ -87,17 +87,6 @@ final class PromotionGuard {
                         candidateLoss,
                         recent.size(),
                         servingLoss));
-    }
-
-    private static boolean finite(ModelState state) {
-        for (float[] tensor : state.weights()) {
-            for (float w : tensor) {
-                if (!Float.isFinite(w)) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     /** The recorded pairs, flattened, for operator state. */
