@@ -1,5 +1,8 @@
 package io.streamlearn.models;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * How a live trainer keeps up with examples that arrive faster than it learns them. A step costs
  * mostly a fixed overhead, so when the newest example of a batch waited longer than {@code maxLag}
@@ -7,9 +10,12 @@ package io.streamlearn.models;
  * largest batch, one example in 2, then 4, ... up to {@link #MAX_STRIDE} is learned (the stride).
  * Under half the lag, the stride halves back to 1, then the batch back to {@code batchSize}.
  *
+ * <p>Two more rules of the live trainer go with it: which arriving examples the stride keeps
+ * ({@link #keep}), and which of a full backlog are kept while a step runs ({@link #everySecond}).
+ *
  * <p>One policy for the job's trainer and for the bare model loop it is benchmarked against, so
- * that both take the same batches. Lags are in any unit, the same as {@code maxLag}'s. Not thread
- * safe: one owner.
+ * that both take the same batches and learn the same share. Lags are in any unit, the same as
+ * {@code maxLag}'s. Not thread safe: one owner.
  */
 public final class TrainingPace {
     /** The sampling stride at most: one example in this many is learned. */
@@ -20,6 +26,7 @@ public final class TrainingPace {
     private final long maxLag;
     private int batch;
     private int stride = 1;
+    private long sampled;
 
     /**
      * @param batchSize the batch while the trainer keeps up
@@ -54,16 +61,40 @@ public final class TrainingPace {
                 batch = Math.min(2 * batch, maxBatchSize);
             } else if (stride < MAX_STRIDE) {
                 stride *= 2;
+                sampled = 0;
                 return true;
             }
         } else if (lag < maxLag / 2) {
             if (stride > 1) {
                 stride /= 2;
+                sampled = 0;
             } else {
                 batch = Math.max(batch / 2, batchSize);
             }
         }
         return false;
+    }
+
+    /**
+     * Whether the stride keeps the example that just arrived: every one at stride 1, else the last
+     * of every {@code stride} arrivals since the stride last changed. The others are skipped.
+     */
+    public boolean keep() {
+        return stride == 1 || ++sampled % stride == 0;
+    }
+
+    /**
+     * The second, fourth, ... of the examples waiting when as many wait as the largest batch while
+     * a step runs (and the oldest has waited the max lag); the others are skipped. Done each time
+     * the backlog fills again during one long step, it leaves a sample of everything that came, the
+     * newest densest: half of it from the latest arrivals, a quarter from those before, and so on.
+     */
+    public static <T> List<T> everySecond(List<T> waiting) {
+        List<T> kept = new ArrayList<>(waiting.size() / 2 + 1);
+        for (int i = 1; i < waiting.size(); i += 2) {
+            kept.add(waiting.get(i));
+        }
+        return kept;
     }
 
     /** The next batch's size. */

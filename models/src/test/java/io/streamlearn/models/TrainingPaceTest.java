@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The live trainer's pace: the batch grows first, then the stride; they shrink the other way. */
@@ -56,5 +57,32 @@ class TrainingPaceTest {
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> new TrainingPace(64, 32, 1000));
         assertTrue(e.getMessage().contains("maxBatchSize 32"), e.getMessage());
+    }
+
+    @Test
+    void theStrideKeepsTheLastOfEachRunOfArrivalsCountedFromItsChange() {
+        TrainingPace pace = new TrainingPace(1, 1, 10);
+        assertTrue(pace.keep() && pace.keep(), "stride 1 keeps every example");
+        pace.observe(11);
+        pace.observe(11);
+        assertEquals(4, pace.stride());
+        assertEquals(List.of(false, false, false, true, false, false, false, true), keeps(pace, 8));
+        pace.keep();
+        pace.observe(1); // stride 2, counted afresh
+        assertEquals(List.of(false, true, false, true), keeps(pace, 4));
+    }
+
+    @Test
+    void everySecondKeepsTheSecondFourthAndSoOn() {
+        assertEquals(List.of(2, 4), TrainingPace.everySecond(List.of(1, 2, 3, 4, 5)));
+        assertEquals(List.of(), TrainingPace.everySecond(List.of(1)));
+    }
+
+    private static List<Boolean> keeps(TrainingPace pace, int n) {
+        Boolean[] kept = new Boolean[n];
+        for (int i = 0; i < n; i++) {
+            kept[i] = pace.keep();
+        }
+        return List.of(kept);
     }
 }

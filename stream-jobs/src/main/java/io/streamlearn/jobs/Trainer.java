@@ -170,7 +170,6 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private transient Counter learned;
     private transient Counter skipped;
     private transient TrainingPace pace;
-    private transient long sampled;
     private transient volatile long lagMillis;
     private transient volatile long stepSeen;
     private transient volatile long versionSeen;
@@ -378,7 +377,6 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         learned = metrics.counter("examplesLearned");
         skipped = metrics.counter("examplesSkipped");
         pace = new TrainingPace(batchSize, backlog.maxBatchSize(), backlog.maxLag().toMillis());
-        sampled = 0;
         lagMillis = 0;
         metrics.gauge("trainerBatchSize", () -> pace.batch());
         metrics.gauge("trainerSampleStride", () -> pace.stride());
@@ -472,7 +470,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
 
     /** Queues the example for a step (unless the pace's stride leaves it out), and steps. */
     private void learn(Example example, Context ctx, Collector<ModelUpdate> out) {
-        if (pace.stride() > 1 && ++sampled % pace.stride() != 0) {
+        if (!pace.keep()) {
             skipped.inc();
             return;
         }
@@ -605,15 +603,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     }
 
     /**
-     * Keeps every second waiting example and counts the others as skipped. Done each time the
-     * backlog fills again during one long step, it leaves a sample of everything that came, the
-     * newest densest: half of it from the latest arrivals, a quarter from those before, and so on.
+     * Keeps every second waiting example ({@link TrainingPace#everySecond}) and counts the others
+     * as skipped.
      */
     private void thin() {
-        List<Example> kept = new ArrayList<>(queued.size() / 2 + 1);
-        for (int i = 1; i < queued.size(); i += 2) {
-            kept.add(queued.get(i));
-        }
+        List<Example> kept = TrainingPace.everySecond(queued);
         skipped.inc(queued.size() - kept.size());
         queued = kept;
         if (!thinnedDuringStep) {
@@ -681,7 +675,6 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
      */
     private void keepUp(long lag) {
         lagMillis = lag;
-        int stride = pace.stride();
         if (pace.observe(lag)) {
             LOG.warn(
                     "The trainer lags {} ms behind its examples at the largest batch ({}={});"
@@ -690,9 +683,6 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                     StreamlearnOptions.MAX_BATCH_SIZE.key(),
                     backlog.maxBatchSize(),
                     pace.stride());
-        }
-        if (pace.stride() != stride) {
-            sampled = 0;
         }
     }
 

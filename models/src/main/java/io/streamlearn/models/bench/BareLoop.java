@@ -11,36 +11,37 @@ import io.streamlearn.models.Recommender;
 import io.streamlearn.models.Reconstructor;
 import io.streamlearn.models.TrainingPace;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The model work of the streaming job without the job, at the job's batch sizes. On one thread (the
  * predictor's) events are answered in batches of the predictor's batch size (a forecast, a
- * reconstruction error or a top-K list per row, one pass per batch); on another (the trainer's) the
- * answered events are learned as the live trainer learns them: mini-batches of the trainer's batch
- * size, twice as large whenever the newest example of a batch waited longer than the trainer's
- * maximum lag, up to its maximum batch size, and back down under half the lag; each batch scored by
- * the serving version before the step, and every {@code publishEverySteps} steps a new version that
- * both the scorer and the serving thread switch to. The serving thread waits when the examples in
- * front of the trainer reach twice its maximum lag (the job's predictors are held back by its
- * backpressure the same way), so every event counted is both answered and learned. What the job
- * could sustain if Flink, Kafka, state and encoding cost nothing; {@code streamlearn bench --job}
- * divides the job's rate by it.
+ * reconstruction error or a top-K list per row, one pass per batch); each answered event then goes
+ * to the trainer as the live job's trainer takes its examples, by the same rules ({@link
+ * TrainingPace}): a step runs on a thread of its own, starts as soon as the trainer's batch size of
+ * examples wait and no step runs, and takes those that wait up to the batch the pace allows (which
+ * grows while the newest example of a batch waited longer than the maximum lag, and then the
+ * sampling stride, whose left-out examples are skipped). When as many wait as the largest batch
+ * during a step, the serving thread waits for the step, but only until the oldest has waited the
+ * maximum lag; then every second one is kept and the others skipped. Each batch is scored by the
+ * serving version before the step, and every {@code publishEverySteps} steps a new version goes to
+ * both the scorer and the serving thread. What the job could sustain if Flink, Kafka, state and
+ * encoding cost nothing; {@code streamlearn bench --job} divides the job's rate by it.
  */
 public final class BareLoop {
     /** Distinct item ids of the next-item inputs (the demo's clickstream has 200). */
     private static final int ITEMS = 200;
 
-    /** Pre-built inputs of each size the loops cycle through. */
+    /** Pre-built query batches the serving loop cycles through. */
     private static final int POOL = 8;
 
     private BareLoop() {}
@@ -50,11 +51,11 @@ public final class BareLoop {
      *
      * @param servingBatch queries a predictor answers with one pass ({@code
      *     streamlearn.predictor.batch-size})
-     * @param trainBatch examples per optimizer step ({@code streamlearn.trainer.batch-size})
-     * @param maxTrainBatch the largest batch the trainer grows to ({@code
-     *     streamlearn.trainer.max-batch-size})
-     * @param maxLag how long examples may wait before the batch grows ({@code
-     *     streamlearn.trainer.max-lag})
+     * @param trainBatch examples that start a step ({@code streamlearn.trainer.batch-size})
+     * @param maxTrainBatch the largest batch the trainer grows to, and the most examples that wait
+     *     during a step ({@code streamlearn.trainer.max-batch-size})
+     * @param maxLag how long examples may wait before the batch grows, and before a full backlog is
+     *     sampled ({@code streamlearn.trainer.max-lag})
      * @param publishEverySteps steps per new model version ({@code
      *     streamlearn.trainer.publish-every-steps})
      */
@@ -80,14 +81,23 @@ public final class BareLoop {
     }
 
     /**
-     * What one measurement did.
+     * What one measurement did, counted as the job's trainer counts.
      *
      * @param answered events answered
-     * @param learned of them, examples the trainer learned (all but fewer than a trainer batch)
-     * @param seconds from the start until the trainer had learned the last full batch
-     * @param largestTrainBatch the largest mini-batch the trainer took
+     * @param learned of them, examples handed to a step (the job's {@code examplesLearned})
+     * @param skipped of them, examples left out by the sampling stride or the thinning of a full
+     *     backlog ({@code examplesSkipped}); the rest, fewer than a trainer batch, still waited
+     * @param seconds from the start until the trainer had learned the last batch it could take
+     * @param largestTrainBatch the largest batch a step took
+     * @param largestStride the largest sampling stride (1: no example was left out by it)
      */
-    public record Rates(long answered, long learned, double seconds, int largestTrainBatch) {
+    public record Rates(
+            long answered,
+            long learned,
+            long skipped,
+            double seconds,
+            int largestTrainBatch,
+            int largestStride) {
         public double servedPerSecond() {
             return answered / seconds;
         }
@@ -96,42 +106,37 @@ public final class BareLoop {
             return learned / seconds;
         }
 
-        /** Events per second that are both answered and learned. */
+        /** Events per second answered, the job's rate's counterpart. */
         public double eventsPerSecond() {
-            return Math.min(answered, learned) / seconds;
+            return servedPerSecond();
+        }
+
+        /** The share of the answered events handed to a step. */
+        public double learnedFraction() {
+            return answered == 0 ? 0 : (double) learned / answered;
         }
     }
 
     /**
      * Runs the serving and the training loop side by side for {@code seconds} after a warm-up of a
-     * quarter of that, each on its own thread; the time counts until the trainer has learned every
-     * full batch of what was answered.
+     * quarter of that, each on its own thread; the time counts until the trainer has learned the
+     * last batch of what was answered.
      *
      * @param k items per answer, for a next-item model
      */
     public static Rates measure(ModelConfig config, Work work, int k, double seconds, Device device)
             throws InterruptedException {
         Random random = new Random(3L);
-        TreeMap<Integer, List<Batch>> batches = new TreeMap<>();
-        for (int size = work.trainBatch(); ; size = Math.min(2 * size, work.maxTrainBatch())) {
-            List<Batch> pool = new ArrayList<>();
-            for (int i = 0; i < POOL; i++) {
-                pool.add(batch(config, size, random));
-            }
-            batches.put(size, pool);
-            if (size == work.maxTrainBatch()) {
-                break;
-            }
-        }
+        Examples examples = examples(config, 2 * work.maxTrainBatch(), random);
         try (OnlineLearner learner = new OnlineLearner(config, device)) {
             // A few steps first, so that a next-item model knows the items it is asked about.
-            for (Batch b : batches.firstEntry().getValue()) {
-                learner.train(b);
+            for (int i = 0; i < POOL; i++) {
+                learner.train(examples.batch(0, work.trainBatch()));
             }
             Inputs inputs = inputs(config, work.servingBatch(), random);
             AtomicReference<ModelState> published = new AtomicReference<>(learner.snapshot());
-            // A warm-up of a quarter of the time, which also grows the trainer's batch to what
-            // the measured run starts with; then the measured run.
+            // A warm-up of a quarter of the time, which also sets the pace the measured run
+            // starts with; then the measured run.
             TrainingPace pace =
                     new TrainingPace(
                             work.trainBatch(), work.maxTrainBatch(), work.maxLag().toNanos());
@@ -139,7 +144,7 @@ public final class BareLoop {
             for (double phase : new double[] {seconds * 0.25, seconds}) {
                 rates =
                         run(
-                                config, work, inputs, k, learner, batches, published, pace, phase,
+                                config, work, inputs, k, learner, examples, published, pace, phase,
                                 device);
             }
             return rates;
@@ -152,13 +157,14 @@ public final class BareLoop {
             Inputs inputs,
             int k,
             OnlineLearner learner,
-            TreeMap<Integer, List<Batch>> batches,
+            Examples examples,
             AtomicReference<ModelState> published,
             TrainingPace pace,
             double seconds,
             Device device)
             throws InterruptedException {
-        Backlog backlog = new Backlog(2 * work.maxLag().toNanos());
+        Backlog backlog =
+                new Backlog(pace, work.trainBatch(), work.maxTrainBatch(), work.maxLag().toNanos());
         long start = System.nanoTime();
         long end = start + (long) (seconds * 1e9);
         ExecutorService threads = Executors.newFixedThreadPool(2);
@@ -182,11 +188,25 @@ public final class BareLoop {
                             });
             Future<long[]> learned =
                     threads.submit(
-                            () -> learn(work, pace, learner, batches, published, backlog, device));
+                            () ->
+                                    learn(
+                                            work.maxTrainBatch(),
+                                            work.publishEverySteps(),
+                                            learner,
+                                            examples,
+                                            published,
+                                            backlog,
+                                            device));
             long answers = served.get();
             long[] result = learned.get();
             double elapsed = (System.nanoTime() - start) / 1e9;
-            return new Rates(answers, result[0], elapsed, (int) result[1]);
+            return new Rates(
+                    answers,
+                    result[0],
+                    backlog.skipped(),
+                    elapsed,
+                    (int) result[1],
+                    backlog.largestStride());
         } catch (ExecutionException e) {
             throw new IllegalStateException("the bare loop failed: " + e.getCause(), e.getCause());
         } finally {
@@ -227,53 +247,35 @@ public final class BareLoop {
     }
 
     /**
-     * The live trainer's loop, at the batch {@code pace} gives (carried from the warm-up to the
-     * measured run): returns the examples learned and the largest batch taken. The pace is the job
-     * trainer's policy ({@link TrainingPace}), without its sampling (the stride is not applied):
-     * here the serving thread waits instead.
+     * The live trainer's step thread: one step per batch the backlog hands it, until it is closed
+     * with fewer than a batch left. Returns the examples learned and the largest batch taken.
      */
     private static long[] learn(
-            Work work,
-            TrainingPace pace,
+            int maxTrainBatch,
+            int publishEverySteps,
             OnlineLearner learner,
-            TreeMap<Integer, List<Batch>> batches,
+            Examples examples,
             AtomicReference<ModelState> published,
             Backlog backlog,
             Device device)
             throws InterruptedException {
-        int size = pace.batch();
-        int largest = size;
+        int largest = 0;
         long learned = 0;
         OnlineLearner scorer = OnlineLearner.evaluator(published.get(), device);
         try {
-            for (long newest = backlog.take(size); newest >= 0; newest = backlog.take(size)) {
-                List<Batch> pool = batches.get(size);
-                Batch batch = pool.get((int) (learner.step() % pool.size()));
-                long lag = System.nanoTime() - newest;
+            for (int n = backlog.take(); n > 0; n = backlog.take()) {
+                Batch batch = examples.batch((int) (learner.step() % (maxTrainBatch + 1)), n);
                 scorer.evaluate(batch);
                 learner.train(batch);
-                learned += size;
-                if (learner.step() % work.publishEverySteps() == 0) {
+                learned += n;
+                largest = Math.max(largest, n);
+                if (learner.step() % publishEverySteps == 0) {
                     learner.nextVersion();
                     ModelState state = learner.snapshot();
                     scorer.close();
                     scorer = OnlineLearner.evaluator(state, device);
                     published.set(state);
                 }
-                pace.observe(lag);
-                // The pool has a batch of each size the pace takes (the doublings).
-                size = pace.batch();
-                largest = Math.max(largest, size);
-            }
-            // The serving thread has stopped: what is left is learned at the smallest batch.
-            for (long newest = backlog.take(work.trainBatch());
-                    newest >= 0;
-                    newest = backlog.take(work.trainBatch())) {
-                List<Batch> pool = batches.get(work.trainBatch());
-                Batch batch = pool.get((int) (learner.step() % pool.size()));
-                scorer.evaluate(batch);
-                learner.train(batch);
-                learned += work.trainBatch();
             }
             return new long[] {learned, largest};
         } finally {
@@ -282,64 +284,107 @@ public final class BareLoop {
     }
 
     /**
-     * Answered events waiting for the trainer, as (answer time, count) runs. {@link #add} waits
-     * while the oldest has waited longer than {@code capacityNanos} and the trainer's next batch is
-     * there.
+     * Answered events on their way to the trainer (their answer times), by the live trainer's
+     * rules: the pace's stride keeps some as they come ({@link TrainingPace#keep}); a step takes
+     * those that wait, from {@code trainBatch} up to the pace's batch; while a step runs and {@code
+     * maxBatch} wait, {@link #add} waits for the step until the oldest has waited {@code
+     * maxLagNanos}, then keeps every second one ({@link TrainingPace#everySecond}). The pace is
+     * only used under this lock.
      */
-    private static final class Backlog {
-        private final long capacityNanos;
-        private final ArrayDeque<long[]> runs = new ArrayDeque<>();
-        private long size;
-        private int requested = 1;
+    static final class Backlog {
+        private final TrainingPace pace;
+        private final int trainBatch;
+        private final int maxBatch;
+        private final long maxLagNanos;
+        private List<Long> waiting = new ArrayList<>();
+        private boolean stepping;
         private boolean closed;
+        private long skipped;
+        private int largestStride = 1;
 
-        Backlog(long capacityNanos) {
-            this.capacityNanos = capacityNanos;
+        Backlog(TrainingPace pace, int trainBatch, int maxBatch, long maxLagNanos) {
+            this.pace = pace;
+            this.trainBatch = trainBatch;
+            this.maxBatch = maxBatch;
+            this.maxLagNanos = maxLagNanos;
         }
 
+        /** The serving thread: {@code count} events answered at {@code nanos}. */
         synchronized void add(long nanos, int count) throws InterruptedException {
-            while (size >= requested && nanos - runs.peekFirst()[0] > capacityNanos) {
-                wait();
-                nanos = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                if (!pace.keep()) {
+                    skipped++;
+                    continue;
+                }
+                waiting.add(nanos);
+                if (!stepping) {
+                    if (waiting.size() >= trainBatch) {
+                        notifyAll();
+                    }
+                } else if (waiting.size() >= maxBatch) {
+                    makeRoom();
+                }
             }
-            runs.addLast(new long[] {nanos, count});
-            size += count;
-            notifyAll();
         }
 
         /**
-         * Takes {@code n} examples, waiting for them; returns the answer time of the newest, or -1
-         * once closed with fewer than {@code n} left.
+         * Waits for the step in flight while {@code maxBatch} wait, until the oldest has waited the
+         * max lag; then keeps every second one and counts the others as skipped.
          */
-        synchronized long take(int n) throws InterruptedException {
-            requested = n;
-            notifyAll();
-            while (size < n && !closed) {
-                wait();
-            }
-            if (size < n) {
-                return -1;
-            }
-            long newest = -1;
-            int left = n;
-            while (left > 0) {
-                long[] run = runs.peekFirst();
-                int taken = (int) Math.min(left, run[1]);
-                newest = run[0];
-                run[1] -= taken;
-                left -= taken;
-                if (run[1] == 0) {
-                    runs.removeFirst();
+        private void makeRoom() throws InterruptedException {
+            while (stepping && waiting.size() >= maxBatch) {
+                long left = waiting.get(0) + maxLagNanos - System.nanoTime();
+                if (left <= 0) {
+                    List<Long> kept = TrainingPace.everySecond(waiting);
+                    skipped += waiting.size() - kept.size();
+                    waiting = kept;
+                    return;
                 }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
             }
-            size -= n;
-            notifyAll();
-            return newest;
         }
 
+        /**
+         * The step thread, its step (if any) done: waits until {@code trainBatch} examples wait,
+         * takes those that wait up to the pace's batch and sizes the batches after it from how long
+         * the newest of them waited. Returns how many it took, or 0 once closed with fewer than
+         * {@code trainBatch} left.
+         */
+        synchronized int take() throws InterruptedException {
+            stepping = false;
+            notifyAll();
+            while (waiting.size() < trainBatch && !closed) {
+                wait();
+            }
+            if (waiting.size() < trainBatch) {
+                return 0;
+            }
+            int n = Math.min(waiting.size(), pace.batch());
+            List<Long> head = waiting.subList(0, n);
+            long newest = head.get(n - 1);
+            head.clear();
+            pace.observe(System.nanoTime() - newest);
+            largestStride = Math.max(largestStride, pace.stride());
+            stepping = true;
+            return n;
+        }
+
+        /** The serving thread has stopped: what waits is taken while a batch's worth is left. */
         synchronized void close() {
             closed = true;
             notifyAll();
+        }
+
+        synchronized long skipped() {
+            return skipped;
+        }
+
+        synchronized int waiting() {
+            return waiting.size();
+        }
+
+        synchronized int largestStride() {
+            return largestStride;
         }
     }
 
@@ -384,26 +429,43 @@ public final class BareLoop {
         };
     }
 
-    private static Batch batch(ModelConfig config, int size, Random random) {
+    /**
+     * Training rows to take batches of any size from: {@code rows} of them, a batch a slice that
+     * moves with the step (the job's trainer builds each batch from its examples too).
+     */
+    private static Examples examples(ModelConfig config, int rows, Random random) {
         int w = config.window();
         if (config.task() == Task.NEXT_ITEM) {
-            String[][] histories = new String[size][];
-            String[] next = new String[size];
-            for (int r = 0; r < size; r++) {
+            String[][] histories = new String[rows][];
+            String[] next = new String[rows];
+            for (int r = 0; r < rows; r++) {
                 histories[r] = history(w, random);
                 next[r] = item(random);
             }
-            return Batch.items(histories, next);
+            return (from, n) ->
+                    Batch.items(
+                            Arrays.copyOfRange(histories, from, from + n),
+                            Arrays.copyOfRange(next, from, from + n));
         }
-        float[][] windows = new float[size][];
-        float[][] targets = new float[size][];
-        for (int r = 0; r < size; r++) {
+        float[][] windows = new float[rows][];
+        float[][] targets = new float[rows][];
+        for (int r = 0; r < rows; r++) {
             windows[r] = normalised(w * config.features(), random);
             targets[r] = normalised(config.features(), random);
         }
-        return config.task() == Task.RECONSTRUCTION
-                ? Batch.windows(windows)
-                : Batch.values(windows, targets);
+        boolean reconstruct = config.task() == Task.RECONSTRUCTION;
+        return (from, n) -> {
+            float[][] x = Arrays.copyOfRange(windows, from, from + n);
+            return reconstruct
+                    ? Batch.windows(x)
+                    : Batch.values(x, Arrays.copyOfRange(targets, from, from + n));
+        };
+    }
+
+    /** Training batches of the pre-built rows. */
+    private interface Examples {
+        /** The {@code n} rows from {@code from}. */
+        Batch batch(int from, int n);
     }
 
     /** Normalised values: what the job's predictor and trainer see after the normaliser. */
