@@ -48,10 +48,11 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
  * MiniCluster in this process, as {@code demo}), with the defaults users get, fed generated events
  * at rising rates until it no longer keeps up. Per rate it prints the events per second the job
  * answered, the fraction of them the trainer learned (its {@code examplesLearned} counter, over
- * Flink's REST API), and the latency from an event's send to its answer being readable, p50 / p99 /
- * p99.9, for a {@code read_uncommitted} and a {@code read_committed} consumer of the answers topic
- * (answers are matched to events by key and event time). After each job, the same model's bare loop
- * ({@link BareLoop}: no Flink, no Kafka) and the job's peak over it.
+ * Flink's REST API: examples handed to a training step; a step in flight at the end still counts),
+ * and the latency from an event's send to its answer being readable, p50 / p99 / p99.9, for a
+ * {@code read_uncommitted} and a {@code read_committed} consumer of the answers topic (answers are
+ * matched to events by key and event time). After each job, the same model's bare loop ({@link
+ * BareLoop}: no Flink, no Kafka) and the job's peak over it.
  *
  * <pre>
  * streamlearn bench --job [--feed metrics|clicks|both] [--rates 250,500,1000,...] [--seconds 8]
@@ -177,17 +178,19 @@ public final class JobBenchmark {
                     out.printf(
                             Locale.ROOT,
                             "  bare model loop (no Flink, no Kafka; cpu): answers in batches of %d"
-                                    + " on one thread, training batches of %d growing to at most"
-                                    + " %d on another (largest taken: %d before, %d after):"
-                                    + " %,.0f events/s answered and learned before the job, %,.0f"
-                                    + " after%n",
+                                + " on one thread, steps of %d to %d waiting examples on another,"
+                                + " by the live trainer's rules (largest taken: %d before, %d"
+                                + " after): %,.0f events/s answered before the job (%.1f%%"
+                                + " learned), %,.0f after (%.1f%% learned)%n",
                             settings.batching().size(),
                             settings.batchSize(),
                             settings.backlog().maxBatchSize(),
                             before.largestTrainBatch(),
                             after.largestTrainBatch(),
                             before.eventsPerSecond(),
-                            after.eventsPerSecond());
+                            100.0 * before.learnedFraction(),
+                            after.eventsPerSecond(),
+                            100.0 * after.learnedFraction());
                     out.printf(
                             Locale.ROOT,
                             "%s, %s: peak %,.0f events/s = %.3f of the bare loop (their mean)%n",
@@ -453,10 +456,10 @@ public final class JobBenchmark {
         return Ledger.key(r.getUserId(), r.getEventTime());
     }
 
-    /** A consumer of {@code topic} from its beginning, on its own thread, until {@code stop}. */
     /**
-     * The trainer's {@code examplesLearned} counter, read over Flink's REST API: what it learned,
-     * whatever its batch size (the live trainer grows its batch when it lags, and samples).
+     * The trainer's {@code examplesLearned} counter, read over Flink's REST API: the examples it
+     * handed to a step, whatever its batch size (the live trainer grows its batch when it lags, and
+     * samples).
      */
     private static long examplesLearned(Configuration conf, JobClient job) throws Exception {
         // Each job's MiniCluster has a REST port of its own (see the job's configuration).
@@ -502,6 +505,7 @@ public final class JobBenchmark {
         }
     }
 
+    /** A consumer of {@code topic} from its beginning, on its own thread, until {@code stop}. */
     private static Thread reader(
             EmbeddedRuntime runtime,
             String topic,
