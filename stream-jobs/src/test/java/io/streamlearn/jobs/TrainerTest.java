@@ -165,6 +165,23 @@ class TrainerTest {
         return gaps;
     }
 
+    /** A live trainer with the default backlog that promotes every finite version. */
+    private static Trainer liveTrainer(
+            int publishEvery, Duration publishInterval, long maxSnapshot) {
+        return new Trainer(
+                CONFIG,
+                BATCH,
+                publishEvery,
+                publishInterval,
+                20,
+                1e9,
+                null,
+                DeviceMode.AUTO,
+                TimeAlignment.NONE,
+                maxSnapshot,
+                JobSettings.Backlog.defaults());
+    }
+
     /** One version per step, the largest batch 4 x BATCH, a max lag of 1 s. */
     private static Trainer publishingEveryStep(TimeAlignment alignment) {
         return new Trainer(
@@ -265,19 +282,7 @@ class TrainerTest {
     @Test
     @Timeout(120)
     void aSlowFirstStepDoesNotKeepTheFirstVersionBack() throws Exception {
-        Trainer trainer =
-                new Trainer(
-                        CONFIG,
-                        BATCH,
-                        5,
-                        Duration.ZERO,
-                        20,
-                        1e9,
-                        null,
-                        DeviceMode.AUTO,
-                        TimeAlignment.NONE,
-                        MAX_SNAPSHOT,
-                        JobSettings.Backlog.defaults());
+        Trainer trainer = liveTrainer(5, Duration.ZERO, MAX_SNAPSHOT);
         try (var harness = harness(trainer)) {
             harness.open();
             long start = 1_000_000;
@@ -449,19 +454,7 @@ class TrainerTest {
         assertTrue(
                 bound >= AvroSerde.of(ModelSnapshot.class).encode(first).length,
                 "the bound holds the encoding");
-        Trainer small =
-                new Trainer(
-                        CONFIG,
-                        BATCH,
-                        PUBLISH_EVERY,
-                        Duration.ZERO,
-                        20,
-                        1e9,
-                        null,
-                        DeviceMode.AUTO,
-                        TimeAlignment.NONE,
-                        bound,
-                        JobSettings.Backlog.defaults());
+        Trainer small = liveTrainer(PUBLISH_EVERY, Duration.ZERO, bound);
         try (var harness = harness(small)) {
             harness.open();
             for (Example e : examples(BATCH * PUBLISH_EVERY, 1)) {
@@ -479,19 +472,7 @@ class TrainerTest {
 
     @Test
     void alsoPublishesWhenThePublishIntervalHasPassed() throws Exception {
-        Trainer trainer =
-                new Trainer(
-                        CONFIG,
-                        BATCH,
-                        1000,
-                        Duration.ofSeconds(1),
-                        20,
-                        1e9,
-                        null,
-                        DeviceMode.AUTO,
-                        TimeAlignment.NONE,
-                        MAX_SNAPSHOT,
-                        JobSettings.Backlog.defaults());
+        Trainer trainer = liveTrainer(1000, Duration.ofSeconds(1), MAX_SNAPSHOT);
         try (var harness = harness(trainer)) {
             harness.open();
             harness.setProcessingTime(0);
