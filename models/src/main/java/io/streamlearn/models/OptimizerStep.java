@@ -18,10 +18,11 @@ import io.streamlearn.models.ModelConfig.Optimizer;
  *   u = momentum u + g + wd w          w = w - lr_t u
  * </pre>
  *
- * Weight decay applies to weight matrices and embeddings, not to biases, layer norms or positions.
- * The item embedding table is updated row-sparsely: only rows a step used change, their moments
- * included (as TensorFlow's LazyAdam), so a step costs what its batch touches, not what the
- * vocabulary holds.
+ * Each tensor is updated with lr_t times its layout's learning-rate factor (1 but for an untied
+ * next-item head's model: {@link ParameterLayout#UNTIED_EMBEDDING_LEARNING_RATE}). Weight decay
+ * applies to weight matrices and embeddings, not to biases, layer norms or positions. The item
+ * embedding table is updated row-sparsely: only rows a step used change, their moments included (as
+ * TensorFlow's LazyAdam), so a step costs what its batch touches, not what the vocabulary holds.
  */
 final class OptimizerStep {
 
@@ -81,15 +82,16 @@ final class OptimizerStep {
             int[] rows,
             double gradScale) {
         double wd = tensor.decay() ? config.weightDecay() : 0.0;
+        double rate = lr * tensor.learningRateScale();
         if (rows == null) {
-            update(w, slots, g, 0, 0, w.length, wd, gradScale);
+            update(w, slots, g, 0, 0, w.length, wd, gradScale, rate);
             return;
         }
         int n = tensor.rowLength();
         for (int k = 0; k < rows.length; ) {
             // A run of consecutive rows (with the full softmax: all of them) in one loop.
             int run = runLength(rows, k);
-            update(w, slots, g, rows[k] * n, k * n, run * n, wd, gradScale);
+            update(w, slots, g, rows[k] * n, k * n, run * n, wd, gradScale, rate);
             k += run;
         }
     }
@@ -114,7 +116,8 @@ final class OptimizerStep {
             int gFrom,
             int length,
             double wd,
-            double gradScale) {
+            double gradScale,
+            double lr) {
         if (config.optimizer() == Optimizer.ADAM) {
             adam(
                     w,
