@@ -109,13 +109,12 @@ public final class StreamlearnOptions {
     public static final ConfigOption<String> ITEM_OUTPUT =
             ConfigOptions.key("streamlearn.model.item-output")
                     .stringType()
-                    .defaultValue("tied")
+                    .defaultValue("untied")
                     .withDescription(
-                            "Next-item models: the output layer (default tied until the job's"
-                                    + " replay with untied is fixed). untied: an output table, a"
-                                    + " per-item bias and the last item's embedding in the query;"
-                                    + " tied: scores against the input embeddings, no bias (the"
-                                    + " head of models saved before it; docs/models/).");
+                            "Next-item models: the output layer. untied (default): an output table,"
+                                + " a per-item bias and the last item's embedding in the query;"
+                                + " tied: scores against the input embeddings, no bias (the head of"
+                                + " models saved before it; docs/models/).");
 
     public static final ConfigOption<String> SOFTMAX =
             ConfigOptions.key("streamlearn.model.softmax")
