@@ -16,7 +16,6 @@ import java.util.function.BooleanSupplier;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -37,13 +36,7 @@ class HeldBackTrainerITCase {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setConfiguration(
-                                    REPORTER.addToConfiguration(Fixtures.flinkTestConfig()))
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+            Fixtures.miniCluster(REPORTER.addToConfiguration(Fixtures.flinkTestConfig()), 2);
 
     @RegisterExtension static final KafkaExtension KAFKA = new KafkaExtension();
 

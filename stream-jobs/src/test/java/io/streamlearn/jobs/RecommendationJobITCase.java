@@ -24,7 +24,6 @@ import java.util.Set;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,13 +41,7 @@ class RecommendationJobITCase {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setConfiguration(
-                                    REPORTER.addToConfiguration(Fixtures.flinkTestConfig()))
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+            Fixtures.miniCluster(REPORTER.addToConfiguration(Fixtures.flinkTestConfig()), 2);
 
     @RegisterExtension static final KafkaExtension KAFKA = new KafkaExtension();
     private static EmbeddedKafka kafka;
