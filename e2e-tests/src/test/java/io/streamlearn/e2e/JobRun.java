@@ -62,6 +62,10 @@ final class JobRun {
         args.put("streamlearn.checkpoint-interval", "1s");
         args.put("streamlearn.trainer.batch-size", Integer.toString(BATCH));
         args.put("streamlearn.trainer.publish-every-steps", Integer.toString(PUBLISH_EVERY));
+        // The failure scenarios check every version in the store exactly once, in order: the
+        // store gets every version (by default one per 10 s, the newest 20 kept).
+        args.put("streamlearn.model-store.interval", "0s");
+        args.put("streamlearn.model-store.keep-versions", "0");
         args.put("streamlearn.model.window", Integer.toString(WINDOW));
         args.put("streamlearn.model.hidden-size", "16");
         // These tests compare final models bit for bit with an uninterrupted run's, which holds

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class FileModelStore implements ModelStore {
     private static final Logger LOG = LoggerFactory.getLogger(FileModelStore.class);
+    private static final String PREFIX = "model-";
     private static final String SUFFIX = ".snapshot";
     private final Path directory;
     private final AvroSerde<ModelSnapshot> serde = AvroSerde.of(ModelSnapshot.class);
@@ -54,8 +55,40 @@ public final class FileModelStore implements ModelStore {
         }
     }
 
+    /** Deletes one version's file, if there is one. */
+    public void delete(long version) {
+        Path file = directory.resolve(fileName(version));
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "cannot delete model version " + version + ": " + file, e);
+        }
+    }
+
+    /** The versions the directory has files of, by their names, without reading them. */
+    public List<Long> listed() {
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.map(f -> f.getFileName().toString())
+                    .filter(name -> name.startsWith(PREFIX) && name.endsWith(SUFFIX))
+                    .map(name -> name.substring(PREFIX.length(), name.length() - SUFFIX.length()))
+                    .filter(
+                            digits ->
+                                    !digits.isEmpty()
+                                            && digits.chars().allMatch(Character::isDigit))
+                    .map(Long::parseLong)
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the model store " + directory, e);
+        }
+    }
+
     static String fileName(long version) {
-        return String.format(Locale.ROOT, "model-%020d%s", version, SUFFIX);
+        return String.format(Locale.ROOT, "%s%020d%s", PREFIX, version, SUFFIX);
     }
 
     @Override

@@ -136,7 +136,7 @@ public final class KafkaModelStore implements ModelStore {
                     continue;
                 }
                 try {
-                    reader.add(record.value());
+                    reader.add(record.key(), record.value());
                 } catch (InvalidRecordException e) {
                     LOG.warn(
                             "Skipping unreadable record {}-{}@{} in the model store: {}",

@@ -92,6 +92,28 @@ public final class ModelStoreRecords {
         return records;
     }
 
+    /**
+     * The records that delete a version from a compacted models topic: a tombstone (no value) for
+     * its version key first, then one for each of its chunks. The version key goes first so that
+     * wherever the log cleaner has got to, the manifest is gone before any chunk it counts: a
+     * reader never meets a version with chunks missing because it was deleted.
+     *
+     * @param chunkCount how many chunks the version was written in (0: one record)
+     */
+    public static List<KeyValue> tombstones(long version, int chunkCount) {
+        List<KeyValue> records = new ArrayList<>(chunkCount + 1);
+        records.add(new KeyValue(key(Long.toString(version)), null));
+        for (int i = 0; i < chunkCount; i++) {
+            records.add(new KeyValue(key(chunkKey(version, i)), null));
+        }
+        return records;
+    }
+
+    /** How many chunks the records of {@link #records} hold: 0 for a version in one record. */
+    public static int chunkCount(List<KeyValue> records) {
+        return records.size() == 1 ? 0 : records.size() - 1;
+    }
+
     /** The key of a version's chunk. */
     public static String chunkKey(long version, int index) {
         return version + "/chunk/" + index;
@@ -144,6 +166,34 @@ public final class ModelStoreRecords {
         private final TreeMap<Long, Object> byVersion = new TreeMap<>();
 
         private final Map<String, ModelSnapshotChunk> chunks = new HashMap<>();
+
+        /**
+         * Takes one record: a tombstone (no value) deletes what its key named, a version's snapshot
+         * or manifest or one of its chunks; any other record is read by its value.
+         *
+         * @throws InvalidRecordException when a value is none of the three record types, or a
+         *     tombstone's key names no version
+         */
+        public void add(byte[] key, byte[] value) {
+            if (value != null) {
+                add(value);
+                return;
+            }
+            OptionalLong version = versionOfKey(key);
+            if (version.isEmpty()) {
+                throw new InvalidRecordException(
+                        "a tombstone whose key names no model version: "
+                                + (key == null
+                                        ? "no key"
+                                        : new String(key, StandardCharsets.UTF_8)));
+            }
+            String text = new String(key, StandardCharsets.UTF_8);
+            if (text.contains("/chunk/")) {
+                chunks.remove(text);
+            } else {
+                byVersion.remove(version.getAsLong());
+            }
+        }
 
         /**
          * Takes one record's value.

@@ -57,4 +57,39 @@ class FileModelStoreTest {
             assertTrue(missing.getMessage().contains("versions 1..3"), missing.getMessage());
         }
     }
+
+    /**
+     * The sink keeps the newest versions and the serving one; a writer started again (after a
+     * failure) counts the files there as kept and goes on.
+     */
+    @Test
+    void theSinkDeletesVersionsPastTheOnesToKeep(@TempDir Path dir) throws Exception {
+        ModelState state;
+        try (OnlineLearner learner =
+                new OnlineLearner(ModelConfig.builder().setWindow(4).optHiddenSize(4).build())) {
+            state = learner.snapshot();
+        }
+        FileModelStoreSink sink = new FileModelStoreSink(dir.toString(), 2);
+        try (FileModelStore store = new FileModelStore(dir)) {
+            var writer = sink.createWriter(null);
+            for (long v = 1; v <= 4; v++) {
+                writer.write(version(state, v, 2), null);
+            }
+            assertEquals(List.of(2L, 3L, 4L), store.listed(), "2 serves");
+            writer.write(version(state, 5, 5), null);
+            assertEquals(List.of(4L, 5L), store.listed());
+
+            var restarted = sink.createWriter(null);
+            restarted.write(version(state, 6, 6), null);
+            assertEquals(List.of(5L, 6L), store.listed());
+            assertEquals(6L, store.latest().orElseThrow().getModelVersion());
+        }
+    }
+
+    private static ModelSnapshot version(ModelState state, long version, long serving) {
+        ModelSnapshot snapshot =
+                ModelSnapshots.toSnapshot(state.withVersion(version), Instant.EPOCH);
+        snapshot.setServingVersion(serving);
+        return snapshot;
+    }
 }

@@ -146,6 +146,45 @@ class ModelStoreRecordsTest {
         return ModelStoreRecords.versionOfKey(key.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * A deleted version, as the topic has it before and after the log cleaner: its tombstones after
+     * its records (the version key first), or its tombstones alone, or the cleaner stopped between
+     * the two (the version key's tombstone in, some chunks still there): in no case is it read, or
+     * refused as half there; the others read as before.
+     */
+    @Test
+    void tombstonesDeleteAVersionWholeWhereverTheCleanerHasGot() {
+        List<KeyValue> three = ModelStoreRecords.records(snapshot(3, 3 * CHUNK, 5), CHUNK);
+        List<KeyValue> four = ModelStoreRecords.records(snapshot(4, 100, 6), CHUNK);
+        List<KeyValue> gone = ModelStoreRecords.tombstones(3, ModelStoreRecords.chunkCount(three));
+        assertEquals(ModelStoreRecords.chunkCount(three) + 1, gone.size());
+        assertEquals("3", key(gone.get(0)), "the version key's tombstone first");
+        assertTrue(gone.stream().allMatch(r -> r.value() == null));
+        assertEquals(0, ModelStoreRecords.chunkCount(four));
+
+        List<KeyValue> written = new ArrayList<>(three);
+        written.addAll(four);
+        written.addAll(gone);
+        List<KeyValue> halfCleaned = new ArrayList<>(three.subList(1, three.size() - 1));
+        halfCleaned.addAll(four);
+        halfCleaned.addAll(gone);
+        List<KeyValue> cleaned = new ArrayList<>(four);
+        cleaned.addAll(gone);
+        for (List<KeyValue> topic : List.of(written, halfCleaned, cleaned)) {
+            ModelStoreRecords.Versions read = read(topic);
+            assertEquals(
+                    List.of(4L),
+                    read.readable().stream().map(ModelSnapshot::getModelVersion).toList());
+            assertTrue(read.refused().isEmpty(), read.refused().toString());
+        }
+        ModelStoreRecords.Reader reader = new ModelStoreRecords.Reader();
+        InvalidRecordException e =
+                assertThrows(
+                        InvalidRecordException.class,
+                        () -> reader.add("rollback".getBytes(StandardCharsets.UTF_8), null));
+        assertTrue(e.getMessage().contains("rollback"), e.getMessage());
+    }
+
     @Test
     void aRecordOfNoneOfTheTypesIsInvalid() {
         ModelStoreRecords.Reader reader = new ModelStoreRecords.Reader();
@@ -158,7 +197,7 @@ class ModelStoreRecordsTest {
 
     private static ModelStoreRecords.Versions read(List<KeyValue> records) {
         ModelStoreRecords.Reader reader = new ModelStoreRecords.Reader();
-        records.forEach(r -> reader.add(r.value()));
+        records.forEach(r -> reader.add(r.key(), r.value()));
         return reader.versions();
     }
 

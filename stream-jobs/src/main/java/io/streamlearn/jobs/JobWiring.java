@@ -137,6 +137,7 @@ final class JobWiring {
                                         settings.devices().trainer(),
                                         settings.timeAlignment(),
                                         settings.maxSnapshotBytes(),
+                                        settings.storeInterval(),
                                         settings.backlog()))
                         .returns(ModelUpdate.TYPE)
                         .uid(pipeline.uid("trainer"))

@@ -10,11 +10,16 @@ import io.streamlearn.schemas.Prediction;
 import io.streamlearn.schemas.Recommendation;
 import io.streamlearn.state.ModelStore;
 import io.streamlearn.state.ModelStoreRecords;
+import io.streamlearn.state.ModelStoreRetention;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
@@ -26,6 +31,9 @@ import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -174,7 +182,8 @@ public final class KafkaEndpoints {
                         .setTransactionalIdPrefix(settings.transactionalIdPrefix() + "-models")
                         .setRecordSerializer(new KeyValueRecords(settings.modelsTopic()))
                         .build();
-        SnapshotRecords split = new SnapshotRecords(settings.snapshotChunkBytes());
+        SnapshotRecords split =
+                new SnapshotRecords(settings.snapshotChunkBytes(), settings.keepVersions());
         return (snapshots, uid, name) ->
                 snapshots
                         .flatMap(split)
@@ -190,27 +199,74 @@ public final class KafkaEndpoints {
                         .setParallelism(1);
     }
 
-    /** A snapshot's records for the models topic, in the order they are written. */
+    /**
+     * A snapshot's records for the models topic, in the order they are written, then the tombstones
+     * of the versions {@link ModelStoreRetention} no longer keeps, in the same call (so in the same
+     * transaction). The versions kept, with their chunk counts, are operator state, so a restored
+     * writer deletes exactly what it wrote; a tombstone is an empty value here (Flink's tuples take
+     * no nulls) and a record without a value in the topic.
+     */
     static final class SnapshotRecords
-            implements FlatMapFunction<ModelSnapshot, Tuple2<byte[], byte[]>> {
-        private static final long serialVersionUID = 1L;
+            implements FlatMapFunction<ModelSnapshot, Tuple2<byte[], byte[]>>,
+                    CheckpointedFunction {
+        private static final long serialVersionUID = 2L;
 
         /** Key and value of a Kafka record; Flink's own serializers, no Kryo. */
         static final TypeInformation<Tuple2<byte[], byte[]>> TYPE =
                 Types.TUPLE(Types.PRIMITIVE_ARRAY(Types.BYTE), Types.PRIMITIVE_ARRAY(Types.BYTE));
 
-        private final int chunkBytes;
+        private static final byte[] TOMBSTONE = new byte[0];
 
-        SnapshotRecords(int chunkBytes) {
+        private final int chunkBytes;
+        private final int keepVersions;
+        private transient ModelStoreRetention retention;
+        private transient ListState<Tuple2<Long, Integer>> keptState;
+
+        SnapshotRecords(int chunkBytes, int keepVersions) {
             this.chunkBytes = chunkBytes;
+            this.keepVersions = keepVersions;
+        }
+
+        @Override
+        public void initializeState(FunctionInitializationContext context) throws Exception {
+            keptState =
+                    context.getOperatorStateStore()
+                            .getListState(
+                                    new ListStateDescriptor<>(
+                                            "model-store-kept",
+                                            Types.TUPLE(Types.LONG, Types.INT)));
+            retention = new ModelStoreRetention(keepVersions);
+            for (Tuple2<Long, Integer> version : keptState.get()) {
+                retention.restore(Map.of(version.f0, version.f1));
+            }
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext context) throws Exception {
+            List<Tuple2<Long, Integer>> kept = new ArrayList<>();
+            retention.kept().forEach((version, chunks) -> kept.add(Tuple2.of(version, chunks)));
+            keptState.update(kept);
         }
 
         @Override
         public void flatMap(ModelSnapshot snapshot, Collector<Tuple2<byte[], byte[]>> out) {
-            for (ModelStoreRecords.KeyValue record :
-                    ModelStoreRecords.records(snapshot, chunkBytes)) {
+            List<ModelStoreRecords.KeyValue> records =
+                    ModelStoreRecords.records(snapshot, chunkBytes);
+            for (ModelStoreRecords.KeyValue record : records) {
                 out.collect(Tuple2.of(record.key(), record.value()));
             }
+            retention
+                    .written(
+                            snapshot.getModelVersion(),
+                            ModelStoreRecords.chunkCount(records),
+                            snapshot.getServingVersion())
+                    .forEach(
+                            (version, chunks) -> {
+                                for (ModelStoreRecords.KeyValue tombstone :
+                                        ModelStoreRecords.tombstones(version, chunks)) {
+                                    out.collect(Tuple2.of(tombstone.key(), TOMBSTONE));
+                                }
+                            });
         }
     }
 
@@ -227,7 +283,10 @@ public final class KafkaEndpoints {
         @Override
         public ProducerRecord<byte[], byte[]> serialize(
                 Tuple2<byte[], byte[]> record, KafkaSinkContext context, Long timestamp) {
-            return new ProducerRecord<>(topic, null, timestamp, record.f0, record.f1);
+            byte[] value = record.f1.length == 0 ? null : record.f1;
+            // The time of writing, not the element's: a version stored at the end of the input
+            // carries the end of time, which the broker refuses.
+            return new ProducerRecord<>(topic, record.f0, value);
         }
     }
 

@@ -34,7 +34,8 @@ public final class ModelStores {
     /** Where the trainer's snapshots go. */
     public static ModelStoreSink sink(JobSettings settings) {
         if (settings.filesModelStore()) {
-            FileModelStoreSink files = new FileModelStoreSink(settings.modelStorePath());
+            FileModelStoreSink files =
+                    new FileModelStoreSink(settings.modelStorePath(), settings.keepVersions());
             return (snapshots, uid, name) -> snapshots.sinkTo(files);
         }
         return KafkaEndpoints.models(settings);

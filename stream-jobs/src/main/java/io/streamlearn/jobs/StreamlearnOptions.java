@@ -434,6 +434,28 @@ public final class StreamlearnOptions {
                                     + " job checks before it starts; the default fits a broker's"
                                     + " default of 1 MiB.");
 
+    public static final ConfigOption<Duration> STORE_INTERVAL =
+            ConfigOptions.key("streamlearn.model-store.interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(10))
+                    .withDescription(
+                            "The trainer writes a published version to the model store when this"
+                                    + " much processing time has passed since the last version"
+                                    + " it wrote; the versions between go to the predictors only."
+                                    + " The first version, rollbacks and the last version at the"
+                                    + " end of a bounded input are always written. 0 writes every"
+                                    + " version.");
+
+    public static final ConfigOption<Integer> KEEP_VERSIONS =
+            ConfigOptions.key("streamlearn.model-store.keep-versions")
+                    .intType()
+                    .defaultValue(20)
+                    .withDescription(
+                            "How many of the versions it wrote the job keeps in the model store:"
+                                    + " older ones are deleted (tombstones in the models topic,"
+                                    + " files in a directory), except the version serving. 0"
+                                    + " keeps every version.");
+
     public static final ConfigOption<String> WARM_START =
             ConfigOptions.key("streamlearn.model.warm-start")
                     .stringType()

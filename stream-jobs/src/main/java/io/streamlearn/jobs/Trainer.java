@@ -27,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -139,6 +140,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private final DeviceMode device;
     private final TimeAlignment alignment;
     private final long maxSnapshotBytes;
+    private final long storeIntervalMillis;
     private final JobSettings.Backlog backlog;
 
     private transient ListState<ModelState> modelState;
@@ -180,6 +182,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private transient ModelState settled;
     private transient List<List<Example>> sinceSettled;
     private transient boolean endTimerSet;
+    private transient long lastStoredAt;
+    private transient Supplier<ModelSnapshot> unstored;
 
     /**
      * A trainer in arrival order that publishes on steps only, promotes every finite version,
@@ -197,6 +201,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                 device,
                 TimeAlignment.NONE,
                 StreamlearnOptions.MAX_SNAPSHOT_SIZE.defaultValue().getBytes(),
+                Duration.ZERO,
                 JobSettings.Backlog.defaults());
     }
 
@@ -210,6 +215,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
      * @param alignment in which order and when examples are learned
      * @param maxSnapshotBytes the largest snapshot it may send to the model store ({@code
      *     streamlearn.model-store.max-snapshot-size})
+     * @param storeInterval the least processing time between two versions sent to the model store
+     *     ({@code streamlearn.model-store.interval}); zero sends every version
      * @param backlog live mode: how far the batch grows, and when, while the trainer lags
      */
     public Trainer(
@@ -223,6 +230,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             DeviceMode device,
             TimeAlignment alignment,
             long maxSnapshotBytes,
+            Duration storeInterval,
             JobSettings.Backlog backlog) {
         this.config = config;
         this.batchSize = batchSize;
@@ -234,6 +242,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         this.device = device;
         this.alignment = alignment;
         this.maxSnapshotBytes = maxSnapshotBytes;
+        this.storeIntervalMillis = storeInterval.toMillis();
         this.backlog = backlog;
     }
 
@@ -339,6 +348,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         servingScorer = serving == null ? null : OnlineLearner.evaluator(serving, learnerDevice);
         lastPublishedStep = learner.step();
         lastPublishedAt = Long.MIN_VALUE; // set from the task's clock at the first batch
+        lastStoredAt = Long.MIN_VALUE;
+        unstored = null;
         candidateVersion = learner.version();
         lastLoss = Double.NaN;
         stepSeen = learner.step();
@@ -412,13 +423,14 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
 
     @Override
     public void processElement1(Example example, Context ctx, Collector<ModelUpdate> out) {
+        if (!endTimerSet) {
+            // Fires only at the end of the input (a finished input's watermark is the end of
+            // time): the step in flight and those after it are applied, and the last version is
+            // stored, before the task ends.
+            ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
+            endTimerSet = true;
+        }
         if (alignment == TimeAlignment.NONE) {
-            if (!endTimerSet) {
-                // Fires only at the end of the input (a finished input's watermark is the end of
-                // time): the step in flight and those after it are applied before the task ends.
-                ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
-                endTimerSet = true;
-            }
             if (running != null && running.result().isDone()) {
                 applyRunning(ctx, out);
                 takeSteps(ctx, out);
@@ -446,6 +458,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                     applyRunning(ctx, out);
                     takeSteps(ctx, out);
                 }
+                storeLast(ctx);
             } else if (running == null) {
                 // A poll restored from a checkpoint: the examples restored with it may be due.
                 takeSteps(ctx, out);
@@ -460,6 +473,9 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         long watermark = ctx.timerService().currentWatermark();
         while (!waiting.isEmpty() && waiting.firstKey().time() < watermark) {
             learn(waiting.pollFirstEntry().getValue(), ctx, out);
+        }
+        if (timestamp == Long.MAX_VALUE) {
+            storeLast(ctx);
         }
     }
 
@@ -697,19 +713,43 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             rejections.inc();
             LOG.info("Model version {} {}", candidate.version(), decision.note());
         }
-        ctx.output(
-                SNAPSHOTS,
-                withinLimit(
-                        ModelSnapshots.builder(
-                                        candidate,
-                                        Instant.ofEpochMilli(
-                                                ctx.timerService().currentProcessingTime()))
+        long now = ctx.timerService().currentProcessingTime();
+        long servingVersion = serving == null ? 0L : serving.version();
+        store(
+                () ->
+                        ModelSnapshots.builder(candidate, Instant.ofEpochMilli(now))
                                 .setPromoted(decision.promote())
-                                .setServingVersion(serving == null ? 0L : serving.version())
+                                .setServingVersion(servingVersion)
                                 .setCandidateLoss(decision.candidateLoss())
                                 .setServingLoss(decision.servingLoss())
                                 .setNote(decision.note())
-                                .build()));
+                                .build(),
+                now,
+                false,
+                ctx);
+    }
+
+    /**
+     * Sends a published version to the model store if it is due: always, or once the store interval
+     * has passed since the last one sent. One that is not due is kept (unencoded) until the next is
+     * published, to be sent at the end of the input if none is.
+     */
+    private void store(Supplier<ModelSnapshot> snapshot, long now, boolean always, Context ctx) {
+        if (always || lastStoredAt == Long.MIN_VALUE || now - lastStoredAt >= storeIntervalMillis) {
+            ctx.output(SNAPSHOTS, withinLimit(snapshot.get()));
+            lastStoredAt = now;
+            unstored = null;
+        } else {
+            unstored = snapshot;
+        }
+    }
+
+    /** The end of the input: the newest version goes to the model store if it has not. */
+    private void storeLast(Context ctx) {
+        if (unstored != null) {
+            ctx.output(SNAPSHOTS, withinLimit(unstored.get()));
+            unstored = null;
+        }
     }
 
     /**
@@ -793,14 +833,17 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                 command.getTargetVersion(),
                 next.version());
         out.collect(new ModelUpdate(serving, trainedUntil));
-        ctx.output(
-                SNAPSHOTS,
-                withinLimit(
-                        ModelSnapshots.builder(next, Instant.ofEpochMilli(lastPublishedAt))
+        long now = lastPublishedAt;
+        store(
+                () ->
+                        ModelSnapshots.builder(next, Instant.ofEpochMilli(now))
                                 .setPromoted(true)
                                 .setServingVersion(next.version())
                                 .setNote("rollback to version " + command.getTargetVersion())
-                                .build()));
+                                .build(),
+                now,
+                true,
+                ctx);
         takeSteps(ctx, out);
     }
 

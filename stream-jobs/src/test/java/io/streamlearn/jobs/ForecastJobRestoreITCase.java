@@ -170,6 +170,10 @@ class ForecastJobRestoreITCase {
         // would depend on the timing of each run. Never learning from a sample (and so every
         // example in batches of BATCH, whatever the timing) is what reproducible models need.
         conf.set(StreamlearnOptions.MAX_LAG, Duration.ofHours(1));
+        // The claim is about every version: each in the store exactly once across the restart,
+        // so the store gets every version (by default one per 10 s, the newest 20 kept).
+        conf.set(StreamlearnOptions.STORE_INTERVAL, Duration.ZERO);
+        conf.set(StreamlearnOptions.KEEP_VERSIONS, 0);
         JobSettings settings = JobSettings.from(conf);
         Fixtures.createTopics(kafka, settings);
         return settings;

@@ -17,11 +17,20 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.OptionalLong;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -130,6 +139,105 @@ class KafkaModelStoreITCase {
             NoSuchElementException missing =
                     assertThrows(NoSuchElementException.class, () -> store.load(9));
             assertTrue(missing.getMessage().contains("versions 1..4"), missing.getMessage());
+        }
+    }
+
+    /**
+     * Through the job's snapshot sink with {@code keep-versions} 2: five chunked versions, of which
+     * the store keeps the newest two. The three older ones are deleted by tombstones in the same
+     * transactions (the version key first), and once the log cleaner has run, none of their records
+     * is left, while 4 and 5 read whole throughout.
+     */
+    @Test
+    void deletesVersionsPastTheOnesToKeepWholeThroughTheJobsSink() throws Exception {
+        List<ModelSnapshot> snapshots = new ArrayList<>();
+        try (OnlineLearner learner =
+                new OnlineLearner(ModelConfig.builder().setWindow(4).optHiddenSize(8).build())) {
+            for (int i = 0; i < 5; i++) {
+                learner.train(new float[][] {{1, 2, 3, 4}}, new float[][] {{5}});
+                learner.nextVersion();
+                ModelSnapshot snapshot =
+                        ModelSnapshots.toSnapshot(learner.snapshot(), Instant.EPOCH);
+                snapshot.setServingVersion(snapshot.getModelVersion());
+                snapshots.add(snapshot);
+            }
+        }
+        EmbeddedKafka kafka = KAFKA.kafka();
+        Configuration conf = Fixtures.jobConfig(kafka, "retention");
+        conf.set(StreamlearnOptions.SNAPSHOT_CHUNK_SIZE, MemorySize.parse("1kb"));
+        conf.set(StreamlearnOptions.KEEP_VERSIONS, 2);
+        JobSettings settings = JobSettings.from(conf);
+        assertTrue(
+                ModelStoreRecords.records(snapshots.get(0), settings.snapshotChunkBytes()).size()
+                        > 2,
+                "chunked");
+        Map<String, String> topic = new HashMap<>(ModelTopicCheck.topicConfig(settings));
+        topic.put(TopicConfig.SEGMENT_MS_CONFIG, "100");
+        topic.put(TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.01");
+        topic.put(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, "0");
+        kafka.createTopics(1, topic, settings.modelsTopic());
+
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(Fixtures.flinkTestConfig());
+        env.enableCheckpointing(200);
+        KafkaEndpoints.models(settings)
+                .attach(
+                        env.fromData(
+                                new AvroTypeInfo<>(ModelSnapshot.class),
+                                snapshots.toArray(new ModelSnapshot[0])),
+                        uid -> uid,
+                        name -> name);
+        env.execute("retention");
+
+        try (KafkaModelStore store =
+                new KafkaModelStore(
+                        kafka.bootstrapServers(), settings.modelsTopic(), Duration.ofSeconds(30))) {
+            assertEquals(List.of(4L, 5L), versions(store));
+            assertEquals(Map.of(), store.refused());
+
+            // Compaction cleans only segments that are no longer active, and a segment rolls on
+            // the next append after segment.ms: append a tombstone of a version never written
+            // until the cleaner has removed versions 1 to 3.
+            Map<String, Object> config =
+                    Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            try (var producer =
+                    new KafkaProducer<>(
+                            config, new ByteArraySerializer(), new ByteArraySerializer())) {
+                while (valuesOf(kafka, settings.modelsTopic(), 1, 3) > 0) {
+                    assertTrue(
+                            System.nanoTime() < deadline,
+                            "the log cleaner did not remove the deleted versions in 2 minutes");
+                    producer.send(
+                                    new ProducerRecord<>(
+                                            settings.modelsTopic(),
+                                            "99".getBytes(StandardCharsets.UTF_8),
+                                            null))
+                            .get();
+                }
+            }
+            assertEquals(List.of(4L, 5L), versions(store), "after compaction");
+            assertEquals(snapshots.get(4), store.snapshot(5), "bit-exact");
+        }
+    }
+
+    private static List<Long> versions(KafkaModelStore store) {
+        return store.versions().stream().map(ModelSnapshot::getModelVersion).toList();
+    }
+
+    /** Records with a value (not tombstones) of versions {@code from} to {@code to}. */
+    private static long valuesOf(EmbeddedKafka kafka, String topic, long from, long to) {
+        try (TopicReader reader = TopicReader.uncommitted(kafka.bootstrapServers(), topic)) {
+            return reader.readToEnd(Duration.ofSeconds(30)).stream()
+                    .filter(r -> r.value() != null)
+                    .filter(
+                            r -> {
+                                OptionalLong v = ModelStoreRecords.versionOfKey(r.key());
+                                return v.isPresent()
+                                        && v.getAsLong() >= from
+                                        && v.getAsLong() <= to;
+                            })
+                    .count();
         }
     }
 }

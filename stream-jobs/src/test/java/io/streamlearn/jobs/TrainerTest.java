@@ -70,6 +70,7 @@ class TrainerTest {
                         DeviceMode.AUTO,
                         alignment,
                         MAX_SNAPSHOT,
+                        Duration.ZERO,
                         JobSettings.Backlog.defaults()));
     }
 
@@ -179,11 +180,17 @@ class TrainerTest {
                 DeviceMode.AUTO,
                 TimeAlignment.NONE,
                 maxSnapshot,
+                Duration.ZERO,
                 JobSettings.Backlog.defaults());
     }
 
     /** One version per step, the largest batch 4 x BATCH, a max lag of 1 s. */
     private static Trainer publishingEveryStep(TimeAlignment alignment) {
+        return publishingEveryStep(alignment, Duration.ZERO);
+    }
+
+    /** And to the model store at most once per {@code storeInterval}. */
+    private static Trainer publishingEveryStep(TimeAlignment alignment, Duration storeInterval) {
         return new Trainer(
                 CONFIG,
                 BATCH,
@@ -195,6 +202,7 @@ class TrainerTest {
                 DeviceMode.AUTO,
                 alignment,
                 MAX_SNAPSHOT,
+                storeInterval,
                 new JobSettings.Backlog(4 * BATCH, Duration.ofSeconds(1)));
     }
 
@@ -497,6 +505,59 @@ class TrainerTest {
             assertEquals(1, out.size(), "step 3 at 1 s: the interval has passed");
             assertEquals(3L, out.get(0).step());
         }
+    }
+
+    /**
+     * Every version goes to the predictors; the model store gets the first, then one once the store
+     * interval has passed since the last it got, and the newest at the end of the input.
+     */
+    @Test
+    void storesAVersionOncePerStoreIntervalAndTheNewestAtTheEnd() throws Exception {
+        try (var harness =
+                harness(publishingEveryStep(TimeAlignment.NONE, Duration.ofSeconds(1)))) {
+            harness.open();
+            List<Example> stream = examples(BATCH * 5, 4);
+            long[] times = {0, 500, 700, 1000, 1200};
+            for (int i = 0; i < times.length; i++) {
+                harness.setProcessingTime(times[i]);
+                for (Example e : stream.subList(i * BATCH, (i + 1) * BATCH)) {
+                    harness.processElement1(e, 0);
+                }
+                settle(harness);
+            }
+            endOfInput(harness);
+            assertEquals(
+                    List.of(1L, 2L, 3L, 4L, 5L),
+                    models(harness).stream().map(ModelState::version).toList());
+            assertEquals(List.of(1L, 4L, 5L), storedVersions(harness));
+        }
+    }
+
+    @Test
+    void inEventTimeTheStoreGetsTheNewestVersionAtTheEndOfTheInput() throws Exception {
+        try (var harness =
+                harness(publishingEveryStep(TimeAlignment.EVENT_TIME, Duration.ofSeconds(1)))) {
+            harness.open();
+            harness.setProcessingTime(0);
+            List<Example> stream = numbered(examples(BATCH * 3, 5), 100);
+            for (Example e : stream) {
+                harness.processElement1(e, e.time);
+            }
+            harness.processWatermark2(new Watermark(Long.MAX_VALUE));
+            harness.processWatermark1(new Watermark(100 + BATCH));
+            harness.setProcessingTime(500);
+            harness.processWatermark1(new Watermark(100 + 2 * BATCH));
+            assertEquals(List.of(1L), storedVersions(harness));
+            endOfInput(harness);
+            assertEquals(3, models(harness).size());
+            assertEquals(List.of(1L, 3L), storedVersions(harness));
+        }
+    }
+
+    private static List<Long> storedVersions(
+            KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
+                    harness) {
+        return snapshots(harness).stream().map(ModelSnapshot::getModelVersion).toList();
     }
 
     @Test

@@ -137,6 +137,9 @@ public final class Progress implements AutoCloseable {
      * over.
      */
     private void model(int job, ConsumerRecord<byte[], byte[]> record) {
+        if (record.value() == null) {
+            return; // a deleted version's tombstone
+        }
         OptionalLong manifest = ModelStoreRecords.manifestVersion(record.value());
         if (manifest.isPresent()) {
             if (manifest.getAsLong() > version[job]) {
