@@ -112,10 +112,18 @@ public final class Streamlearn {
         if (args[0].equals("bench")) {
             String[] rest = Arrays.copyOfRange(args, 1, args.length);
             List<String> job = new ArrayList<>(Arrays.asList(rest));
-            int code =
-                    job.remove("--job")
-                            ? JobBenchmark.run(job.toArray(new String[0]), System.out, System.err)
-                            : ModelBenchmark.run(rest, System.out, System.err);
+            int code;
+            if (job.remove("--job")) {
+                Map<String, String> config = Map.of();
+                int at = job.indexOf("--config");
+                if (at >= 0 && at + 1 < job.size()) {
+                    config = RunJob.load(Path.of(job.get(at + 1)));
+                    job.subList(at, at + 2).clear();
+                }
+                code = JobBenchmark.run(job.toArray(new String[0]), config, System.out, System.err);
+            } else {
+                code = ModelBenchmark.run(rest, System.out, System.err);
+            }
             System.exit(code);
             return;
         }

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -57,9 +58,13 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
  * <pre>
  * streamlearn bench --job [--feed metrics|clicks|both] [--rates 250,500,1000,...] [--seconds 8]
  *                         [--series 64] [--guarantee both|exactly-once|at-least-once]
+ *                         [--config job.properties]
  * </pre>
  *
- * A rate is kept up when at least 99 % of its events are answered within a grace period after it
+ * {@code --config} lays job keys over the defaults (to measure a setting); the benchmark's own
+ * topics, ids and checkpoint interval stay.
+ *
+ * <p>A rate is kept up when at least 99 % of its events are answered within a grace period after it
  * ends (half a step, at least 2 s), at no less than 90 % of the rate they were sent at; the first
  * rate that is not ends the job's run. A benchmark, not a test: it asserts nothing; the broker, the
  * generator and the consumers share the machine with the job.
@@ -68,7 +73,7 @@ public final class JobBenchmark {
     static final String USAGE =
             "usage: streamlearn bench --job [--feed metrics|clicks|both]"
                     + " [--rates 250,500,1000,2000,4000,8000] [--seconds 8] [--series 64]"
-                    + " [--guarantee both|exactly-once|at-least-once]";
+                    + " [--guarantee both|exactly-once|at-least-once] [--config job.properties]";
 
     private static final Set<String> OPTIONS =
             Set.of("feed", "rates", "seconds", "series", "guarantee");
@@ -87,9 +92,11 @@ public final class JobBenchmark {
     private final double seconds;
     private final int series;
     private final List<String> guarantees;
+    private final Map<String, String> config;
     private final PrintStream out;
 
-    private JobBenchmark(Map<String, String> options, PrintStream out) {
+    private JobBenchmark(Map<String, String> options, Map<String, String> config, PrintStream out) {
+        this.config = Map.copyOf(config);
         for (String name : options.keySet()) {
             if (!OPTIONS.contains(name)) {
                 throw new IllegalArgumentException("unknown option --" + name);
@@ -135,9 +142,17 @@ public final class JobBenchmark {
      * @return 0; 2 after printing a bad option and the usage; 1 when the job or the runtime failed
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, Map.of(), out, err);
+    }
+
+    /**
+     * @param config job keys laid over the defaults ({@code --config}, read by the caller)
+     */
+    public static int run(
+            String[] args, Map<String, String> config, PrintStream out, PrintStream err) {
         JobBenchmark bench;
         try {
-            bench = new JobBenchmark(ModelBenchmark.options(args), out);
+            bench = new JobBenchmark(ModelBenchmark.options(args), config, out);
         } catch (IllegalArgumentException e) {
             err.println("streamlearn bench --job: " + e.getMessage());
             err.println(USAGE);
@@ -156,7 +171,7 @@ public final class JobBenchmark {
         out.printf(
                 Locale.ROOT,
                 "streamlearn bench --job: %d cores (load average %.1f), Java %s, %s %s; intra-op"
-                        + " threads %s; checkpoint interval %s; %.1f s per rate; rates %s/s%n",
+                        + " threads %s; checkpoint interval %s; %.1f s per rate; rates %s/s%s%n",
                 Runtime.getRuntime().availableProcessors(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
                 System.getProperty("java.version"),
@@ -165,11 +180,12 @@ public final class JobBenchmark {
                 System.getProperty("ai.djl.pytorch.num_threads", "(PyTorch's default)"),
                 StreamlearnOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis() / 1000.0 + " s",
                 seconds,
-                Arrays.toString(rates));
+                Arrays.toString(rates),
+                config.isEmpty() ? "" : "; --config " + new TreeMap<>(config));
         try (EmbeddedRuntime runtime = EmbeddedRuntime.start()) {
             for (String feed : feeds) {
                 for (String guarantee : guarantees) {
-                    Configuration conf = configuration(runtime, feed, guarantee);
+                    Configuration conf = configuration(runtime, feed, guarantee, config);
                     JobSettings settings = JobSettings.from(conf);
                     // Before and after the job, so that a change in the machine's load shows.
                     BareLoop.Rates before = bareLoop(settings);
@@ -221,11 +237,13 @@ public final class JobBenchmark {
      * topics and transactional ids, and the given delivery guarantee.
      */
     private static Configuration configuration(
-            EmbeddedRuntime runtime, String feed, String guarantee) throws IOException {
+            EmbeddedRuntime runtime, String feed, String guarantee, Map<String, String> config)
+            throws IOException {
         Configuration conf =
                 feed.equals("clicks")
                         ? Demo.clicksConfiguration(runtime, "gru")
                         : runtime.configuration();
+        config.forEach(conf::setString);
         String run = "bench-" + feed + "-" + guarantee;
         for (ConfigOption<String> topic :
                 List.of(

@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,6 +34,7 @@ class JobBenchmarkITCase {
                             "--series",
                             "4"
                         },
+                        Map.of("streamlearn.network.buffer-timeout", "20 ms"),
                         new PrintStream(bytes, true, StandardCharsets.UTF_8),
                         new PrintStream(errors, true, StandardCharsets.UTF_8));
         String out = bytes.toString(StandardCharsets.UTF_8);
@@ -56,6 +58,8 @@ class JobBenchmarkITCase {
             assertTrue(Double.parseDouble(fields[1]) > 0, "events were sent: " + row);
         }
         assertTrue(out.contains("streamlearn.delivery.guarantee=exactly-once"), out);
+        assertTrue(
+                out.contains("network buffer timeout 20 ms"), "--config reached the job:\n" + out);
         String ratio =
                 out.lines()
                         .filter(l -> l.startsWith("metrics, exactly-once: peak"))
