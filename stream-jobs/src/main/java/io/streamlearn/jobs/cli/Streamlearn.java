@@ -150,11 +150,14 @@ public final class Streamlearn {
     }
 
     private static void demo(Map<String, String> options) throws Exception {
-        Duration duration = TimeUtils.parseDuration(options.getOrDefault("duration", "60s"));
-        int rate = positiveInt(options, "rate", 400);
-        int series = positiveInt(options, "series", 8);
+        Duration duration =
+                options.containsKey("duration")
+                        ? TimeUtils.parseDuration(options.get("duration"))
+                        : Demo.DEFAULT_DURATION;
+        int rate = positiveInt(options, "rate", Demo.DEFAULT_RATE);
+        int series = positiveInt(options, "series", Demo.DEFAULT_SERIES);
         String family = options.getOrDefault("model", StreamlearnOptions.FAMILY.defaultValue());
-        String recommender = options.getOrDefault("recommender", "gru");
+        String recommender = options.getOrDefault("recommender", Demo.DEFAULT_RECOMMENDER);
         Demo demo = null;
         try {
             demo = new Demo(duration, rate, series, family, recommender, System.out);

@@ -33,6 +33,13 @@ public final class Demo {
     /** Users and clicks: the clickstream's rate is this share of the metrics' rate. */
     private static final int CLICKS_SHARE = 2;
 
+    /** What {@code streamlearn demo} runs without options. */
+    public static final Duration DEFAULT_DURATION = Duration.ofSeconds(60);
+
+    public static final int DEFAULT_RATE = 400;
+    public static final int DEFAULT_SERIES = 8;
+    public static final String DEFAULT_RECOMMENDER = "gru";
+
     private final Duration duration;
     private final int eventsPerSecond;
     private final int series;
@@ -244,15 +251,15 @@ public final class Demo {
                 out.printf(
                         Locale.ROOT,
                         "[%3ds] metrics %7d in (%4.0f/s) | predictions     %7d at %s | model v%-4d"
-                                + " step %-5s | MAE model %s naive %s | alerts %d%s%n",
+                                + " stored v%-4d | MAE model %s naive %s | alerts %d%s%n",
                         Duration.ofNanos(now - startNanos).toSeconds(),
                         m,
                         (m - lastMetrics) / seconds,
                         progress.predictions(),
                         metricsAnswered.update(
                                 m, progress.predictions() + progress.deadLetters(0), now),
-                        progress.modelVersion(0),
-                        step(progress.modelStep(0)),
+                        progress.servingVersion(0),
+                        progress.storedVersion(0),
                         format(progress.modelMae()),
                         format(progress.naiveMae()),
                         progress.alerts(),
@@ -260,14 +267,14 @@ public final class Demo {
                 out.printf(
                         Locale.ROOT,
                         "       clicks  %7d in (%4.0f/s) | recommendations %7d at %s | model v%-4d"
-                                + " step %-5s | HR@10 model %s popularity %s | dead letters %d%n",
+                            + " stored v%-4d | HR@10 model %s popularity %s | dead letters %d%n",
                         c,
                         (c - lastClicks) / seconds,
                         progress.recommendations(),
                         clicksAnswered.update(
                                 c, progress.recommendations() + progress.deadLetters(1), now),
-                        progress.modelVersion(1),
-                        step(progress.modelStep(1)),
+                        progress.servingVersion(1),
+                        progress.storedVersion(1),
                         format(ranking.model().hr()),
                         format(ranking.popularity().hr()),
                         progress.deadLetters());
@@ -279,11 +286,6 @@ public final class Demo {
                 return;
             }
         }
-    }
-
-    /** A model's step, or "-" where the progress reader could not know it. */
-    private static String step(long step) {
-        return step < 0 ? "-" : Long.toString(step);
     }
 
     private static String format(double value) {

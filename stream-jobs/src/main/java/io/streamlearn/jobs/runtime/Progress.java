@@ -26,12 +26,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Reads the demo's topics as any consumer would ({@code read_committed}) and keeps the figures it
- * prints. Metrics: predictions, the newest model version, the online MAE of the model next to the
- * naive last-value forecast over the most recent scored predictions, and the alerts the alert feed
- * raised. Clicks: recommendations, the newest item model, and HR@10 of the recommendations next to
- * the popularity baseline on the same clicks ({@link RankingEvaluation}, over the last 1000 scored
- * clicks), each list scored against the user's next click from the interactions topic. Dead letters
- * of both.
+ * prints. Metrics: predictions, the newest model version that answered and the newest in the model
+ * store, the online MAE of the model next to the naive last-value forecast over the most recent
+ * scored predictions, and the alerts the alert feed raised. Clicks: recommendations, the same two
+ * versions of the item model, and HR@10 of the recommendations next to the popularity baseline on
+ * the same clicks ({@link RankingEvaluation}, over the last 1000 scored clicks), each list scored
+ * against the user's next click from the interactions topic. Dead letters of both.
  */
 public final class Progress implements AutoCloseable {
     private static final int RECENT = 2000;
@@ -52,8 +52,8 @@ public final class Progress implements AutoCloseable {
     private long recommendationCount;
     private final long[] deadLetterCount = new long[2];
     private long alertCount;
-    private final long[] version = new long[2];
-    private final long[] step = new long[2];
+    private final long[] serving = new long[2];
+    private final long[] stored = new long[2];
 
     /**
      * @param metrics the metrics job's settings (its topics)
@@ -105,6 +105,7 @@ public final class Progress implements AutoCloseable {
                 } else if (topic.equals(clicks.recommendationsTopic())) {
                     Recommendation r = recommendations.decode(record.value());
                     recommendationCount++;
+                    serving[1] = Math.max(serving[1], r.getModelVersion());
                     lists.list(
                             r.getUserId(),
                             r.getItems().stream().map(ScoredItem::getItemId).toList());
@@ -132,9 +133,8 @@ public final class Progress implements AutoCloseable {
     }
 
     /**
-     * A models topic's record: a snapshot gives its version and step; a version larger than a chunk
-     * is announced by its manifest, which has no step (-1: unknown), and its chunks are passed
-     * over.
+     * A models topic's record: a snapshot or a chunked version's manifest gives its version; chunks
+     * and tombstones are passed over.
      */
     private void model(int job, ConsumerRecord<byte[], byte[]> record) {
         if (record.value() == null) {
@@ -142,25 +142,19 @@ public final class Progress implements AutoCloseable {
         }
         OptionalLong manifest = ModelStoreRecords.manifestVersion(record.value());
         if (manifest.isPresent()) {
-            if (manifest.getAsLong() > version[job]) {
-                version[job] = manifest.getAsLong();
-                step[job] = -1;
-            }
+            stored[job] = Math.max(stored[job], manifest.getAsLong());
             return;
         }
         if (record.key() != null
                 && new String(record.key(), StandardCharsets.UTF_8).contains("/chunk/")) {
             return;
         }
-        ModelSnapshot snapshot = models.decode(record.value());
-        if (snapshot.getModelVersion() > version[job]) {
-            version[job] = snapshot.getModelVersion();
-            step[job] = snapshot.getStep();
-        }
+        stored[job] = Math.max(stored[job], models.decode(record.value()).getModelVersion());
     }
 
     private void add(Prediction prediction) {
         predictionCount++;
+        serving[0] = Math.max(serving[0], prediction.getModelVersion());
         if (prediction.getError() == null || prediction.getBaselineError() == null) {
             return;
         }
@@ -200,14 +194,17 @@ public final class Progress implements AutoCloseable {
         return alertCount;
     }
 
-    /** The newest version of the metrics model (0) or the item model (1). */
-    public long modelVersion(int job) {
-        return version[job];
+    /** The newest version of the metrics model (0) or the item model (1) that answered. */
+    public long servingVersion(int job) {
+        return serving[job];
     }
 
-    /** The step of that version; -1 when it is unknown (a chunked version's manifest). */
-    public long modelStep(int job) {
-        return step[job];
+    /**
+     * The newest version of that model in the model store, which gets one version in {@code
+     * streamlearn.model-store.interval}.
+     */
+    public long storedVersion(int job) {
+        return stored[job];
     }
 
     /** Online MAE of the model over the most recent scored predictions; NaN before any. */
