@@ -73,6 +73,8 @@ final class JobRun {
         // lags (as it does catching up after a failure) takes larger batches and then samples, by
         // design (docs/guarantees.md): an hour of lag turns that off here.
         args.put("streamlearn.trainer.max-lag", "1h");
+        // And versions on steps alone, so that each run publishes the same versions.
+        args.put("streamlearn.trainer.min-publish-interval", "0s");
         // Every window trains from a series' first events: the tests feed each chunk only after
         // the previous one was answered, and answers wait for the first model.
         args.put("streamlearn.normalizer.warm-up", "0");

@@ -131,6 +131,7 @@ final class JobWiring {
                                         settings.batchSize(),
                                         settings.publishEverySteps(),
                                         settings.publishInterval(),
+                                        settings.minPublishInterval(),
                                         settings.promotionWindow(),
                                         settings.promotionMaxLossIncrease(),
                                         warmStart,

@@ -372,6 +372,17 @@ public final class StreamlearnOptions {
                                     + " passed since the last one (and a step was taken); 0 turns"
                                     + " it off, which keeps runs deterministic.");
 
+    public static final ConfigOption<Duration> MIN_PUBLISH_INTERVAL =
+            ConfigOptions.key("streamlearn.trainer.min-publish-interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(1))
+                    .withDescription(
+                            "Live mode (time-alignment none): the least processing time between"
+                                    + " two published versions after the first; a version due by"
+                                    + " publish-every-steps sooner waits for the first step after"
+                                    + " it. Event-time alignment publishes on steps only. 0"
+                                    + " publishes on steps only.");
+
     public static final ConfigOption<String> MODEL_COMMANDS_TOPIC =
             ConfigOptions.key("streamlearn.topic.model-commands")
                     .stringType()

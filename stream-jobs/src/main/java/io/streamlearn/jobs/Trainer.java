@@ -118,8 +118,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     /**
      * Live mode: the most steps applied since the learner's state was last copied that a checkpoint
      * taken during a step carries (as batches to take again on restore). Past it, the state is
-     * copied between two steps. Publishing a version copies it anyway, so with the default {@code
-     * publishEverySteps} this bound is never reached.
+     * copied between two steps. Publishing a version copies it anyway, so this bound is reached
+     * only where {@code minPublishInterval} spaces versions more than 16 steps apart.
      */
     static final int MAX_STEPS_TO_REPLAY = 16;
 
@@ -134,6 +134,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private final int batchSize;
     private final int publishEverySteps;
     private final long publishIntervalMillis;
+    private final long minPublishMillis;
     private final int promotionWindow;
     private final double maxLossIncrease;
     private final byte[] warmStart;
@@ -195,6 +196,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                 batchSize,
                 publishEverySteps,
                 Duration.ZERO,
+                Duration.ZERO,
                 20,
                 Double.POSITIVE_INFINITY,
                 null,
@@ -208,6 +210,9 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     /**
      * @param publishInterval also publish once this much processing time passed since the last
      *     version; zero publishes on steps only (deterministic)
+     * @param minPublishInterval live mode: the least processing time between two versions after the
+     *     first ({@code streamlearn.trainer.min-publish-interval}); a version due by steps sooner
+     *     waits for the first step after it. Zero, and event-time alignment, publish on steps only
      * @param promotionWindow most recent batches over which versions are compared
      * @param maxLossIncrease how much worse (relative) than the serving version a candidate may be
      * @param warmStart the model a job without state starts from; null for fresh weights
@@ -224,6 +229,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             int batchSize,
             int publishEverySteps,
             Duration publishInterval,
+            Duration minPublishInterval,
             int promotionWindow,
             double maxLossIncrease,
             ModelState warmStart,
@@ -236,6 +242,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         this.batchSize = batchSize;
         this.publishEverySteps = publishEverySteps;
         this.publishIntervalMillis = publishInterval.toMillis();
+        this.minPublishMillis = alignment == TimeAlignment.NONE ? minPublishInterval.toMillis() : 0;
         this.promotionWindow = promotionWindow;
         this.maxLossIncrease = maxLossIncrease;
         this.warmStart = warmStart == null ? null : warmStart.encode();
@@ -653,8 +660,13 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         if (lastPublishedAt == Long.MIN_VALUE) {
             lastPublishedAt = now;
         }
+        boolean onSteps =
+                minPublishMillis > 0 && serving != null
+                        ? steps - lastPublishedStep >= publishEverySteps
+                                && now - lastPublishedAt >= minPublishMillis
+                        : steps % publishEverySteps == 0;
         boolean due =
-                steps % publishEverySteps == 0
+                onSteps
                         || (publishIntervalMillis > 0
                                 && now - lastPublishedAt >= publishIntervalMillis);
         if (steps != lastPublishedStep && due) {

@@ -170,6 +170,8 @@ class ForecastJobRestoreITCase {
         // would depend on the timing of each run. Never learning from a sample (and so every
         // example in batches of BATCH, whatever the timing) is what reproducible models need.
         conf.set(StreamlearnOptions.MAX_LAG, Duration.ofHours(1));
+        // Versions on steps alone, as reproducible models need in live mode.
+        conf.set(StreamlearnOptions.MIN_PUBLISH_INTERVAL, Duration.ZERO);
         // The claim is about every version: each in the store exactly once across the restart,
         // so the store gets every version (by default one per 10 s, the newest 20 kept).
         conf.set(StreamlearnOptions.STORE_INTERVAL, Duration.ZERO);

@@ -64,6 +64,7 @@ class TrainerTest {
                         BATCH,
                         PUBLISH_EVERY,
                         Duration.ZERO,
+                        Duration.ZERO,
                         20,
                         1e9,
                         warmStart,
@@ -174,6 +175,7 @@ class TrainerTest {
                 BATCH,
                 publishEvery,
                 publishInterval,
+                Duration.ZERO,
                 20,
                 1e9,
                 null,
@@ -195,6 +197,7 @@ class TrainerTest {
                 CONFIG,
                 BATCH,
                 1,
+                Duration.ZERO,
                 Duration.ZERO,
                 20,
                 1e9,
@@ -558,6 +561,55 @@ class TrainerTest {
             KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
                     harness) {
         return snapshots(harness).stream().map(ModelSnapshot::getModelVersion).toList();
+    }
+
+    /**
+     * Live mode spaces versions at least the min publish interval apart (after the first, which the
+     * predictors wait for); event-time alignment publishes on steps alone, whatever the clock.
+     */
+    @Test
+    void liveVersionsAreAtLeastTheMinPublishIntervalApartEventTimeOnesOnSteps() throws Exception {
+        for (TimeAlignment alignment : List.of(TimeAlignment.NONE, TimeAlignment.EVENT_TIME)) {
+            Trainer trainer =
+                    new Trainer(
+                            CONFIG,
+                            BATCH,
+                            1,
+                            Duration.ZERO,
+                            Duration.ofSeconds(1),
+                            20,
+                            1e9,
+                            null,
+                            DeviceMode.AUTO,
+                            alignment,
+                            MAX_SNAPSHOT,
+                            Duration.ZERO,
+                            JobSettings.Backlog.defaults());
+            try (var harness = harness(trainer)) {
+                harness.open();
+                harness.processWatermark2(new Watermark(Long.MAX_VALUE));
+                List<Example> stream = numbered(examples(BATCH * 5, 6), 0);
+                long[] times = {0, 300, 600, 1000, 1100};
+                for (int i = 0; i < times.length; i++) {
+                    harness.setProcessingTime(times[i]);
+                    for (Example e : stream.subList(i * BATCH, (i + 1) * BATCH)) {
+                        harness.processElement1(e, e.time);
+                    }
+                    if (alignment == TimeAlignment.NONE) {
+                        settle(harness);
+                    } else {
+                        harness.processWatermark1(new Watermark((i + 1L) * BATCH));
+                    }
+                }
+                List<Long> steps = models(harness).stream().map(ModelState::step).toList();
+                assertEquals(
+                        alignment == TimeAlignment.NONE
+                                ? List.of(1L, 4L)
+                                : List.of(1L, 2L, 3L, 4L, 5L),
+                        steps,
+                        alignment.toString());
+            }
+        }
     }
 
     @Test
