@@ -188,17 +188,21 @@ class TrainerTest {
 
     /** One version per step, the largest batch 4 x BATCH, a max lag of 1 s. */
     private static Trainer publishingEveryStep(TimeAlignment alignment) {
-        return publishingEveryStep(alignment, Duration.ZERO);
+        return publishingEveryStep(alignment, Duration.ZERO, Duration.ZERO);
     }
 
-    /** And to the model store at most once per {@code storeInterval}. */
-    private static Trainer publishingEveryStep(TimeAlignment alignment, Duration storeInterval) {
+    /**
+     * In live mode no sooner than {@code minPublish} after the last version; to the model store at
+     * most once per {@code storeInterval}.
+     */
+    private static Trainer publishingEveryStep(
+            TimeAlignment alignment, Duration minPublish, Duration storeInterval) {
         return new Trainer(
                 CONFIG,
                 BATCH,
                 1,
                 Duration.ZERO,
-                Duration.ZERO,
+                minPublish,
                 20,
                 1e9,
                 null,
@@ -517,7 +521,9 @@ class TrainerTest {
     @Test
     void storesAVersionOncePerStoreIntervalAndTheNewestAtTheEnd() throws Exception {
         try (var harness =
-                harness(publishingEveryStep(TimeAlignment.NONE, Duration.ofSeconds(1)))) {
+                harness(
+                        publishingEveryStep(
+                                TimeAlignment.NONE, Duration.ZERO, Duration.ofSeconds(1)))) {
             harness.open();
             List<Example> stream = examples(BATCH * 5, 4);
             long[] times = {0, 500, 700, 1000, 1200};
@@ -539,7 +545,9 @@ class TrainerTest {
     @Test
     void inEventTimeTheStoreGetsTheNewestVersionAtTheEndOfTheInput() throws Exception {
         try (var harness =
-                harness(publishingEveryStep(TimeAlignment.EVENT_TIME, Duration.ofSeconds(1)))) {
+                harness(
+                        publishingEveryStep(
+                                TimeAlignment.EVENT_TIME, Duration.ZERO, Duration.ofSeconds(1)))) {
             harness.open();
             harness.setProcessingTime(0);
             List<Example> stream = numbered(examples(BATCH * 3, 5), 100);
@@ -570,21 +578,7 @@ class TrainerTest {
     @Test
     void liveVersionsAreAtLeastTheMinPublishIntervalApartEventTimeOnesOnSteps() throws Exception {
         for (TimeAlignment alignment : List.of(TimeAlignment.NONE, TimeAlignment.EVENT_TIME)) {
-            Trainer trainer =
-                    new Trainer(
-                            CONFIG,
-                            BATCH,
-                            1,
-                            Duration.ZERO,
-                            Duration.ofSeconds(1),
-                            20,
-                            1e9,
-                            null,
-                            DeviceMode.AUTO,
-                            alignment,
-                            MAX_SNAPSHOT,
-                            Duration.ZERO,
-                            JobSettings.Backlog.defaults());
+            Trainer trainer = publishingEveryStep(alignment, Duration.ofSeconds(1), Duration.ZERO);
             try (var harness = harness(trainer)) {
                 harness.open();
                 harness.processWatermark2(new Watermark(Long.MAX_VALUE));
