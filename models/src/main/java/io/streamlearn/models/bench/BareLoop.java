@@ -33,9 +33,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * sampling stride, whose left-out examples are skipped). When as many wait as the largest batch
  * during a step, the serving thread waits for the step, but only until the oldest has waited the
  * maximum lag; then every second one is kept and the others skipped. Each batch is scored by the
- * serving version before the step, and every {@code publishEverySteps} steps a new version goes to
- * both the scorer and the serving thread. What the job could sustain if Flink, Kafka, state and
- * encoding cost nothing; {@code streamlearn bench --job} divides the job's rate by it.
+ * serving version before the step, and every {@code publishEverySteps} steps (and, where set, no
+ * sooner than {@code minPublishInterval} after the last) a new version goes to both the scorer and
+ * the serving thread. What the job could sustain if Flink, Kafka, state and encoding cost nothing;
+ * {@code streamlearn bench --job} divides the job's rate by it.
  */
 public final class BareLoop {
     /** Distinct item ids of the next-item inputs (the demo's clickstream has 200). */
@@ -58,14 +59,21 @@ public final class BareLoop {
      *     sampled ({@code streamlearn.trainer.max-lag})
      * @param publishEverySteps steps per new model version ({@code
      *     streamlearn.trainer.publish-every-steps})
+     * @param minPublishInterval the least time between two versions ({@code
+     *     streamlearn.trainer.min-publish-interval}); zero publishes on steps only
      */
     public record Work(
             int servingBatch,
             int trainBatch,
             int maxTrainBatch,
             Duration maxLag,
-            int publishEverySteps) {
+            int publishEverySteps,
+            Duration minPublishInterval) {
         public Work {
+            if (minPublishInterval.isNegative()) {
+                throw new IllegalArgumentException(
+                        "minPublishInterval must not be negative: " + this);
+            }
             if (servingBatch < 1 || trainBatch < 1 || publishEverySteps < 1) {
                 throw new IllegalArgumentException(
                         "batch sizes and publishEverySteps must be at least 1: " + this);
@@ -192,6 +200,7 @@ public final class BareLoop {
                                     learn(
                                             work.maxTrainBatch(),
                                             work.publishEverySteps(),
+                                            work.minPublishInterval().toNanos(),
                                             learner,
                                             examples,
                                             published,
@@ -253,6 +262,7 @@ public final class BareLoop {
     private static long[] learn(
             int maxTrainBatch,
             int publishEverySteps,
+            long minPublishNanos,
             OnlineLearner learner,
             Examples examples,
             AtomicReference<ModelState> published,
@@ -262,14 +272,25 @@ public final class BareLoop {
         int largest = 0;
         long learned = 0;
         OnlineLearner scorer = OnlineLearner.evaluator(published.get(), device);
+        long publishedStep = learner.step();
+        long publishedAt = System.nanoTime();
         try {
             for (int n = backlog.take(); n > 0; n = backlog.take()) {
                 Batch batch = examples.batch((int) (learner.step() % (maxTrainBatch + 1)), n);
+                long startedAt = System.nanoTime();
                 scorer.evaluate(batch);
                 learner.train(batch);
                 learned += n;
                 largest = Math.max(largest, n);
-                if (learner.step() % publishEverySteps == 0) {
+                // The trainer's rule: on steps, or with a min interval, once both have passed.
+                boolean due =
+                        minPublishNanos > 0
+                                ? learner.step() - publishedStep >= publishEverySteps
+                                        && startedAt - publishedAt >= minPublishNanos
+                                : learner.step() % publishEverySteps == 0;
+                if (due) {
+                    publishedStep = learner.step();
+                    publishedAt = startedAt;
                     learner.nextVersion();
                     ModelState state = learner.snapshot();
                     scorer.close();

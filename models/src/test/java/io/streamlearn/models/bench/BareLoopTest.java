@@ -120,6 +120,6 @@ class BareLoopTest {
     }
 
     private static BareLoop.Work work(Duration maxLag) {
-        return new BareLoop.Work(SERVING, TRAIN, MAX_TRAIN, maxLag, 2);
+        return new BareLoop.Work(SERVING, TRAIN, MAX_TRAIN, maxLag, 2, Duration.ZERO);
     }
 }

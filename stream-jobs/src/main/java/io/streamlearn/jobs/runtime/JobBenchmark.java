@@ -227,7 +227,8 @@ public final class JobBenchmark {
                         settings.batchSize(),
                         settings.backlog().maxBatchSize(),
                         settings.backlog().maxLag(),
-                        settings.publishEverySteps());
+                        settings.publishEverySteps(),
+                        settings.minPublishInterval());
         return BareLoop.measure(
                 settings.model(), work, settings.recommend().k(), seconds, Device.cpu());
     }
