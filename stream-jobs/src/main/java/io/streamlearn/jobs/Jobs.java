@@ -1,6 +1,9 @@
 package io.streamlearn.jobs;
 
+import io.streamlearn.schemas.Prediction;
+import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 /**
  * Builds the job a configuration asks for against Kafka: the one place that picks it from the
@@ -32,6 +35,30 @@ public final class Jobs {
      * until cancelled.
      */
     public static void buildWithKafka(StreamExecutionEnvironment env, JobSettings settings) {
+        build(env, settings, KafkaEndpoints.predictions(settings));
+    }
+
+    /**
+     * The metrics job of {@link #buildWithKafka}, its forecasts computed as there but dropped
+     * instead of written to the predictions topic: for a reader of the anomaly scores alone ({@code
+     * replay anomaly}). Its every other output, the anomaly scores included, is the same. A
+     * forecast record cost a row about a tenth of the replay's CPU (its Avro encoding, the
+     * transactional producer and the broker; docs/benchmarks.md), for a topic nobody read.
+     *
+     * @throws IllegalArgumentException when the settings ask for the recommendation job
+     */
+    public static void buildAnomalyScoresWithKafka(
+            StreamExecutionEnvironment env, JobSettings settings) {
+        if (settings.recommends()) {
+            throw new IllegalArgumentException(
+                    "anomaly scores come from a metrics model, not streamlearn.model.task"
+                            + " next-item");
+        }
+        build(env, settings, new DiscardingSink<>());
+    }
+
+    private static void build(
+            StreamExecutionEnvironment env, JobSettings settings, Sink<Prediction> predictions) {
         long now = System.currentTimeMillis();
         var source = KafkaEndpoints.source(settings);
         var commands = KafkaEndpoints.commands(settings, now);
@@ -54,7 +81,7 @@ public final class Jobs {
                     settings,
                     source,
                     commands,
-                    KafkaEndpoints.predictions(settings),
+                    predictions,
                     KafkaEndpoints.anomalyScores(settings),
                     deadLetters,
                     models,

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.flink.configuration.Configuration;
@@ -73,6 +74,8 @@ final class ReplayRun {
     /**
      * Produces the input, runs the job to the end of it and hands every output record to {@code
      * onOutput}, in the topic's order, until there is one per input record.
+     *
+     * @param build builds the job on Kafka ({@link Jobs#buildWithKafka} or a variant of it)
      */
     static void run(
             EmbeddedRuntime runtime,
@@ -80,6 +83,7 @@ final class ReplayRun {
             JobSettings settings,
             List<EventProducer.Message> input,
             EventProducer.Message endMarker,
+            BiConsumer<StreamExecutionEnvironment, JobSettings> build,
             String outputTopic,
             Consumer<byte[]> onOutput,
             Supplier<String> figures,
@@ -103,7 +107,7 @@ final class ReplayRun {
                 new AtomicBoolean());
 
         StreamExecutionEnvironment env = runtime.environment(conf);
-        Jobs.buildWithKafka(env, settings);
+        build.accept(env, settings);
         JobClient job = env.executeAsync("streamlearn replay");
         out.printf(
                 Locale.ROOT,
