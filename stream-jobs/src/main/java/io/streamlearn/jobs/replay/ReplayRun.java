@@ -59,11 +59,18 @@ final class ReplayRun {
     /**
      * The job's configuration: the runtime's, the user's keys, then what makes a replay a backtest:
      * event-time alignment, with the watermark right behind the newest event (the input is in time
-     * order) and no idleness (the input ends instead).
+     * order) and no idleness (the input ends instead). Unless the user's keys set it, the state
+     * keeps no time-to-live: Flink's TTL counts processing time, and no replay runs the days it
+     * takes an entity's state to expire ({@code streamlearn.state.ttl}, 7 days), so it would remove
+     * nothing and change no answer, but its cleanup visits the keyed state at every access of it
+     * (about a tenth of the predictor's CPU in {@code replay anomaly}; docs/benchmarks.md).
      */
     static Configuration configuration(EmbeddedRuntime runtime, Map<String, String> keys) {
         Configuration conf = runtime.configuration();
         conf.addAll(Configuration.fromMap(keys));
+        if (!conf.contains(StreamlearnOptions.STATE_TTL)) {
+            conf.set(StreamlearnOptions.STATE_TTL, Duration.ZERO);
+        }
         conf.set(StreamlearnOptions.TIME_ALIGNMENT, "event-time");
         conf.set(StreamlearnOptions.MAX_OUT_OF_ORDERNESS, Duration.ZERO);
         conf.set(StreamlearnOptions.IDLENESS, Duration.ZERO);
