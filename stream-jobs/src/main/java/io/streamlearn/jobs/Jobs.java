@@ -52,10 +52,10 @@ public final class Jobs {
      * it was but cost a row less CPU (docs/benchmarks.md). The forecasts are computed as there, but
      * dropped instead of written to the predictions topic: a forecast record (its Avro encoding,
      * the transactional producer, the broker) cost a row about a tenth of the replay's CPU, for a
-     * topic nobody read. And the anomaly scores' producer sends a request every {@link
-     * #SCORES_LINGER_MS} ms, of up to {@link #SCORES_BATCH_BYTES} bytes, instead of Kafka's 5 ms
-     * and 16 KiB: a committed reader sees the scores only at checkpoints (each flushes the
-     * producer), and the broker's cost is per request more than per record.
+     * topic nobody read. And the anomaly scores' producer waits up to {@link #SCORES_LINGER_MS} ms
+     * to fill a batch of up to {@link #SCORES_BATCH_BYTES} bytes, instead of Kafka's 5 ms and 16
+     * KiB: a committed reader sees the scores only at checkpoints (each flushes the producer), and
+     * the broker's cost is per request more than per record.
      *
      * @throws IllegalArgumentException when the settings ask for the recommendation job
      */
