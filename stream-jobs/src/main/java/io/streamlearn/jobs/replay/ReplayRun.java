@@ -66,7 +66,11 @@ final class ReplayRun {
      * (about a tenth of the predictor's CPU in {@code replay anomaly}; docs/benchmarks.md).
      */
     static Configuration configuration(EmbeddedRuntime runtime, Map<String, String> keys) {
-        Configuration conf = runtime.configuration();
+        return backtest(runtime.configuration(), keys);
+    }
+
+    /** {@link #configuration} on top of {@code conf} (the runtime's), which it changes. */
+    static Configuration backtest(Configuration conf, Map<String, String> keys) {
         conf.addAll(Configuration.fromMap(keys));
         if (!conf.contains(StreamlearnOptions.STATE_TTL)) {
             conf.set(StreamlearnOptions.STATE_TTL, Duration.ZERO);
