@@ -13,6 +13,7 @@ import io.streamlearn.state.ModelStoreRecords;
 import io.streamlearn.state.ModelStoreRetention;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -143,12 +144,19 @@ public final class KafkaEndpoints {
 
     /** One anomaly score per metric event, keyed by series id (what the alert feed reads). */
     public static KafkaSink<AnomalyScore> anomalyScores(JobSettings settings) {
+        return anomalyScores(settings, Map.of());
+    }
+
+    /** The same, its producer also given these client settings (over the pass-through ones). */
+    public static KafkaSink<AnomalyScore> anomalyScores(
+            JobSettings settings, Map<String, String> producer) {
         return sink(
                 settings,
                 settings.anomalyScoresTopic(),
                 "anomaly-scores",
                 AnomalyScore.class,
-                new AnomalyScoreKey());
+                new AnomalyScoreKey(),
+                producer);
     }
 
     public static KafkaSink<DeadLetter> deadLetters(JobSettings settings) {
@@ -292,11 +300,20 @@ public final class KafkaEndpoints {
 
     private static <T extends SpecificRecord> KafkaSink<T> sink(
             JobSettings settings, String topic, String role, Class<T> type, Key<T> key) {
+        return sink(settings, topic, role, type, key, Map.of());
+    }
+
+    private static <T extends SpecificRecord> KafkaSink<T> sink(
+            JobSettings settings,
+            String topic,
+            String role,
+            Class<T> type,
+            Key<T> key,
+            Map<String, String> producer) {
+        Map<String, String> own = new HashMap<>(producer);
+        own.put("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
         return KafkaSink.<T>builder()
-                .setKafkaProducerConfig(
-                        settings.kafka()
-                                .properties(
-                                        Map.of("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)))
+                .setKafkaProducerConfig(settings.kafka().properties(own))
                 .setDeliveryGuarantee(settings.deliveryGuarantee())
                 .setTransactionalIdPrefix(settings.transactionalIdPrefix() + "-" + role)
                 .setRecordSerializer(new AvroRecords<>(topic, AvroSerde.of(type), key))

@@ -1,6 +1,7 @@
 package io.streamlearn.jobs.replay;
 
 import io.streamlearn.jobs.JobSettings;
+import io.streamlearn.jobs.Jobs;
 import io.streamlearn.jobs.feeds.FeedOptions;
 import io.streamlearn.jobs.runtime.EmbeddedRuntime;
 import io.streamlearn.jobs.runtime.EventProducer;
@@ -87,6 +88,7 @@ public final class AnomalyReplay {
                     settings,
                     messages,
                     endMarker(rows, serde),
+                    Jobs::buildAnomalyScoresWithKafka,
                     settings.anomalyScoresTopic(),
                     bytes -> {
                         AnomalyScore s = scoreSerde.decode(bytes);

@@ -419,13 +419,14 @@ public final class NabScore {
         root.put("probation", report.probation());
         Map<String, Object> profiles = new LinkedHashMap<>();
         for (ProfileScore p : report.profiles()) {
+            // In a fixed order, as every map here: Map.of's order changes from run to run, and
+            // two runs' files are compared with diff.
+            Map<String, Object> weights = new LinkedHashMap<>();
+            weights.put("true_positive", p.profile().truePositive);
+            weights.put("false_positive", p.profile().falsePositive);
+            weights.put("false_negative", p.profile().falseNegative);
             Map<String, Object> profile = new LinkedHashMap<>();
-            profile.put(
-                    "weights",
-                    Map.of(
-                            "true_positive", p.profile().truePositive,
-                            "false_positive", p.profile().falsePositive,
-                            "false_negative", p.profile().falseNegative));
+            profile.put("weights", weights);
             profile.put("score", finite(p.normalized()));
             profile.put("threshold", finite(p.threshold()));
             profile.put("raw", p.raw());

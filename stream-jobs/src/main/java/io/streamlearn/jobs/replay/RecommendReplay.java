@@ -1,6 +1,7 @@
 package io.streamlearn.jobs.replay;
 
 import io.streamlearn.jobs.JobSettings;
+import io.streamlearn.jobs.Jobs;
 import io.streamlearn.jobs.StreamlearnOptions;
 import io.streamlearn.jobs.runtime.EmbeddedRuntime;
 import io.streamlearn.jobs.runtime.EventProducer;
@@ -93,6 +94,7 @@ public final class RecommendReplay {
                     settings,
                     messages,
                     endMarker(interactions, serde),
+                    Jobs::buildWithKafka,
                     settings.recommendationsTopic(),
                     bytes -> {
                         Recommendation r = recommendations.decode(bytes);

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.flink.configuration.Configuration;
@@ -58,11 +59,22 @@ final class ReplayRun {
     /**
      * The job's configuration: the runtime's, the user's keys, then what makes a replay a backtest:
      * event-time alignment, with the watermark right behind the newest event (the input is in time
-     * order) and no idleness (the input ends instead).
+     * order) and no idleness (the input ends instead). Unless the user's keys set it, the state
+     * keeps no time-to-live: Flink's TTL counts processing time, and no replay runs the days it
+     * takes an entity's state to expire ({@code streamlearn.state.ttl}, 7 days), so it would remove
+     * nothing and change no answer, but its cleanup visits the keyed state at every access of it
+     * (about a tenth of the predictor's CPU in {@code replay anomaly}; docs/benchmarks.md).
      */
     static Configuration configuration(EmbeddedRuntime runtime, Map<String, String> keys) {
-        Configuration conf = runtime.configuration();
+        return backtest(runtime.configuration(), keys);
+    }
+
+    /** {@link #configuration} on top of {@code conf} (the runtime's), which it changes. */
+    static Configuration backtest(Configuration conf, Map<String, String> keys) {
         conf.addAll(Configuration.fromMap(keys));
+        if (!conf.contains(StreamlearnOptions.STATE_TTL)) {
+            conf.set(StreamlearnOptions.STATE_TTL, Duration.ZERO);
+        }
         conf.set(StreamlearnOptions.TIME_ALIGNMENT, "event-time");
         conf.set(StreamlearnOptions.MAX_OUT_OF_ORDERNESS, Duration.ZERO);
         conf.set(StreamlearnOptions.IDLENESS, Duration.ZERO);
@@ -73,6 +85,8 @@ final class ReplayRun {
     /**
      * Produces the input, runs the job to the end of it and hands every output record to {@code
      * onOutput}, in the topic's order, until there is one per input record.
+     *
+     * @param build builds the job on Kafka ({@link Jobs#buildWithKafka} or a variant of it)
      */
     static void run(
             EmbeddedRuntime runtime,
@@ -80,6 +94,7 @@ final class ReplayRun {
             JobSettings settings,
             List<EventProducer.Message> input,
             EventProducer.Message endMarker,
+            BiConsumer<StreamExecutionEnvironment, JobSettings> build,
             String outputTopic,
             Consumer<byte[]> onOutput,
             Supplier<String> figures,
@@ -103,7 +118,7 @@ final class ReplayRun {
                 new AtomicBoolean());
 
         StreamExecutionEnvironment env = runtime.environment(conf);
-        Jobs.buildWithKafka(env, settings);
+        build.accept(env, settings);
         JobClient job = env.executeAsync("streamlearn replay");
         out.printf(
                 Locale.ROOT,

@@ -14,6 +14,7 @@ import java.time.format.DateTimeParseException;
 import java.time.format.ResolverStyle;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Formatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -200,6 +201,10 @@ public final class SeriesFiles {
         }
         Path file = output.resolve(series.id());
         Files.createDirectories(file.getParent());
+        // One Formatter for the file: String.format made one per row, and with it looked up the
+        // locale's digits again each time.
+        StringBuilder score = new StringBuilder();
+        Formatter format = new Formatter(score, Locale.ROOT);
         try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             out.write("timestamp,value,anomaly_score\n");
             for (Row row : series.rows()) {
@@ -207,7 +212,9 @@ public final class SeriesFiles {
                 out.write(',');
                 out.write(row.value());
                 out.write(',');
-                out.write(String.format(Locale.ROOT, "%.6f", scores[row.index()]));
+                score.setLength(0);
+                format.format("%.6f", scores[row.index()]);
+                out.append(score);
                 out.write('\n');
             }
         }
