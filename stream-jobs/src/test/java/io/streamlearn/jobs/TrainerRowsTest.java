@@ -1,0 +1,224 @@
+package io.streamlearn.jobs;
+
+import static io.streamlearn.jobs.TrainerTest.endOfInput;
+import static io.streamlearn.jobs.TrainerTest.harness;
+import static io.streamlearn.jobs.TrainerTest.models;
+import static io.streamlearn.jobs.TrainerTest.settle;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.streamlearn.jobs.device.DeviceMode;
+import io.streamlearn.models.ModelConfig;
+import io.streamlearn.models.ModelState;
+import io.streamlearn.schemas.ModelCommand;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OperatorSnapshotUtil;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The trainer's item model across checkpoints: restored bit-exact in both alignments, and from a
+ * checkpoint of the build that kept the whole model in operator state.
+ */
+class TrainerRowsTest {
+
+    private static final int BATCH = 4;
+    private static final int PUBLISH_EVERY = 2;
+
+    /**
+     * A small untied item model with the sampled softmax, so that a step touches some rows and not
+     * others; 16 rows for 30 items, so that rows change hands.
+     */
+    static final ModelConfig ITEMS =
+            ModelConfig.builder()
+                    .setTask(ModelConfig.Task.NEXT_ITEM)
+                    .setFamily(ModelConfig.Family.GRU)
+                    .setWindow(3)
+                    .optHiddenSize(8)
+                    .optItemCapacity(16)
+                    .optItemOutput(ModelConfig.ItemOutput.UNTIED)
+                    .optSoftmax(ModelConfig.Softmax.SAMPLED)
+                    .optNegatives(4)
+                    .build();
+
+    static Trainer itemTrainer(ModelConfig config, TimeAlignment alignment) {
+        return new Trainer(
+                config,
+                BATCH,
+                PUBLISH_EVERY,
+                Duration.ZERO,
+                20,
+                1e9,
+                null,
+                DeviceMode.CPU,
+                alignment,
+                StreamlearnOptions.MAX_SNAPSHOT_SIZE.defaultValue().getBytes(),
+                JobSettings.Backlog.defaults());
+    }
+
+    /**
+     * Clicks of 4 users on 30 items, each user's history its last 3 items, event time the position
+     * in the stream.
+     */
+    static List<Example> clicks(int count, long seed) {
+        Random random = new Random(seed);
+        List<List<String>> histories = new ArrayList<>();
+        for (int u = 0; u < 4; u++) {
+            histories.add(new ArrayList<>());
+        }
+        List<Example> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int u = random.nextInt(4);
+            List<String> h = histories.get(u);
+            String item = "item-" + random.nextInt(30);
+            out.add(Example.items("u" + u, i, h.toArray(new String[0]), item));
+            h.add(item);
+            if (h.size() > 3) {
+                h.remove(0);
+            }
+        }
+        return out;
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    Integer, Example, ModelCommand, ModelUpdate>
+            open(ModelConfig config, TimeAlignment alignment, OperatorSubtaskState from)
+                    throws Exception {
+        var harness = harness(itemTrainer(config, alignment));
+        if (from != null) {
+            harness.initializeState(from);
+        }
+        harness.open();
+        if (alignment == TimeAlignment.EVENT_TIME) {
+            harness.processWatermark2(new Watermark(Long.MAX_VALUE));
+        }
+        return harness;
+    }
+
+    private static void feed(
+            KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
+                    harness,
+            List<Example> examples,
+            TimeAlignment alignment)
+            throws Exception {
+        for (Example e : examples) {
+            harness.processElement1(e, e.time);
+        }
+        if (alignment == TimeAlignment.EVENT_TIME) {
+            harness.processWatermark1(new Watermark(examples.get(examples.size() - 1).time + 1));
+        } else {
+            settle(harness);
+        }
+    }
+
+    /** Every version a trainer that never stopped publishes from the stream. */
+    private static List<ModelState> uninterrupted(
+            ModelConfig config, TimeAlignment alignment, List<Example> stream) throws Exception {
+        try (var harness = open(config, alignment, null)) {
+            feed(harness, stream, alignment);
+            endOfInput(harness);
+            return models(harness);
+        }
+    }
+
+    /**
+     * Checkpoints at each cut, restores a new trainer from each checkpoint, and returns every
+     * version published along the way: with bit-exact restores, those of an uninterrupted trainer.
+     */
+    private static List<ModelState> restoredAt(
+            ModelConfig config,
+            TimeAlignment alignment,
+            List<Example> stream,
+            OperatorSubtaskState start,
+            int... cuts)
+            throws Exception {
+        List<ModelState> published = new ArrayList<>();
+        OperatorSubtaskState checkpoint = start;
+        int from = start == null ? 0 : cuts[0];
+        int first = start == null ? 0 : 1;
+        for (int c = first; c <= cuts.length; c++) {
+            int to = c < cuts.length ? cuts[c] : stream.size();
+            try (var harness = open(config, alignment, checkpoint)) {
+                feed(harness, stream.subList(from, to), alignment);
+                if (c < cuts.length) {
+                    checkpoint = harness.snapshot(c + 1, c + 1);
+                } else {
+                    endOfInput(harness);
+                }
+                published.addAll(models(harness));
+            }
+            from = to;
+        }
+        return published;
+    }
+
+    @Test
+    void aLiveItemTrainerRestoresBitExactFromItsRows() throws Exception {
+        List<Example> stream = clicks(BATCH * PUBLISH_EVERY * 8 + 3, 1);
+        assertEquals(
+                uninterrupted(ITEMS, TimeAlignment.NONE, stream),
+                restoredAt(ITEMS, TimeAlignment.NONE, stream, null, 13, 21, 22, 47));
+    }
+
+    @Test
+    void anEventTimeItemTrainerRestoresBitExactFromItsRows() throws Exception {
+        List<Example> stream = clicks(BATCH * PUBLISH_EVERY * 8 + 3, 2);
+        assertEquals(
+                uninterrupted(ITEMS, TimeAlignment.EVENT_TIME, stream),
+                restoredAt(ITEMS, TimeAlignment.EVENT_TIME, stream, null, 13, 21, 22, 47));
+    }
+
+    @Test
+    void aFullSoftmaxTiedItemTrainerRestoresBitExact() throws Exception {
+        ModelConfig tied =
+                ModelConfig.builder()
+                        .setTask(ModelConfig.Task.NEXT_ITEM)
+                        .setFamily(ModelConfig.Family.GRU)
+                        .setWindow(3)
+                        .optHiddenSize(8)
+                        .optItemCapacity(16)
+                        .build();
+        List<Example> stream = clicks(BATCH * PUBLISH_EVERY * 6 + 1, 3);
+        assertEquals(
+                uninterrupted(tied, TimeAlignment.NONE, stream),
+                restoredAt(tied, TimeAlignment.NONE, stream, null, 9, 30));
+    }
+
+    /**
+     * A checkpoint of an item trainer written by the build that kept the whole model in operator
+     * state ({@code trainer-model}; committed under {@code src/test/resources/fixtures/}, written
+     * with {@code -Dstreamlearn.write-fixtures=true} by that build): restored, the trainer goes on
+     * bit-exact as one that never stopped, and so do trainers restored from its later checkpoints.
+     */
+    @Test
+    void restoresAnItemCheckpointFromBeforeKeyedRows() throws Exception {
+        String fixture = "src/test/resources/fixtures/trainer-items-checkpoint-v3.bin";
+        List<Example> stream = clicks(BATCH * PUBLISH_EVERY * 6 + 2, 4);
+        int cut = BATCH * PUBLISH_EVERY * 2 + 1;
+        List<ModelState> reference = uninterrupted(ITEMS, TimeAlignment.NONE, stream);
+        List<ModelState> before;
+        if (Boolean.getBoolean("streamlearn.write-fixtures")) {
+            try (var harness = open(ITEMS, TimeAlignment.NONE, null)) {
+                feed(harness, stream.subList(0, cut), TimeAlignment.NONE);
+                OperatorSnapshotUtil.writeStateHandle(harness.snapshot(1, 1), fixture);
+            }
+        }
+        before = reference.subList(0, 2);
+        List<ModelState> after =
+                restoredAt(
+                        ITEMS,
+                        TimeAlignment.NONE,
+                        stream,
+                        OperatorSnapshotUtil.readStateHandle(fixture),
+                        cut,
+                        cut + 7,
+                        cut + 20);
+        List<ModelState> resumed = new ArrayList<>(before);
+        resumed.addAll(after);
+        assertEquals(reference, resumed);
+    }
+}
