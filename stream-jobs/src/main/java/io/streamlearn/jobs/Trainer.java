@@ -6,6 +6,7 @@ import io.streamlearn.jobs.device.DeviceMode;
 import io.streamlearn.jobs.device.DeviceOptions;
 import io.streamlearn.models.Batch;
 import io.streamlearn.models.ModelConfig;
+import io.streamlearn.models.ModelRows;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.models.TrainingPace;
@@ -17,9 +18,11 @@ import io.streamlearn.state.ModelStateTypeInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -30,6 +33,8 @@ import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -142,6 +147,12 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private final JobSettings.Backlog backlog;
 
     private transient ListState<ModelState> modelState;
+    private transient ListState<byte[]> restState;
+    private transient MapState<Integer, byte[]> rowState;
+    private transient byte[] restoredRest;
+    private transient ModelRows.Assembly restoredRows;
+    private transient BitSet unwritten;
+    private transient BitSet changedSinceSettled;
     private transient ListState<Example> waitingState;
     private transient ListState<Long> trainedUntilState;
     private transient ListState<Integer> replayState;
@@ -240,9 +251,23 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
         var store = context.getOperatorStateStore();
+        // The whole learner state, as builds before the item rows were keyed state wrote it: read
+        // on restore, no longer written.
         modelState =
                 store.getListState(
                         new ListStateDescriptor<>("trainer-model", ModelStateTypeInfo.INSTANCE));
+        restState =
+                store.getListState(
+                        new ListStateDescriptor<>(
+                                "trainer-model-rest",
+                                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        rowState =
+                context.getKeyedStateStore()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "trainer-model-rows",
+                                        Types.INT,
+                                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         servingState =
                 store.getListState(
                         new ListStateDescriptor<>("trainer-serving", ModelStateTypeInfo.INSTANCE));
@@ -271,10 +296,17 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         trainedUntil = ModelUpdate.NOTHING_LEARNED;
         guard = new PromotionGuard(promotionWindow, maxLossIncrease);
         restored = null;
+        restoredRest = null;
+        restoredRows = null;
         serving = null;
         if (context.isRestored()) {
             for (ModelState state : modelState.get()) {
                 restored = state;
+            }
+            for (byte[] rest : restState.get()) {
+                restoredRest = rest;
+                restoredRows = ModelRows.assemble(rest);
+                restored = null;
             }
             for (ModelState state : servingState.get()) {
                 serving = state;
@@ -309,47 +341,29 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                 choice.device(),
                 choice.reason());
         learnerDevice = choice.device();
-        if (restored != null) {
-            if (!restored.config().equals(config)) {
-                LOG.warn(
-                        "Restored model was trained with {}, the job now says {}; keeping the"
-                                + " restored one",
-                        restored.config(),
-                        config);
-            }
-            learner = OnlineLearner.restore(restored, learnerDevice);
-            replay();
-            LOG.info(
-                    "Trainer restored at step {} version {} (serving {}) with {} pending examples",
-                    learner.step(),
-                    learner.version(),
-                    serving == null ? "none" : serving.version(),
-                    queued.size());
-        } else if (warmStart != null) {
-            ModelState start = ModelState.decode(warmStart);
-            learner = OnlineLearner.restore(start, learnerDevice);
-            serving = start.forServing();
-            LOG.info(
-                    "Trainer warm-started from model version {} at step {}",
-                    start.version(),
-                    start.step());
+        learner = null;
+        servingScorer = null;
+        // Until the first element, timer or command starts the learner (start()).
+        if (restoredRows != null) {
+            stepSeen = restoredRows.step();
+            versionSeen = restoredRows.version();
+        } else if (restored != null) {
+            stepSeen = restored.step();
+            versionSeen = restored.version();
         } else {
-            learner = new OnlineLearner(config, learnerDevice);
+            stepSeen = 0;
+            versionSeen = 0;
         }
-        servingScorer = serving == null ? null : OnlineLearner.evaluator(serving, learnerDevice);
-        lastPublishedStep = learner.step();
-        lastPublishedAt = Long.MIN_VALUE; // set from the task's clock at the first batch
-        candidateVersion = learner.version();
+        candidateVersion = versionSeen;
         lastLoss = Double.NaN;
-        stepSeen = learner.step();
-        versionSeen = learner.version();
         queuedSeen = queued.size();
         running = null;
         endTimerSet = false;
         sinceSettled = new ArrayList<>();
         settled = null;
+        unwritten = new BitSet();
+        changedSinceSettled = new BitSet();
         if (alignment == TimeAlignment.NONE) {
-            settled = learner.snapshot();
             String name =
                     "trainer-steps " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks();
             stepper =
@@ -384,6 +398,72 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     }
 
     /**
+     * Makes the learner, at the first element, timer or command after {@link #open}: a trainer
+     * restored with its item rows in keyed state can read them only with the key set, which {@code
+     * open()} does not have. It starts from the restored state (rows and rest, or the whole state
+     * of an earlier build), else the warm-start model, else fresh weights; a restored one then
+     * takes again the steps its checkpoint holds as learned after its state ({@link #replay}).
+     */
+    private void start() throws Exception {
+        ModelState from = restored;
+        boolean rowsCurrent = false;
+        if (restoredRows != null) {
+            for (Map.Entry<Integer, byte[]> row : rowState.entries()) {
+                restoredRows.put(row.getKey(), row.getValue());
+            }
+            from = restoredRows.build();
+            rowsCurrent = true;
+        }
+        if (from != null) {
+            if (!from.config().equals(config)) {
+                LOG.warn(
+                        "Restored model was trained with {}, the job now says {}; keeping the"
+                                + " restored one",
+                        from.config(),
+                        config);
+            }
+            learner = OnlineLearner.restore(from, learnerDevice);
+        } else if (warmStart != null) {
+            ModelState start = ModelState.decode(warmStart);
+            learner = OnlineLearner.restore(start, learnerDevice);
+            serving = start.forServing();
+            LOG.info(
+                    "Trainer warm-started from model version {} at step {}",
+                    start.version(),
+                    start.step());
+        } else {
+            learner = new OnlineLearner(config, learnerDevice);
+        }
+        if (!rowsCurrent) {
+            // Nothing of this state is in the keyed rows yet: the next checkpoint writes them all.
+            rowState.clear();
+            unwritten.set(0, ModelRows.rows(learner.config()));
+        }
+        replay();
+        unwritten.or(learner.takeChangedRows());
+        if (from != null) {
+            LOG.info(
+                    "Trainer restored at step {} version {} (serving {}) with {} pending examples",
+                    learner.step(),
+                    learner.version(),
+                    serving == null ? "none" : serving.version(),
+                    queued.size());
+        }
+        servingScorer = serving == null ? null : OnlineLearner.evaluator(serving, learnerDevice);
+        lastPublishedStep = learner.step();
+        lastPublishedAt = Long.MIN_VALUE; // set from the task's clock at the first batch
+        candidateVersion = learner.version();
+        stepSeen = learner.step();
+        versionSeen = learner.version();
+        if (stepper != null) {
+            settled = learner.snapshot();
+        }
+        restored = null;
+        restoredRest = null;
+        restoredRows = null;
+    }
+
+    /**
      * A restored trainer first takes again the steps its checkpoint holds as already learned (taken
      * after the checkpoint's model state, while a later step was in flight), in their batches: the
      * learner is then exactly where it was when that step started.
@@ -411,7 +491,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     }
 
     @Override
-    public void processElement1(Example example, Context ctx, Collector<ModelUpdate> out) {
+    public void processElement1(Example example, Context ctx, Collector<ModelUpdate> out)
+            throws Exception {
+        if (learner == null) {
+            start();
+        }
         if (alignment == TimeAlignment.NONE) {
             if (!endTimerSet) {
                 // Fires only at the end of the input (a finished input's watermark is the end of
@@ -438,7 +522,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
      * task); the event-time one is the end of the input, which waits for every step.
      */
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<ModelUpdate> out) {
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<ModelUpdate> out)
+            throws Exception {
+        if (learner == null) {
+            start();
+        }
         if (alignment == TimeAlignment.NONE) {
             if (ctx.timeDomain() == TimeDomain.EVENT_TIME) {
                 takeSteps(ctx, out);
@@ -625,6 +713,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
 
     /** Records a finished step and publishes a version when one is due; in the task. */
     private void apply(Step done, Running step, Context ctx, Collector<ModelUpdate> out) {
+        (stepper == null ? unwritten : changedSinceSettled).or(learner.takeChangedRows());
         lastLoss = done.loss();
         trainedUntil = step.newest();
         if (servingScorer != null) {
@@ -666,6 +755,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         if (stepper != null) {
             settled = state;
             sinceSettled.clear();
+            unwritten.or(changedSinceSettled);
+            changedSinceSettled.clear();
         }
     }
 
@@ -756,7 +847,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
      * step in flight is applied first.
      */
     @Override
-    public void processElement2(ModelCommand command, Context ctx, Collector<ModelUpdate> out) {
+    public void processElement2(ModelCommand command, Context ctx, Collector<ModelUpdate> out)
+            throws Exception {
+        if (learner == null) {
+            start();
+        }
         if (command.getAction() != ModelAction.ROLLBACK) {
             refusedCommands.inc();
             LOG.error("Refusing unknown model command {}", command.getAction());
@@ -781,6 +876,10 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         learner.close();
         learner = OnlineLearner.restore(next, learnerDevice);
         settle(next);
+        // Another state altogether: every row is rewritten, the table's size may differ.
+        rowState.clear();
+        unwritten.clear();
+        unwritten.set(0, ModelRows.rows(next.config()));
         lastPublishedStep = learner.step();
         lastPublishedAt = ctx.timerService().currentProcessingTime();
         candidateVersion = next.version();
@@ -807,10 +906,17 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         servingState.update(serving == null ? List.of() : List.of(serving));
-        if (running == null) {
+        if (learner == null) {
+            // Not started since the restore (no element, timer or command yet): the checkpoint
+            // holds the state as restored, its keyed rows untouched.
+            modelState.update(restored == null ? List.of() : List.of(restored));
+            restState.update(restoredRest == null ? List.of() : List.of(restoredRest));
+            pendingState.update(queued);
+            replayState.update(toReplay);
+        } else if (running == null) {
             ModelState now = learner.snapshot();
             settle(now);
-            modelState.update(List.of(now));
+            writeModel(now);
             pendingState.update(queued);
             replayState.update(List.of());
         } else {
@@ -825,13 +931,28 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             }
             pending.addAll(running.examples());
             pending.addAll(queued);
-            modelState.update(List.of(settled));
+            writeModel(settled);
             pendingState.update(pending);
             replayState.update(replay);
         }
         guardState.update(List.of(guard.toArray()));
         waitingState.update(new ArrayList<>(waiting.values()));
         trainedUntilState.update(List.of(trainedUntil));
+    }
+
+    /**
+     * Writes the learner state a checkpoint holds: its rest as one value, and the rows in which it
+     * differs from the keyed rows (those written before, or restored) as keyed state, one entry per
+     * row. Rows no step changed since are not written again: with RocksDB's incremental
+     * checkpoints, a checkpoint uploads what changed, not the whole table.
+     */
+    private void writeModel(ModelState state) throws Exception {
+        modelState.update(List.of());
+        restState.update(List.of(ModelRows.encodeRest(state)));
+        for (int row = unwritten.nextSetBit(0); row >= 0; row = unwritten.nextSetBit(row + 1)) {
+            rowState.put(row, ModelRows.encodeRow(state, row));
+        }
+        unwritten.clear();
     }
 
     /** A waiting example's place in the order. */
