@@ -122,6 +122,58 @@ public final class ModelRows {
     }
 
     /**
+     * Returns the rows whose records differ between two states: for two versions of one learner,
+     * the rows the steps between them changed, found by comparing them (for copies whose steps
+     * nobody counted, as the serving versions).
+     *
+     * @param before the state whose records are kept, or null for none
+     * @param after the state the records should become
+     * @return the rows of {@code after} to write again: all of them if {@code before} is null or of
+     *     another config or optimizer slot count
+     */
+    public static BitSet differingRows(ModelState before, ModelState after) {
+        int rows = rows(after.config());
+        BitSet differ = new BitSet(rows);
+        if (before == null
+                || !before.config().equals(after.config())
+                || before.slotCount() != after.slotCount()) {
+            differ.set(0, rows);
+            return differ;
+        }
+        ParameterLayout layout = ParameterLayout.of(after.config());
+        int[] tables = layout.itemTables();
+        ItemVocabulary a = before.vocabularyView();
+        ItemVocabulary b = after.vocabularyView();
+        for (int row = 0; row < rows; row++) {
+            boolean same =
+                    sameRow(layout, tables, before.weightsView(), after.weightsView(), row)
+                            && Arrays.equals(a.idBytes(row), b.idBytes(row))
+                            && a.count(row) == b.count(row)
+                            && a.lastSeen(row) == b.lastSeen(row);
+            for (int s = 0; same && s < after.slotCount(); s++) {
+                same = sameRow(layout, tables, before.slotsView()[s], after.slotsView()[s], row);
+            }
+            if (!same) {
+                differ.set(row);
+            }
+        }
+        return differ;
+    }
+
+    private static boolean sameRow(
+            ParameterLayout layout, int[] tables, float[][] a, float[][] b, int row) {
+        for (int t : tables) {
+            int h = layout.get(t).rowLength();
+            for (int j = row * h; j < (row + 1) * h; j++) {
+                if (Float.floatToRawIntBits(a[t][j]) != Float.floatToRawIntBits(b[t][j])) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
      * Starts putting a state back together from its rest.
      *
      * @param rest what {@link #encodeRest} wrote

@@ -84,6 +84,7 @@ class ModelRowsTest {
             assertTrue(learner.takeChangedRows().isEmpty(), "a new learner changed nothing");
             Random random = new Random(3);
             int rewritten = 0;
+            ModelState previous = start;
             for (int round = 0; round < 10; round++) {
                 for (int i = 0; i < 1 + round % 3; i++) {
                     learner.train(batch(random));
@@ -94,6 +95,11 @@ class ModelRowsTest {
                     rows.put(row, ModelRows.encodeRow(now, row));
                 }
                 rewritten += changed.cardinality();
+                BitSet differ = ModelRows.differingRows(previous, now);
+                assertTrue(!differ.isEmpty(), "round " + round);
+                differ.andNot(changed);
+                assertTrue(differ.isEmpty(), "rows that differ but were not reported: " + differ);
+                previous = now;
                 assertEquals(now, assembled(ModelRows.encodeRest(now), rows), "round " + round);
             }
             assertTrue(rewritten < 10 * 16, "only the changed rows were rewritten: " + rewritten);

@@ -89,13 +89,20 @@ import org.slf4j.LoggerFactory;
  * Flink fires the timers, then forwards it.
  *
  * <p>Runs with parallelism 1 (one model), keyed by the constant {@link #KEY} so that it may use
- * timers. Its whole state (the learner's {@link ModelState}, the serving version, the guard's
- * recent losses, the examples not yet learned and those waiting for the watermark) is operator
- * state written at every checkpoint, so a restored trainer continues from exactly the step it had.
- * A checkpoint does not wait for a step in flight: it holds the state the learner last had with no
- * step running, the batches of the steps applied since (a restored trainer takes them again,
- * bit-exact, before anything else) and, as not yet learned, the step's examples and those waiting
- * after them. A job that starts without state begins from the warm-start model if it was given one.
+ * timers and keyed state. Its state (the learner's {@link ModelState}, the serving version, the
+ * guard's recent losses, the examples not yet learned and those waiting for the watermark) is in
+ * every checkpoint, so a restored trainer continues from exactly the step it had. The item tables'
+ * rows of the two models are keyed state, one entry per row ({@link ModelRows}), rewritten only
+ * where they changed since the last checkpoint (the rows the learner reports its steps changed; for
+ * the serving version, those that differ from the one served before), so that with RocksDB's
+ * incremental checkpoints a checkpoint grows with the rows learned from, not with the catalogue;
+ * the rest of each model, and everything else, is operator state. Keyed state is read with the key
+ * set, so the learner starts at the first element, timer or command after {@code open()}.
+ * Checkpoints of builds that kept each model whole in operator state still restore. A checkpoint
+ * does not wait for a step in flight: it holds the state the learner last had with no step running,
+ * the batches of the steps applied since (a restored trainer takes them again, bit-exact, before
+ * anything else) and, as not yet learned, the step's examples and those waiting after them. A job
+ * that starts without state begins from the warm-start model if it was given one.
  *
  * <p>At start it picks its device ({@link DeviceChoice}: a GPU of its TaskManager, or the CPU),
  * logs which and why, and exports it as the gauges {@code trainerGpu} and {@code
@@ -153,6 +160,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private transient ModelRows.Assembly restoredRows;
     private transient BitSet unwritten;
     private transient BitSet changedSinceSettled;
+    private transient ListState<byte[]> servingRestState;
+    private transient MapState<Integer, byte[]> servingRowState;
+    private transient byte[] restoredServingRest;
+    private transient ModelRows.Assembly restoredServingRows;
+    private transient BitSet servingUnwritten;
     private transient ListState<Example> waitingState;
     private transient ListState<Long> trainedUntilState;
     private transient ListState<Integer> replayState;
@@ -268,9 +280,22 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                                         "trainer-model-rows",
                                         Types.INT,
                                         PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        // As trainer-model: written whole by earlier builds, read on restore.
         servingState =
                 store.getListState(
                         new ListStateDescriptor<>("trainer-serving", ModelStateTypeInfo.INSTANCE));
+        servingRestState =
+                store.getListState(
+                        new ListStateDescriptor<>(
+                                "trainer-serving-rest",
+                                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        servingRowState =
+                context.getKeyedStateStore()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "trainer-serving-rows",
+                                        Types.INT,
+                                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         pendingState =
                 store.getListState(
                         new ListStateDescriptor<>(
@@ -299,6 +324,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         restoredRest = null;
         restoredRows = null;
         serving = null;
+        restoredServingRest = null;
+        restoredServingRows = null;
         if (context.isRestored()) {
             for (ModelState state : modelState.get()) {
                 restored = state;
@@ -310,6 +337,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             }
             for (ModelState state : servingState.get()) {
                 serving = state;
+            }
+            for (byte[] rest : servingRestState.get()) {
+                restoredServingRest = rest;
+                restoredServingRows = ModelRows.assemble(rest);
+                serving = null;
             }
             for (Example example : pendingState.get()) {
                 queued.add(example);
@@ -363,6 +395,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         settled = null;
         unwritten = new BitSet();
         changedSinceSettled = new BitSet();
+        servingUnwritten = new BitSet();
         if (alignment == TimeAlignment.NONE) {
             String name =
                     "trainer-steps " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks();
@@ -439,6 +472,17 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             rowState.clear();
             unwritten.set(0, ModelRows.rows(learner.config()));
         }
+        if (restoredServingRows != null) {
+            for (Map.Entry<Integer, byte[]> row : servingRowState.entries()) {
+                restoredServingRows.put(row.getKey(), row.getValue());
+            }
+            serving = restoredServingRows.build();
+        } else {
+            servingRowState.clear();
+            if (serving != null) {
+                servingUnwritten.set(0, ModelRows.rows(serving.config()));
+            }
+        }
         replay();
         unwritten.or(learner.takeChangedRows());
         if (from != null) {
@@ -461,6 +505,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         restored = null;
         restoredRest = null;
         restoredRows = null;
+        restoredServingRest = null;
+        restoredServingRows = null;
     }
 
     /**
@@ -833,7 +879,12 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
 
     /** Serves a copy of the state without the optimizer's arrays (all serving needs). */
     private void serve(ModelState state) {
-        serving = state.forServing();
+        ModelState next = state.forServing();
+        // The rows the checkpoint rewrites: those that differ from the version served before
+        // (found by comparing them; the steps between them are not counted here), all of them if
+        // it is another model altogether.
+        servingUnwritten.or(ModelRows.differingRows(serving, next));
+        serving = next;
         if (servingScorer != null) {
             servingScorer.close();
         }
@@ -905,15 +956,18 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        servingState.update(serving == null ? List.of() : List.of(serving));
         if (learner == null) {
             // Not started since the restore (no element, timer or command yet): the checkpoint
             // holds the state as restored, its keyed rows untouched.
             modelState.update(restored == null ? List.of() : List.of(restored));
             restState.update(restoredRest == null ? List.of() : List.of(restoredRest));
+            servingState.update(serving == null ? List.of() : List.of(serving));
+            servingRestState.update(
+                    restoredServingRest == null ? List.of() : List.of(restoredServingRest));
             pendingState.update(queued);
             replayState.update(toReplay);
         } else if (running == null) {
+            writeServing();
             ModelState now = learner.snapshot();
             settle(now);
             writeModel(now);
@@ -931,6 +985,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             }
             pending.addAll(running.examples());
             pending.addAll(queued);
+            writeServing();
             writeModel(settled);
             pendingState.update(pending);
             replayState.update(replay);
@@ -953,6 +1008,19 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             rowState.put(row, ModelRows.encodeRow(state, row));
         }
         unwritten.clear();
+    }
+
+    /** Writes the serving version as {@link #writeModel} writes the learner's state. */
+    private void writeServing() throws Exception {
+        servingState.update(List.of());
+        servingRestState.update(
+                serving == null ? List.of() : List.of(ModelRows.encodeRest(serving)));
+        for (int row = servingUnwritten.nextSetBit(0);
+                row >= 0;
+                row = servingUnwritten.nextSetBit(row + 1)) {
+            servingRowState.put(row, ModelRows.encodeRow(serving, row));
+        }
+        servingUnwritten.clear();
     }
 
     /** A waiting example's place in the order. */

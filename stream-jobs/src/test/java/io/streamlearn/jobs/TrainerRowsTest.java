@@ -11,12 +11,14 @@ import io.streamlearn.models.ModelConfig;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.schemas.ModelCommand;
+import io.streamlearn.schemas.ModelSnapshot;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.Test;
@@ -120,13 +122,59 @@ class TrainerRowsTest {
         }
     }
 
+    /**
+     * What a trainer published: the promoted models, and per version (model store snapshot) its
+     * step, the guard's losses (the serving version's loss comes from the restored serving copy)
+     * and the SHA-256 of the whole state, moments included.
+     */
+    record Run(List<ModelState> models, List<String> versions) {
+        static Run of(
+                KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
+                        harness) {
+            List<String> versions = new ArrayList<>();
+            var records = harness.getSideOutput(Trainer.SNAPSHOTS);
+            if (records != null) {
+                for (StreamRecord<ModelSnapshot> r : records) {
+                    ModelSnapshot v = r.getValue();
+                    versions.add(
+                            "version "
+                                    + v.getModelVersion()
+                                    + " step "
+                                    + v.getStep()
+                                    + " serving "
+                                    + v.getServingVersion()
+                                    + " losses "
+                                    + v.getCandidateLoss()
+                                    + " / "
+                                    + v.getServingLoss()
+                                    + " sha256 "
+                                    + v.getSha256());
+                }
+            }
+            return new Run(TrainerTest.models(harness), versions);
+        }
+
+        Run plus(Run more) {
+            List<ModelState> m = new ArrayList<>(models);
+            m.addAll(more.models);
+            List<String> v = new ArrayList<>(versions);
+            v.addAll(more.versions);
+            return new Run(m, v);
+        }
+
+        /** The first n versions, each promoted. */
+        Run first(int n) {
+            return new Run(models.subList(0, n), versions.subList(0, n));
+        }
+    }
+
     /** Every version a trainer that never stopped publishes from the stream. */
-    private static List<ModelState> uninterrupted(
+    private static Run uninterrupted(
             ModelConfig config, TimeAlignment alignment, List<Example> stream) throws Exception {
         try (var harness = open(config, alignment, null)) {
             feed(harness, stream, alignment);
             endOfInput(harness);
-            return models(harness);
+            return Run.of(harness);
         }
     }
 
@@ -135,14 +183,14 @@ class TrainerRowsTest {
      * version published along the way: with bit-exact restores, those of an uninterrupted trainer.
      * A cut repeated checkpoints a restored trainer that has seen no element yet.
      */
-    private static List<ModelState> restoredAt(
+    private static Run restoredAt(
             ModelConfig config,
             TimeAlignment alignment,
             List<Example> stream,
             OperatorSubtaskState start,
             int... cuts)
             throws Exception {
-        List<ModelState> published = new ArrayList<>();
+        Run published = new Run(List.of(), List.of());
         OperatorSubtaskState checkpoint = start;
         int from = start == null ? 0 : cuts[0];
         int first = start == null ? 0 : 1;
@@ -155,7 +203,7 @@ class TrainerRowsTest {
                 } else {
                     endOfInput(harness);
                 }
-                published.addAll(models(harness));
+                published = published.plus(Run.of(harness));
             }
             from = to;
         }
@@ -180,7 +228,7 @@ class TrainerRowsTest {
     @Timeout(120)
     void aLiveItemTrainerCheckpointedDuringAStepRestoresBitExact() throws Exception {
         List<Example> stream = clicks(BATCH * PUBLISH_EVERY * 6 + 2, 5);
-        List<ModelState> reference = uninterrupted(ITEMS, TimeAlignment.NONE, stream);
+        Run reference = uninterrupted(ITEMS, TimeAlignment.NONE, stream);
         // Step 1 before the first checkpoint; steps 2 (version 1) and 3 applied; step 4 held.
         int applied = 3 * BATCH;
         int fedWhileHeld = 4 * BATCH + 2;
@@ -189,7 +237,7 @@ class TrainerRowsTest {
             feed(harness, stream.subList(0, BATCH + 1), TimeAlignment.NONE);
             harness.snapshot(1, 1);
             feed(harness, stream.subList(BATCH + 1, applied), TimeAlignment.NONE);
-            assertEquals(reference.subList(0, 1), models(harness));
+            assertEquals(reference.first(1), Run.of(harness));
             held =
                     OnlineLearner.whileTrainingWaits(
                             () -> {
@@ -206,16 +254,16 @@ class TrainerRowsTest {
         }
         int next = fedWhileHeld + 2 * BATCH + 1;
         OperatorSubtaskState later;
-        List<ModelState> resumed = new ArrayList<>(reference.subList(0, 1));
+        Run resumed = reference.first(1);
         try (var harness = open(ITEMS, TimeAlignment.NONE, held)) {
             feed(harness, stream.subList(fedWhileHeld, next), TimeAlignment.NONE);
             later = harness.snapshot(3, 3);
-            resumed.addAll(models(harness));
+            resumed = resumed.plus(Run.of(harness));
         }
         try (var harness = open(ITEMS, TimeAlignment.NONE, later)) {
             feed(harness, stream.subList(next, stream.size()), TimeAlignment.NONE);
             endOfInput(harness);
-            resumed.addAll(models(harness));
+            resumed = resumed.plus(Run.of(harness));
         }
         assertEquals(reference, resumed);
     }
@@ -255,16 +303,14 @@ class TrainerRowsTest {
         String fixture = "src/test/resources/fixtures/trainer-items-checkpoint-v3.bin";
         List<Example> stream = clicks(BATCH * PUBLISH_EVERY * 6 + 2, 4);
         int cut = BATCH * PUBLISH_EVERY * 2 + 1;
-        List<ModelState> reference = uninterrupted(ITEMS, TimeAlignment.NONE, stream);
-        List<ModelState> before;
+        Run reference = uninterrupted(ITEMS, TimeAlignment.NONE, stream);
         if (Boolean.getBoolean("streamlearn.write-fixtures")) {
             try (var harness = open(ITEMS, TimeAlignment.NONE, null)) {
                 feed(harness, stream.subList(0, cut), TimeAlignment.NONE);
                 OperatorSnapshotUtil.writeStateHandle(harness.snapshot(1, 1), fixture);
             }
         }
-        before = reference.subList(0, 2);
-        List<ModelState> after =
+        Run after =
                 restoredAt(
                         ITEMS,
                         TimeAlignment.NONE,
@@ -273,8 +319,6 @@ class TrainerRowsTest {
                         cut,
                         cut + 7,
                         cut + 20);
-        List<ModelState> resumed = new ArrayList<>(before);
-        resumed.addAll(after);
-        assertEquals(reference, resumed);
+        assertEquals(reference, reference.first(2).plus(after));
     }
 }
