@@ -883,6 +883,10 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         // The rows the checkpoint rewrites: those that differ from the version served before
         // (found by comparing them; the steps between them are not counted here), all of them if
         // it is another model altogether.
+        if (serving != null && !serving.config().equals(next.config())) {
+            // A rollback to a model of another shape: no row of the old one may stay behind.
+            servingRowState.clear();
+        }
         servingUnwritten.or(ModelRows.differingRows(serving, next));
         serving = next;
         if (servingScorer != null) {
