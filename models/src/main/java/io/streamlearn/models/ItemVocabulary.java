@@ -29,6 +29,11 @@ import java.util.Set;
  * #proposal()} draws row r with probability (count(r) + 1) / sum over rows in use, from a Fenwick
  * tree (O(log rows) per draw and per count), built on first use and then kept up to date.
  *
+ * <p>Sightings are numbered (a clock, and per row the number of its id's last sighting), so that
+ * the recency order can be rebuilt from the rows alone ({@link ModelRows}); equality compares the
+ * order, not the numbers, which restart at 1 in a vocabulary decoded from a whole {@link
+ * ModelState}.
+ *
  * <p>The learner's vocabulary is authoritative and changes only in {@link Admission#commit()},
  * which the learner calls only for a step it takes: a skipped step leaves the vocabulary alone.
  * Inference reads a {@link ModelState}'s copy and never changes it. Not thread-safe.
