@@ -7,6 +7,7 @@ import io.streamlearn.models.ModelConfig.Task;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
@@ -41,6 +42,7 @@ final class Examples {
     private ItemVocabulary.Admission admission;
     private int[] freshRows;
     private float[][][] freshWeights;
+    private List<String> sighted;
 
     private Examples(ModelConfig config, Network network) {
         this.config = config;
@@ -94,7 +96,7 @@ final class Examples {
         String[][] histories = batch.histories();
         String[] next = batch.nextItems();
         int w = config.window();
-        List<String> sighted = new ArrayList<>();
+        sighted = new ArrayList<>();
         for (int r = 0; r < histories.length; r++) {
             String[] h = histories[r];
             for (int t = Math.max(0, h.length - w); t < h.length; t++) {
@@ -323,6 +325,29 @@ final class Examples {
                     Arrays.fill(slot[table], from, from + h, 0f);
                 }
             }
+        }
+    }
+
+    /**
+     * Marks the item rows a committed training step changed: those its gradient reached, those
+     * handed to new ids, and those of every id it saw (their recency) or counted (the targets), in
+     * examples left out too. Nothing for other tasks.
+     *
+     * @param vocabulary the vocabulary after the commit
+     * @param changed where the rows are set
+     */
+    void markChanged(ItemVocabulary vocabulary, BitSet changed) {
+        if (tableRows == null) {
+            return;
+        }
+        for (int row : tableRows) {
+            changed.set(row);
+        }
+        for (int row : freshRows) {
+            changed.set(row);
+        }
+        for (String id : sighted) {
+            changed.set(vocabulary.rowOf(id));
         }
     }
 

@@ -29,6 +29,11 @@ import java.util.Set;
  * #proposal()} draws row r with probability (count(r) + 1) / sum over rows in use, from a Fenwick
  * tree (O(log rows) per draw and per count), built on first use and then kept up to date.
  *
+ * <p>Sightings are numbered (a clock, and per row the number of its id's last sighting), so that
+ * the recency order can be rebuilt from the rows alone ({@link ModelRows}); equality compares the
+ * order, not the numbers, which restart at 1 in a vocabulary decoded from a whole {@link
+ * ModelState}.
+ *
  * <p>The learner's vocabulary is authoritative and changes only in {@link Admission#commit()},
  * which the learner calls only for a step it takes: a skipped step leaves the vocabulary alone.
  * Inference reads a {@link ModelState}'s copy and never changes it. Not thread-safe.
@@ -53,6 +58,16 @@ public final class ItemVocabulary {
     private long utf8Bytes;
 
     private final int[] counts;
+
+    /**
+     * When each row's id was last seen, on {@link #clock}: the recency order as a number per row,
+     * so that a vocabulary kept one row per record ({@link ModelRows}) can be put back in order.
+     */
+    private final long[] lastSeen;
+
+    /** Counts sightings; the newest sighting's row holds its value. */
+    private long clock;
+
     private int nextFree = 1;
 
     /** The proposal's Fenwick tree over (count + 1) of rows in use, or null until first needed. */
@@ -71,6 +86,7 @@ public final class ItemVocabulary {
         this.ids = new String[capacity];
         this.utf8 = new byte[capacity][];
         this.counts = new int[capacity];
+        this.lastSeen = new long[capacity];
     }
 
     /** Returns the rows of the table, row 0 included. */
@@ -246,6 +262,7 @@ public final class ItemVocabulary {
                 Integer row = id == null ? null : rows.remove(id);
                 if (row != null) {
                     rows.put(id, row);
+                    lastSeen[row] = ++clock;
                 }
             }
         }
@@ -334,6 +351,8 @@ public final class ItemVocabulary {
         System.arraycopy(utf8, 0, c.utf8, 0, capacity);
         c.utf8Bytes = utf8Bytes;
         System.arraycopy(counts, 0, c.counts, 0, capacity);
+        System.arraycopy(lastSeen, 0, c.lastSeen, 0, capacity);
+        c.clock = clock;
         c.nextFree = nextFree;
         return c;
     }
@@ -412,6 +431,99 @@ public final class ItemVocabulary {
             v.ids[row] = id;
             v.setUtf8(row, bytes);
             v.counts[row] = targets;
+            v.lastSeen[row] = ++v.clock;
+        }
+        return v;
+    }
+
+    /** Returns the UTF-8 bytes of the id holding a row, or null if none does. */
+    byte[] idBytes(int row) {
+        return utf8[row];
+    }
+
+    /** Returns when the id holding a row was last seen (larger is later); 0 for a row without. */
+    long lastSeen(int row) {
+        return lastSeen[row];
+    }
+
+    /** Returns the clock of the sightings: the newest one's {@link #lastSeen}. */
+    long clock() {
+        return clock;
+    }
+
+    /**
+     * Rebuilds a vocabulary from its rows, as {@link ModelRows} keeps them: the recency order is
+     * that of the rows' {@code lastSeen}.
+     *
+     * @param capacity rows of the table
+     * @param rowsInUse one more than the highest row handed out
+     * @param clock the sightings' clock
+     * @param idBytes per row, the UTF-8 bytes of its id, or null
+     * @param counts per row, its target count
+     * @param lastSeen per row, when its id was last seen
+     * @throws IllegalArgumentException if a row with an id is out of use, an id is held twice, two
+     *     rows were seen at once or later than the clock, or a count is negative
+     */
+    static ItemVocabulary fromRows(
+            int capacity,
+            int rowsInUse,
+            long clock,
+            byte[][] idBytes,
+            int[] counts,
+            long[] lastSeen) {
+        if (rowsInUse < 1 || rowsInUse > capacity) {
+            throw new IllegalArgumentException(
+                    "vocabulary of "
+                            + rowsInUse
+                            + " rows in use does not fit a capacity of "
+                            + capacity);
+        }
+        ItemVocabulary v = new ItemVocabulary(capacity);
+        v.nextFree = rowsInUse;
+        v.clock = clock;
+        List<Integer> held = new ArrayList<>();
+        for (int row = 0; row < capacity; row++) {
+            if (idBytes[row] == null) {
+                continue;
+            }
+            if (row == 0 || row >= rowsInUse) {
+                throw new IllegalArgumentException(
+                        "vocabulary row "
+                                + row
+                                + " holds an id but is out of the "
+                                + rowsInUse
+                                + " rows in use");
+            }
+            if (counts[row] < 0 || lastSeen[row] < 1 || lastSeen[row] > clock) {
+                throw new IllegalArgumentException(
+                        "vocabulary row "
+                                + row
+                                + " has count "
+                                + counts[row]
+                                + " and last seen "
+                                + lastSeen[row]
+                                + " (clock "
+                                + clock
+                                + ")");
+            }
+            held.add(row);
+        }
+        held.sort((a, b) -> Long.compare(lastSeen[a], lastSeen[b]));
+        long previous = 0;
+        for (int row : held) {
+            if (lastSeen[row] == previous) {
+                throw new IllegalArgumentException(
+                        "vocabulary rows were last seen at the same time " + previous);
+            }
+            previous = lastSeen[row];
+            String id = new String(idBytes[row], StandardCharsets.UTF_8);
+            if (v.rows.put(id, row) != null) {
+                throw new IllegalArgumentException("vocabulary holds id '" + id + "' twice");
+            }
+            v.ids[row] = id;
+            v.setUtf8(row, idBytes[row]);
+            v.counts[row] = counts[row];
+            v.lastSeen[row] = lastSeen[row];
         }
         return v;
     }

@@ -238,6 +238,29 @@ public final class ModelState {
         }
         ByteBuffer buf = ByteBuffer.allocate((int) size).order(ByteOrder.BIG_ENDIAN);
         buf.put(FORMAT_VERSION);
+        putConfig(buf, config);
+        buf.putLong(version);
+        buf.putLong(step);
+        putGroup(buf, weights);
+        buf.put((byte) slots.length);
+        for (float[][] s : slots) {
+            putGroup(buf, s);
+        }
+        buf.put((byte) (vocabulary == null ? 0 : 1));
+        if (vocabulary != null) {
+            vocabulary.writeTo(buf);
+        }
+        CRC32 crc = new CRC32();
+        crc.update(buf.array(), 0, buf.position());
+        buf.putInt((int) crc.getValue());
+        return buf.array();
+    }
+
+    /** Bytes of {@link #putConfig}. */
+    static final int CONFIG_BYTES = 77;
+
+    /** Writes the config as format {@link #FORMAT_VERSION} does, from task to seed. */
+    static void putConfig(ByteBuffer buf, ModelConfig config) {
         buf.put((byte) config.task().ordinal());
         buf.put((byte) config.family().ordinal());
         buf.putInt(config.window());
@@ -260,21 +283,6 @@ public final class ModelState {
         buf.putInt(config.warmupSteps());
         buf.putFloat(config.gradientClip());
         buf.putLong(config.seed());
-        buf.putLong(version);
-        buf.putLong(step);
-        putGroup(buf, weights);
-        buf.put((byte) slots.length);
-        for (float[][] s : slots) {
-            putGroup(buf, s);
-        }
-        buf.put((byte) (vocabulary == null ? 0 : 1));
-        if (vocabulary != null) {
-            vocabulary.writeTo(buf);
-        }
-        CRC32 crc = new CRC32();
-        crc.update(buf.array(), 0, buf.position());
-        buf.putInt((int) crc.getValue());
-        return buf.array();
     }
 
     /**
@@ -298,34 +306,7 @@ public final class ModelState {
         ByteBuffer buf = Codecs.open(bytes, "ModelState", OLDEST_READABLE_FORMAT, FORMAT_VERSION);
         byte format = bytes[0];
         try {
-            ModelConfig.Builder b = ModelConfig.builder();
-            Task task = constant(Task.class, "task", buf.get());
-            b.setTask(task);
-            b.setFamily(constant(Family.class, "family", buf.get()));
-            b.setWindow(buf.getInt());
-            b.optFeatures(buf.getInt());
-            b.optHiddenSize(buf.getInt());
-            b.optLayers(buf.getInt());
-            b.optDropout(buf.getFloat());
-            b.optHeads(buf.getInt());
-            b.optItemCapacity(buf.getInt());
-            b.optSoftmax(constant(Softmax.class, "softmax", buf.get()));
-            b.optNegatives(buf.getInt());
-            if (format >= 3) {
-                b.optItemOutput(constant(ItemOutput.class, "itemOutput", buf.get()));
-            } else if (task == Task.NEXT_ITEM) {
-                b.optItemOutput(ItemOutput.TIED);
-            }
-            b.optOptimizer(constant(Optimizer.class, "optimizer", buf.get()));
-            b.optLearningRate(buf.getFloat());
-            b.optMomentum(buf.getFloat());
-            b.optBeta1(buf.getFloat());
-            b.optBeta2(buf.getFloat());
-            b.optEpsilon(buf.getFloat());
-            b.optWeightDecay(buf.getFloat());
-            b.optWarmupSteps(buf.getInt());
-            b.optGradientClip(buf.getFloat());
-            b.optSeed(buf.getLong());
+            ModelConfig config = getConfig(buf, format);
             long version = buf.getLong();
             long step = buf.getLong();
             float[][] weights = getGroup(buf, "weights");
@@ -338,7 +319,6 @@ public final class ModelState {
             for (int s = 0; s < slotCount; s++) {
                 slots[s] = getGroup(buf, "optimizer slot " + s);
             }
-            ModelConfig config = b.build();
             ItemVocabulary vocabulary = null;
             byte hasVocabulary = buf.get();
             if (hasVocabulary == 1) {
@@ -371,6 +351,44 @@ public final class ModelState {
         }
     }
 
+    /**
+     * Reads what {@link #putConfig} wrote, or format 2's config (no {@code itemOutput}).
+     *
+     * @throws IllegalArgumentException if an enum ordinal is unknown or the config invalid
+     * @throws BufferUnderflowException if the bytes end early
+     */
+    static ModelConfig getConfig(ByteBuffer buf, byte format) {
+        ModelConfig.Builder b = ModelConfig.builder();
+        Task task = constant(Task.class, "task", buf.get());
+        b.setTask(task);
+        b.setFamily(constant(Family.class, "family", buf.get()));
+        b.setWindow(buf.getInt());
+        b.optFeatures(buf.getInt());
+        b.optHiddenSize(buf.getInt());
+        b.optLayers(buf.getInt());
+        b.optDropout(buf.getFloat());
+        b.optHeads(buf.getInt());
+        b.optItemCapacity(buf.getInt());
+        b.optSoftmax(constant(Softmax.class, "softmax", buf.get()));
+        b.optNegatives(buf.getInt());
+        if (format >= 3) {
+            b.optItemOutput(constant(ItemOutput.class, "itemOutput", buf.get()));
+        } else if (task == Task.NEXT_ITEM) {
+            b.optItemOutput(ItemOutput.TIED);
+        }
+        b.optOptimizer(constant(Optimizer.class, "optimizer", buf.get()));
+        b.optLearningRate(buf.getFloat());
+        b.optMomentum(buf.getFloat());
+        b.optBeta1(buf.getFloat());
+        b.optBeta2(buf.getFloat());
+        b.optEpsilon(buf.getFloat());
+        b.optWeightDecay(buf.getFloat());
+        b.optWarmupSteps(buf.getInt());
+        b.optGradientClip(buf.getFloat());
+        b.optSeed(buf.getLong());
+        return b.build();
+    }
+
     private static <E extends Enum<E>> E constant(Class<E> type, String field, byte ordinal) {
         E[] values = type.getEnumConstants();
         if (ordinal < 0 || ordinal >= values.length) {
@@ -384,7 +402,7 @@ public final class ModelState {
         return values[ordinal];
     }
 
-    private static long groupBytes(float[][] arrays) {
+    static long groupBytes(float[][] arrays) {
         long n = 4;
         for (float[] a : arrays) {
             n += 4 + 4L * a.length;
@@ -392,7 +410,7 @@ public final class ModelState {
         return n;
     }
 
-    private static void putGroup(ByteBuffer buf, float[][] arrays) {
+    static void putGroup(ByteBuffer buf, float[][] arrays) {
         buf.putInt(arrays.length);
         for (float[] a : arrays) {
             buf.putInt(a.length);
@@ -401,7 +419,7 @@ public final class ModelState {
         }
     }
 
-    private static float[][] getGroup(ByteBuffer buf, String what) {
+    static float[][] getGroup(ByteBuffer buf, String what) {
         int count = buf.getInt();
         // Each array costs at least its 4-byte length, so a larger count cannot be genuine.
         if (count < 0 || count > buf.remaining() / 4) {

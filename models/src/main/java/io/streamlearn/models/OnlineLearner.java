@@ -10,6 +10,7 @@ import java.lang.management.LockInfo;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +77,7 @@ public final class OnlineLearner implements AutoCloseable {
     private final float[][][] slots;
     private final ItemVocabulary vocabulary;
     private final StepBuffers buffers;
+    private final BitSet changedRows = new BitSet();
     private long step;
     private long version;
     private long skippedSteps;
@@ -295,6 +297,7 @@ public final class OnlineLearner implements AutoCloseable {
             update.apply(layout.get(i), weights[i], tensorSlots, gradients[i], rows, scale);
         }
         step = update.step();
+        examples.markChanged(vocabulary, changedRows);
         return loss;
     }
 
@@ -469,6 +472,21 @@ public final class OnlineLearner implements AutoCloseable {
                 ModelState.deepCopy(weights),
                 ModelState.deepCopy(slots),
                 vocabulary == null ? null : vocabulary.copy());
+    }
+
+    /**
+     * Returns the item rows (NEXT_ITEM) that steps changed since the last call, and forgets them:
+     * rows whose weights, optimizer arrays or vocabulary entry (id, target count, recency) a step
+     * changed. Rows outside it are as they were at the last call, bit for bit, so a copy of the
+     * state kept by row ({@link ModelRows}) stays current by rewriting these rows only. A learner
+     * made from a state reports none of that state's rows: what it starts from is the caller's.
+     *
+     * @return the rows, empty for other tasks and for skipped steps
+     */
+    public synchronized BitSet takeChangedRows() {
+        BitSet rows = (BitSet) changedRows.clone();
+        changedRows.clear();
+        return rows;
     }
 
     ItemVocabulary vocabulary() {

@@ -6,6 +6,7 @@ import io.streamlearn.jobs.device.DeviceMode;
 import io.streamlearn.jobs.device.DeviceOptions;
 import io.streamlearn.models.Batch;
 import io.streamlearn.models.ModelConfig;
+import io.streamlearn.models.ModelRows;
 import io.streamlearn.models.ModelState;
 import io.streamlearn.models.OnlineLearner;
 import io.streamlearn.models.TrainingPace;
@@ -17,9 +18,11 @@ import io.streamlearn.state.ModelStateTypeInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -31,6 +34,8 @@ import java.util.function.Supplier;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -85,13 +90,20 @@ import org.slf4j.LoggerFactory;
  * Flink fires the timers, then forwards it.
  *
  * <p>Runs with parallelism 1 (one model), keyed by the constant {@link #KEY} so that it may use
- * timers. Its whole state (the learner's {@link ModelState}, the serving version, the guard's
- * recent losses, the examples not yet learned and those waiting for the watermark) is operator
- * state written at every checkpoint, so a restored trainer continues from exactly the step it had.
- * A checkpoint does not wait for a step in flight: it holds the state the learner last had with no
- * step running, the batches of the steps applied since (a restored trainer takes them again,
- * bit-exact, before anything else) and, as not yet learned, the step's examples and those waiting
- * after them. A job that starts without state begins from the warm-start model if it was given one.
+ * timers and keyed state. Its state (the learner's {@link ModelState}, the serving version, the
+ * guard's recent losses, the examples not yet learned and those waiting for the watermark) is in
+ * every checkpoint, so a restored trainer continues from exactly the step it had. The item tables'
+ * rows of the two models are keyed state, one entry per row ({@link ModelRows}), rewritten only
+ * where they changed since the last checkpoint (the rows the learner reports its steps changed; for
+ * the serving version, those that differ from the one served before), so that with RocksDB's
+ * incremental checkpoints a checkpoint grows with the rows learned from, not with the catalogue;
+ * the rest of each model, and everything else, is operator state. Keyed state is read with the key
+ * set, so the learner starts at the first element, timer or command after {@code open()}.
+ * Checkpoints of builds that kept each model whole in operator state still restore. A checkpoint
+ * does not wait for a step in flight: it holds the state the learner last had with no step running,
+ * the batches of the steps applied since (a restored trainer takes them again, bit-exact, before
+ * anything else) and, as not yet learned, the step's examples and those waiting after them. A job
+ * that starts without state begins from the warm-start model if it was given one.
  *
  * <p>At start it picks its device ({@link DeviceChoice}: a GPU of its TaskManager, or the CPU),
  * logs which and why, and exports it as the gauges {@code trainerGpu} and {@code
@@ -145,6 +157,17 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private final JobSettings.Backlog backlog;
 
     private transient ListState<ModelState> modelState;
+    private transient ListState<byte[]> restState;
+    private transient MapState<Integer, byte[]> rowState;
+    private transient byte[] restoredRest;
+    private transient ModelRows.Assembly restoredRows;
+    private transient BitSet unwritten;
+    private transient BitSet changedSinceSettled;
+    private transient ListState<byte[]> servingRestState;
+    private transient MapState<Integer, byte[]> servingRowState;
+    private transient byte[] restoredServingRest;
+    private transient ModelRows.Assembly restoredServingRows;
+    private transient BitSet servingUnwritten;
     private transient ListState<Example> waitingState;
     private transient ListState<Long> trainedUntilState;
     private transient ListState<Integer> replayState;
@@ -256,12 +279,39 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
         var store = context.getOperatorStateStore();
+        // The whole learner state, as builds before the item rows were keyed state wrote it: read
+        // on restore, no longer written.
         modelState =
                 store.getListState(
                         new ListStateDescriptor<>("trainer-model", ModelStateTypeInfo.INSTANCE));
+        restState =
+                store.getListState(
+                        new ListStateDescriptor<>(
+                                "trainer-model-rest",
+                                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        rowState =
+                context.getKeyedStateStore()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "trainer-model-rows",
+                                        Types.INT,
+                                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        // As trainer-model: written whole by earlier builds, read on restore.
         servingState =
                 store.getListState(
                         new ListStateDescriptor<>("trainer-serving", ModelStateTypeInfo.INSTANCE));
+        servingRestState =
+                store.getListState(
+                        new ListStateDescriptor<>(
+                                "trainer-serving-rest",
+                                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        servingRowState =
+                context.getKeyedStateStore()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "trainer-serving-rows",
+                                        Types.INT,
+                                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         pendingState =
                 store.getListState(
                         new ListStateDescriptor<>(
@@ -287,13 +337,27 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         trainedUntil = ModelUpdate.NOTHING_LEARNED;
         guard = new PromotionGuard(promotionWindow, maxLossIncrease);
         restored = null;
+        restoredRest = null;
+        restoredRows = null;
         serving = null;
+        restoredServingRest = null;
+        restoredServingRows = null;
         if (context.isRestored()) {
             for (ModelState state : modelState.get()) {
                 restored = state;
             }
+            for (byte[] rest : restState.get()) {
+                restoredRest = rest;
+                restoredRows = ModelRows.assemble(rest);
+                restored = null;
+            }
             for (ModelState state : servingState.get()) {
                 serving = state;
+            }
+            for (byte[] rest : servingRestState.get()) {
+                restoredServingRest = rest;
+                restoredServingRows = ModelRows.assemble(rest);
+                serving = null;
             }
             for (Example example : pendingState.get()) {
                 queued.add(example);
@@ -325,49 +389,32 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                 choice.device(),
                 choice.reason());
         learnerDevice = choice.device();
-        if (restored != null) {
-            if (!restored.config().equals(config)) {
-                LOG.warn(
-                        "Restored model was trained with {}, the job now says {}; keeping the"
-                                + " restored one",
-                        restored.config(),
-                        config);
-            }
-            learner = OnlineLearner.restore(restored, learnerDevice);
-            replay();
-            LOG.info(
-                    "Trainer restored at step {} version {} (serving {}) with {} pending examples",
-                    learner.step(),
-                    learner.version(),
-                    serving == null ? "none" : serving.version(),
-                    queued.size());
-        } else if (warmStart != null) {
-            ModelState start = ModelState.decode(warmStart);
-            learner = OnlineLearner.restore(start, learnerDevice);
-            serving = start.forServing();
-            LOG.info(
-                    "Trainer warm-started from model version {} at step {}",
-                    start.version(),
-                    start.step());
+        learner = null;
+        servingScorer = null;
+        // Until the first element, timer or command starts the learner (start()).
+        if (restoredRows != null) {
+            stepSeen = restoredRows.step();
+            versionSeen = restoredRows.version();
+        } else if (restored != null) {
+            stepSeen = restored.step();
+            versionSeen = restored.version();
         } else {
-            learner = new OnlineLearner(config, learnerDevice);
+            stepSeen = 0;
+            versionSeen = 0;
         }
-        servingScorer = serving == null ? null : OnlineLearner.evaluator(serving, learnerDevice);
-        lastPublishedStep = learner.step();
-        lastPublishedAt = Long.MIN_VALUE; // set from the task's clock at the first batch
+        candidateVersion = versionSeen;
         lastStoredAt = Long.MIN_VALUE;
         unstored = null;
-        candidateVersion = learner.version();
         lastLoss = Double.NaN;
-        stepSeen = learner.step();
-        versionSeen = learner.version();
         queuedSeen = queued.size();
         running = null;
         endTimerSet = false;
         sinceSettled = new ArrayList<>();
         settled = null;
+        unwritten = new BitSet();
+        changedSinceSettled = new BitSet();
+        servingUnwritten = new BitSet();
         if (alignment == TimeAlignment.NONE) {
-            settled = learner.snapshot();
             String name =
                     "trainer-steps " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks();
             stepper =
@@ -402,6 +449,85 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     }
 
     /**
+     * Makes the learner, at the first element, timer or command after {@link #open}: a trainer
+     * restored with its item rows in keyed state can read them only with the key set, which {@code
+     * open()} does not have. It starts from the restored state (rows and rest, or the whole state
+     * of an earlier build), else the warm-start model, else fresh weights; a restored one then
+     * takes again the steps its checkpoint holds as learned after its state ({@link #replay}).
+     */
+    private void start() throws Exception {
+        ModelState from = restored;
+        boolean rowsCurrent = false;
+        if (restoredRows != null) {
+            for (Map.Entry<Integer, byte[]> row : rowState.entries()) {
+                restoredRows.put(row.getKey(), row.getValue());
+            }
+            from = restoredRows.build();
+            rowsCurrent = true;
+        }
+        if (from != null) {
+            if (!from.config().equals(config)) {
+                LOG.warn(
+                        "Restored model was trained with {}, the job now says {}; keeping the"
+                                + " restored one",
+                        from.config(),
+                        config);
+            }
+            learner = OnlineLearner.restore(from, learnerDevice);
+        } else if (warmStart != null) {
+            ModelState start = ModelState.decode(warmStart);
+            learner = OnlineLearner.restore(start, learnerDevice);
+            serving = start.forServing();
+            LOG.info(
+                    "Trainer warm-started from model version {} at step {}",
+                    start.version(),
+                    start.step());
+        } else {
+            learner = new OnlineLearner(config, learnerDevice);
+        }
+        if (!rowsCurrent) {
+            // Nothing of this state is in the keyed rows yet: the next checkpoint writes them all.
+            rowState.clear();
+            unwritten.set(0, ModelRows.rows(learner.config()));
+        }
+        if (restoredServingRows != null) {
+            for (Map.Entry<Integer, byte[]> row : servingRowState.entries()) {
+                restoredServingRows.put(row.getKey(), row.getValue());
+            }
+            serving = restoredServingRows.build();
+        } else {
+            servingRowState.clear();
+            if (serving != null) {
+                servingUnwritten.set(0, ModelRows.rows(serving.config()));
+            }
+        }
+        replay();
+        unwritten.or(learner.takeChangedRows());
+        if (from != null) {
+            LOG.info(
+                    "Trainer restored at step {} version {} (serving {}) with {} pending examples",
+                    learner.step(),
+                    learner.version(),
+                    serving == null ? "none" : serving.version(),
+                    queued.size());
+        }
+        servingScorer = serving == null ? null : OnlineLearner.evaluator(serving, learnerDevice);
+        lastPublishedStep = learner.step();
+        lastPublishedAt = Long.MIN_VALUE; // set from the task's clock at the first batch
+        candidateVersion = learner.version();
+        stepSeen = learner.step();
+        versionSeen = learner.version();
+        if (stepper != null) {
+            settled = learner.snapshot();
+        }
+        restored = null;
+        restoredRest = null;
+        restoredRows = null;
+        restoredServingRest = null;
+        restoredServingRows = null;
+    }
+
+    /**
      * A restored trainer first takes again the steps its checkpoint holds as already learned (taken
      * after the checkpoint's model state, while a later step was in flight), in their batches: the
      * learner is then exactly where it was when that step started.
@@ -429,7 +555,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     }
 
     @Override
-    public void processElement1(Example example, Context ctx, Collector<ModelUpdate> out) {
+    public void processElement1(Example example, Context ctx, Collector<ModelUpdate> out)
+            throws Exception {
+        if (learner == null) {
+            start();
+        }
         if (!endTimerSet) {
             // Fires only at the end of the input (a finished input's watermark is the end of
             // time): the step in flight and those after it are applied, and the last version is
@@ -457,7 +587,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
      * task); the event-time one is the end of the input, which waits for every step.
      */
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<ModelUpdate> out) {
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<ModelUpdate> out)
+            throws Exception {
+        if (learner == null) {
+            start();
+        }
         if (alignment == TimeAlignment.NONE) {
             if (ctx.timeDomain() == TimeDomain.EVENT_TIME) {
                 takeSteps(ctx, out);
@@ -648,6 +782,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
 
     /** Records a finished step and publishes a version when one is due; in the task. */
     private void apply(Step done, Running step, Context ctx, Collector<ModelUpdate> out) {
+        (stepper == null ? unwritten : changedSinceSettled).or(learner.takeChangedRows());
         lastLoss = done.loss();
         trainedUntil = step.newest();
         if (servingScorer != null) {
@@ -694,6 +829,8 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         if (stepper != null) {
             settled = state;
             sinceSettled.clear();
+            unwritten.or(changedSinceSettled);
+            changedSinceSettled.clear();
         }
     }
 
@@ -794,7 +931,16 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
 
     /** Serves a copy of the state without the optimizer's arrays (all serving needs). */
     private void serve(ModelState state) {
-        serving = state.forServing();
+        ModelState next = state.forServing();
+        // The rows the checkpoint rewrites: those that differ from the version served before
+        // (found by comparing them; the steps between them are not counted here), all of them if
+        // it is another model altogether.
+        if (serving != null && !serving.config().equals(next.config())) {
+            // A rollback to a model of another shape: no row of the old one may stay behind.
+            servingRowState.clear();
+        }
+        servingUnwritten.or(ModelRows.differingRows(serving, next));
+        serving = next;
         if (servingScorer != null) {
             servingScorer.close();
         }
@@ -808,7 +954,11 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
      * step in flight is applied first.
      */
     @Override
-    public void processElement2(ModelCommand command, Context ctx, Collector<ModelUpdate> out) {
+    public void processElement2(ModelCommand command, Context ctx, Collector<ModelUpdate> out)
+            throws Exception {
+        if (learner == null) {
+            start();
+        }
         if (command.getAction() != ModelAction.ROLLBACK) {
             refusedCommands.inc();
             LOG.error("Refusing unknown model command {}", command.getAction());
@@ -833,6 +983,10 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         learner.close();
         learner = OnlineLearner.restore(next, learnerDevice);
         settle(next);
+        // Another state altogether: every row is rewritten, the table's size may differ.
+        rowState.clear();
+        unwritten.clear();
+        unwritten.set(0, ModelRows.rows(next.config()));
         lastPublishedStep = learner.step();
         lastPublishedAt = ctx.timerService().currentProcessingTime();
         candidateVersion = next.version();
@@ -861,11 +1015,21 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        servingState.update(serving == null ? List.of() : List.of(serving));
-        if (running == null) {
+        if (learner == null) {
+            // Not started since the restore (no element, timer or command yet): the checkpoint
+            // holds the state as restored, its keyed rows untouched.
+            modelState.update(restored == null ? List.of() : List.of(restored));
+            restState.update(restoredRest == null ? List.of() : List.of(restoredRest));
+            servingState.update(serving == null ? List.of() : List.of(serving));
+            servingRestState.update(
+                    restoredServingRest == null ? List.of() : List.of(restoredServingRest));
+            pendingState.update(queued);
+            replayState.update(toReplay);
+        } else if (running == null) {
+            writeServing();
             ModelState now = learner.snapshot();
             settle(now);
-            modelState.update(List.of(now));
+            writeModel(now);
             pendingState.update(queued);
             replayState.update(List.of());
         } else {
@@ -880,13 +1044,42 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             }
             pending.addAll(running.examples());
             pending.addAll(queued);
-            modelState.update(List.of(settled));
+            writeServing();
+            writeModel(settled);
             pendingState.update(pending);
             replayState.update(replay);
         }
         guardState.update(List.of(guard.toArray()));
         waitingState.update(new ArrayList<>(waiting.values()));
         trainedUntilState.update(List.of(trainedUntil));
+    }
+
+    /**
+     * Writes the learner state a checkpoint holds: its rest as one value, and the rows in which it
+     * differs from the keyed rows (those written before, or restored) as keyed state, one entry per
+     * row. Rows no step changed since are not written again: with RocksDB's incremental
+     * checkpoints, a checkpoint uploads what changed, not the whole table.
+     */
+    private void writeModel(ModelState state) throws Exception {
+        modelState.update(List.of());
+        restState.update(List.of(ModelRows.encodeRest(state)));
+        for (int row = unwritten.nextSetBit(0); row >= 0; row = unwritten.nextSetBit(row + 1)) {
+            rowState.put(row, ModelRows.encodeRow(state, row));
+        }
+        unwritten.clear();
+    }
+
+    /** Writes the serving version as {@link #writeModel} writes the learner's state. */
+    private void writeServing() throws Exception {
+        servingState.update(List.of());
+        servingRestState.update(
+                serving == null ? List.of() : List.of(ModelRows.encodeRest(serving)));
+        for (int row = servingUnwritten.nextSetBit(0);
+                row >= 0;
+                row = servingUnwritten.nextSetBit(row + 1)) {
+            servingRowState.put(row, ModelRows.encodeRow(serving, row));
+        }
+        servingUnwritten.clear();
     }
 
     /** A waiting example's place in the order. */
