@@ -280,14 +280,7 @@ class TrainerRowsTest {
 
     @Test
     void aFullSoftmaxTiedItemTrainerRestoresBitExact() throws Exception {
-        ModelConfig tied =
-                ModelConfig.builder()
-                        .setTask(ModelConfig.Task.NEXT_ITEM)
-                        .setFamily(ModelConfig.Family.GRU)
-                        .setWindow(3)
-                        .optHiddenSize(8)
-                        .optItemCapacity(16)
-                        .build();
+        ModelConfig tied = TrainerTest.SMALL_ITEMS;
         List<Example> stream = clicks(BATCH * PUBLISH_EVERY * 6 + 1, 3);
         assertEquals(
                 uninterrupted(tied, TimeAlignment.NONE, stream),

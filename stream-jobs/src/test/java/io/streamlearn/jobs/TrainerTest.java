@@ -872,17 +872,19 @@ class TrainerTest {
         }
     }
 
+    /** A small next-item model with the full softmax over a tied head. */
+    static final ModelConfig SMALL_ITEMS =
+            ModelConfig.builder()
+                    .setTask(ModelConfig.Task.NEXT_ITEM)
+                    .setFamily(ModelConfig.Family.GRU)
+                    .setWindow(3)
+                    .optHiddenSize(8)
+                    .optItemCapacity(16)
+                    .build();
+
     @Test
     void learnsNextItemsFromItemExamples() throws Exception {
-        ModelConfig items =
-                ModelConfig.builder()
-                        .setTask(ModelConfig.Task.NEXT_ITEM)
-                        .setFamily(ModelConfig.Family.GRU)
-                        .setWindow(3)
-                        .optHiddenSize(8)
-                        .optItemCapacity(16)
-                        .build();
-        try (var harness = harness(new Trainer(items, 2, 1, DeviceMode.CPU))) {
+        try (var harness = harness(new Trainer(SMALL_ITEMS, 2, 1, DeviceMode.CPU))) {
             harness.open();
             harness.processElement1(Example.items("u", 1, new String[] {"a"}, "b"), 1);
             harness.processElement1(Example.items("u", 2, new String[] {"a", "b"}, "c"), 2);
