@@ -54,15 +54,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Learns from every example: collects mini-batches of {@code batchSize}, takes one optimizer step
  * per batch, and every {@code publishEverySteps} steps (or, if set, once {@code publishInterval}
- * has passed since the last version) publishes the model as a new version. Any task: the examples
- * become the {@link io.streamlearn.models.Batch} of the model's task (values, windows or items).
+ * has passed since the last version; in live mode no sooner than {@code minPublishInterval} after
+ * it) publishes the model as a new version. Any task: the examples become the {@link
+ * io.streamlearn.models.Batch} of the model's task (values, windows or items).
  *
- * <p>Every version goes to the model store ({@link #SNAPSHOTS}) with the metrics behind its
- * promotion decision; only versions the {@link PromotionGuard} promotes go to the predictors (the
- * main output, as {@link ModelUpdate}s). To judge them, the serving version scores each batch
- * before the learner steps on it. A {@link ModelCommand} ROLLBACK (second input) replaces the
- * learner with the given verified state, published at once as the next version past the guard;
- * learning continues from it.
+ * <p>A version goes to the model store ({@link #SNAPSHOTS}) with the metrics behind its promotion
+ * decision when the store interval has passed since the last one it got (and always the first, a
+ * rollback's, and the newest at the end of the input); only versions the {@link PromotionGuard}
+ * promotes go to the predictors (the main output, as {@link ModelUpdate}s). To judge them, the
+ * serving version scores each batch before the learner steps on it. A {@link ModelCommand} ROLLBACK
+ * (second input) replaces the learner with the given verified state, published at once as the next
+ * version past the guard; learning continues from it.
  *
  * <p>{@link TimeAlignment#NONE} (live): examples are learned in arrival order, and the trainer
  * never holds back the predictions. A task that stops taking input backpressures the operator that
@@ -138,7 +140,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     /** How long closing waits for a step in flight before it leaves the closing to its thread. */
     private static final long CLOSE_WAIT_SECONDS = 30;
 
-    /** Every published version, promoted or not, for the model store. */
+    /** Published versions, promoted or not, for the model store (one per store interval). */
     public static final OutputTag<ModelSnapshot> SNAPSHOTS =
             new OutputTag<>("snapshots", new AvroTypeInfo<>(ModelSnapshot.class));
 
