@@ -10,8 +10,9 @@ import java.util.List;
  * largest batch, one example in 2, then 4, ... up to {@link #MAX_STRIDE} is learned (the stride).
  * Under half the lag, the stride halves back to 1, then the batch back to {@code batchSize}.
  *
- * <p>Two more rules of the live trainer go with it: which arriving examples the stride keeps
- * ({@link #keep}), and which of a full backlog are kept while a step runs ({@link #everySecond}).
+ * <p>Three more rules of the live trainer go with it: which arriving examples the stride keeps
+ * ({@link #keep}), which of a full backlog are kept while a step runs ({@link #everySecond}), and
+ * when a step makes a new version ({@link #versionDue}).
  *
  * <p>One policy for the job's trainer and for the bare model loop it is benchmarked against, so
  * that both take the same batches and learn the same share. Lags are in any unit, the same as
@@ -81,6 +82,25 @@ public final class TrainingPace {
      */
     public boolean keep() {
         return stride == 1 || ++sampled % stride == 0;
+    }
+
+    /**
+     * Whether the step just taken makes a new version: every {@code everySteps} steps, or, with a
+     * minimum interval, once {@code everySteps} steps and the interval have both passed since the
+     * last version. Times in any unit, the same as {@code minInterval}'s.
+     *
+     * @param minInterval the least time between two versions; 0 publishes on steps only
+     */
+    public static boolean versionDue(
+            long step,
+            long lastVersionStep,
+            int everySteps,
+            long now,
+            long lastVersionAt,
+            long minInterval) {
+        return minInterval > 0
+                ? step - lastVersionStep >= everySteps && now - lastVersionAt >= minInterval
+                : step % everySteps == 0;
     }
 
     /**

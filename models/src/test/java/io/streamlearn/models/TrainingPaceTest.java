@@ -85,4 +85,13 @@ class TrainingPaceTest {
         }
         return List.of(kept);
     }
+
+    @Test
+    void aVersionIsDueOnStepsOrOnceStepsAndTheMinIntervalHavePassed() {
+        assertTrue(TrainingPace.versionDue(10, 7, 5, 0, 0, 0), "step 10 of every 5");
+        assertFalse(TrainingPace.versionDue(11, 10, 5, 9_000, 0, 0), "on steps alone");
+        assertFalse(TrainingPace.versionDue(10, 5, 5, 999, 0, 1000), "5 steps but 999 of 1000");
+        assertFalse(TrainingPace.versionDue(14, 10, 5, 5_000, 0, 1000), "1 s but 4 steps");
+        assertTrue(TrainingPace.versionDue(16, 10, 5, 1000, 0, 1000), "past both, off the grid");
+    }
 }

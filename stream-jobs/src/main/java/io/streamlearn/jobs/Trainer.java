@@ -797,13 +797,15 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         if (lastPublishedAt == Long.MIN_VALUE) {
             lastPublishedAt = now;
         }
-        boolean onSteps =
-                minPublishMillis > 0 && serving != null
-                        ? steps - lastPublishedStep >= publishEverySteps
-                                && now - lastPublishedAt >= minPublishMillis
-                        : steps % publishEverySteps == 0;
+        // The first version comes on steps alone: the predictors wait for it.
         boolean due =
-                onSteps
+                TrainingPace.versionDue(
+                                steps,
+                                lastPublishedStep,
+                                publishEverySteps,
+                                now,
+                                lastPublishedAt,
+                                serving == null ? 0 : minPublishMillis)
                         || (publishIntervalMillis > 0
                                 && now - lastPublishedAt >= publishIntervalMillis);
         if (steps != lastPublishedStep && due) {

@@ -38,12 +38,7 @@ class TrainerRowsTest {
      * others; 16 rows for 30 items, so that rows change hands.
      */
     static final ModelConfig ITEMS =
-            ModelConfig.builder()
-                    .setTask(ModelConfig.Task.NEXT_ITEM)
-                    .setFamily(ModelConfig.Family.GRU)
-                    .setWindow(3)
-                    .optHiddenSize(8)
-                    .optItemCapacity(16)
+            TrainerTest.SMALL_ITEMS.toBuilder()
                     .optItemOutput(ModelConfig.ItemOutput.UNTIED)
                     .optSoftmax(ModelConfig.Softmax.SAMPLED)
                     .optNegatives(4)

@@ -282,13 +282,13 @@ public final class BareLoop {
                 learner.train(batch);
                 learned += n;
                 largest = Math.max(largest, n);
-                // The trainer's rule: on steps, or with a min interval, once both have passed.
-                boolean due =
-                        minPublishNanos > 0
-                                ? learner.step() - publishedStep >= publishEverySteps
-                                        && startedAt - publishedAt >= minPublishNanos
-                                : learner.step() % publishEverySteps == 0;
-                if (due) {
+                if (TrainingPace.versionDue(
+                        learner.step(),
+                        publishedStep,
+                        publishEverySteps,
+                        startedAt,
+                        publishedAt,
+                        minPublishNanos)) {
                     publishedStep = learner.step();
                     publishedAt = startedAt;
                     learner.nextVersion();
