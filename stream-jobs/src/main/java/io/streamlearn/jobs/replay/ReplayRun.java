@@ -168,7 +168,11 @@ final class ReplayRun {
         long done = 0;
         long start = System.nanoTime();
         long lastPrint = start;
-        long lastDone = 0;
+        // The rate is the mean since the first answers were read, not over the last line's 2 s:
+        // answers become readable at checkpoints (2 s apart by default), so a 2 s window holds one
+        // checkpoint's answers or two, and the rate printed flipped between half and double.
+        long firstAt = 0;
+        long doneAtFirst = 0;
         long finishedAt = 0;
         long doneAtFinish = 0;
         try (KafkaConsumer<byte[], byte[]> consumer =
@@ -180,6 +184,10 @@ final class ReplayRun {
                     done++;
                 }
                 long now = System.nanoTime();
+                if (firstAt == 0 && done > 0) {
+                    firstAt = now;
+                    doneAtFirst = done;
+                }
                 if (now - lastPrint >= PROGRESS_NANOS) {
                     printFailures(watch, out);
                     out.printf(
@@ -188,11 +196,10 @@ final class ReplayRun {
                             Duration.ofNanos(now - start).toSeconds(),
                             done,
                             total,
-                            (done - lastDone) / ((now - lastPrint) / 1e9),
+                            rate(done - doneAtFirst, firstAt, now),
                             watch.failures() == 0 ? "" : " | restarts " + watch.failures(),
                             figures.get());
                     lastPrint = now;
-                    lastDone = done;
                 }
                 if (finished.isDone()) {
                     finished.get(); // a failed job throws here
@@ -215,12 +222,19 @@ final class ReplayRun {
         }
         // Every event answered; the job, still running behind the end marker, is cancelled next.
         printFailures(watch, out);
+        long end = System.nanoTime();
         out.printf(
                 Locale.ROOT,
-                "[%4ds] events done %8d / %d | %s%n",
-                Duration.ofNanos(System.nanoTime() - start).toSeconds(),
+                "[%4ds] events done %8d / %d (%5.0f/s since the first answers) | %s%n",
+                Duration.ofNanos(end - start).toSeconds(),
                 done,
                 total,
+                rate(done - doneAtFirst, firstAt, end),
                 figures.get());
+    }
+
+    /** Events per second from {@code since} to {@code now}; 0 before the first answers. */
+    private static double rate(long events, long since, long now) {
+        return since == 0 || now <= since ? 0 : events / ((now - since) / 1e9);
     }
 }

@@ -263,7 +263,7 @@ class ReplayITCase {
         String metrics = replayRecommend(dir, history);
         assertTrue(metrics.contains("\"events\": " + events), metrics);
         assertTrue(
-                out.toString(StandardCharsets.UTF_8).contains("events done    16000 / 16000 |"),
+                out.toString(StandardCharsets.UTF_8).contains("events done    16000 / 16000 ("),
                 "every event answered");
         double model = hitRate(metrics, "\"model\"");
         double popularity = hitRate(metrics, "\"popularity\"");
@@ -301,7 +301,7 @@ class ReplayITCase {
         assertTrue(metrics.contains("\"events\": " + events.size()), metrics);
         assertTrue(Files.exists(dir.resolve("out/curve.csv")));
         assertTrue(
-                out.toString(StandardCharsets.UTF_8).contains("events done     1500 / 1500 |"),
+                out.toString(StandardCharsets.UTF_8).contains("events done     1500 / 1500 ("),
                 "every event answered");
     }
 
