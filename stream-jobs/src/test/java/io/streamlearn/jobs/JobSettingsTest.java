@@ -178,6 +178,28 @@ class JobSettingsTest {
                                         "5")));
         assertTrue(items.recommends());
         assertEquals(500, items.model().itemCapacity());
+        assertEquals(16, items.model().successorSlots(), "the untied head's default slots");
+        assertEquals(2.0f, items.model().successorLearningRate());
+        ModelConfig slots =
+                JobSettings.from(
+                                conf(
+                                        Map.of(
+                                                BROKER,
+                                                "k:1",
+                                                FAMILY,
+                                                "gru",
+                                                TASK,
+                                                "next-item",
+                                                "streamlearn.model.item-successors",
+                                                "4",
+                                                "streamlearn.model.successor-learning-rate",
+                                                "0.5")))
+                        .model();
+        assertEquals(4, slots.successorSlots());
+        assertEquals(0.5f, slots.successorLearningRate());
+        assertRejected("streamlearn.model.item-successors", "-1", "got -1");
+        assertRejected("streamlearn.model.item-successors", "5000", "but was 5000");
+        assertRejected("streamlearn.model.successor-learning-rate", "0", "got 0");
         assertEquals(5, items.recommend().k());
         assertTrue(items.interactionDecoder() != null && items.decoder() == null);
 

@@ -84,8 +84,8 @@ class NextItemPrequentialTest {
 
     /**
      * Prints the table for the replay's settings: arguments family (gru), generator seed (7) and
-     * exclude-seen (false); system properties {@code output} (untied or tied), {@code batch} and
-     * {@code publish}.
+     * exclude-seen (false); system properties {@code output} (untied or tied), {@code batch},
+     * {@code publish}, {@code successors} (slots per item) and {@code successorRate}.
      */
     public static void main(String[] args) {
         Family family = ModelConfig.parseFamily(args.length > 0 ? args[0] : "gru");
@@ -93,6 +93,12 @@ class NextItemPrequentialTest {
         boolean excludeSeen = args.length > 2 && Boolean.parseBoolean(args[2]);
         ModelConfig.Builder b = config(family).toBuilder();
         b.optItemOutput(ModelConfig.parseItemOutput(System.getProperty("output", "untied")));
+        if (System.getProperty("successors") != null) {
+            b.optItemSuccessors(Integer.getInteger("successors"));
+        }
+        if (System.getProperty("successorRate") != null) {
+            b.optSuccessorLearningRate(Float.parseFloat(System.getProperty("successorRate")));
+        }
         int batch = Integer.getInteger("batch", BATCH);
         int publish = Integer.getInteger("publish", PUBLISH_EVERY);
         long start = System.nanoTime();
