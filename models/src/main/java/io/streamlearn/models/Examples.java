@@ -19,7 +19,9 @@ import java.util.TreeSet;
  * training), draws the sampled negatives from the vocabulary's popularity proposal, and gathers the
  * rows the step touches of every item table (embeddings, and for an untied head the output table
  * and bias) into compact local tables in the learner's staging buffers, so that a step copies and
- * updates only those rows. With the full softmax every row in use is touched.
+ * updates only those rows. With the full softmax every row in use is touched. With successor slots
+ * ({@link SuccessorSlots}) it works out each example's last row and the term the slots add to its
+ * logits, keeps the step's softmax for their update, and applies it once the step is committed.
  */
 final class Examples {
 
@@ -44,6 +46,13 @@ final class Examples {
     private float[][][] freshWeights;
     private List<String> sighted;
 
+    private SuccessorSlots successors;
+    private SuccessorSlots.Columns columns;
+    private long[] lastRows;
+    private long[] globalTargetRows;
+    private float[] successorAddend;
+    private float[] probabilities;
+
     private Examples(ModelConfig config, Network network) {
         this.config = config;
         this.network = network;
@@ -65,6 +74,7 @@ final class Examples {
         batch.check(config);
         Examples e = new Examples(config, learner.network());
         if (config.task() == Task.NEXT_ITEM) {
+            e.successors = learner.successorSlots();
             e.items(learner, batch, training);
         } else {
             e.values(batch);
@@ -151,8 +161,16 @@ final class Examples {
             }
             itemRows = globalInputs;
             targetRows = globalTargets;
+            columns = SuccessorSlots.Columns.full(inUse);
         }
         drawFreshRows(stepSeed);
+        if (successors != null) {
+            lastRows = SuccessorSlots.lastRows(globalInputs, w);
+            globalTargetRows = globalTargets;
+            int[] fresh = freshRows.clone();
+            Arrays.sort(fresh);
+            successorAddend = successors.addend(lastRows, columns, fresh);
+        }
     }
 
     /**
@@ -196,6 +214,7 @@ final class Examples {
             touched.add(v);
         }
         tableRows = touched.stream().mapToInt(Long::intValue).toArray();
+        columns = SuccessorSlots.Columns.sampled(globalTargets, globalNegatives);
         itemRows = local(globalInputs);
         targetRows = local(globalTargets);
         negatives = local(globalNegatives);
@@ -289,6 +308,9 @@ final class Examples {
             int[] tables = network.itemTables();
             for (int t = 0; t < tables.length; t++) {
                 int table = tables[t];
+                if (layout.get(table).outsideOptimizer()) {
+                    continue;
+                }
                 long[] shape = layout.get(table).shape();
                 int h = layout.get(table).rowLength();
                 shape[0] = tableRows.length;
@@ -301,7 +323,8 @@ final class Examples {
             }
         }
         for (int i = 0; i < p.length; i++) {
-            if (p[i] == null) {
+            // The successor slots stay in Java: the network never reads them (null here).
+            if (p[i] == null && !layout.get(i).outsideOptimizer()) {
                 p[i] = buffers.upload(scope, i, weights[i]);
             }
         }
@@ -317,14 +340,27 @@ final class Examples {
         int[] tables = network.itemTables();
         for (int t = 0; t < tables.length; t++) {
             int table = tables[t];
-            int h = network.layout().get(table).rowLength();
+            ParameterLayout.Tensor tensor = network.layout().get(table);
+            int h = tensor.rowLength();
             for (int i = 0; i < freshRows.length; i++) {
                 int from = freshRows[i] * h;
                 System.arraycopy(freshWeights[t][i], 0, weights[table], from, h);
                 for (float[][] slot : slots) {
-                    Arrays.fill(slot[table], from, from + h, 0f);
+                    if (!tensor.outsideOptimizer()) {
+                        Arrays.fill(slot[table], from, from + h, 0f);
+                    }
                 }
             }
+        }
+    }
+
+    /**
+     * Updates the successor slots from the step's softmax, after {@link #commit}; nothing without
+     * slots. Marks the rows whose slots it changed.
+     */
+    void learnSuccessors(BitSet changed) {
+        if (successors != null && probabilities != null) {
+            successors.learn(lastRows, globalTargetRows, columns, probabilities, changed);
         }
     }
 
@@ -371,15 +407,23 @@ final class Examples {
         return scope.create(padding, new Shape(rows, config.window()));
     }
 
-    /** Cross-entropy of the next item, full or sampled. */
+    /**
+     * Cross-entropy of the next item, full or sampled, with the successor slots' term in the
+     * logits. Training with slots keeps the softmax for {@link #learnSuccessors}.
+     */
     NDArray itemLoss(NDManager scope, Network network, NDArray[] p, NDArray query) {
         NDArray targetIndex = scope.create(targetRows, new Shape(rows, 1));
         if (!config.sampledSoftmax()) {
             float[] mask = new float[tableRows.length];
             mask[0] = Network.MASKED;
             NDArray logits =
-                    network.itemScores(p, query).add(scope.create(mask, new Shape(mask.length)));
-            return logits.logSoftmax(1).gather(targetIndex, 1).neg().mean();
+                    withSuccessors(
+                            scope,
+                            network.itemScores(p, query)
+                                    .add(scope.create(mask, new Shape(mask.length))));
+            NDArray logProbabilities = logits.logSoftmax(1);
+            keepProbabilities(logProbabilities);
+            return logProbabilities.gather(targetIndex, 1).neg().mean();
         }
         NDArray logits =
                 network.itemScore(p, query, targetIndex.reshape(rows))
@@ -390,6 +434,25 @@ final class Examples {
                             .add(scope.create(negativeMask, new Shape(rows, negatives.length)));
             logits = logits.concat(negative, 1);
         }
-        return logits.logSoftmax(1).get(":, 0").neg().mean();
+        NDArray logProbabilities = withSuccessors(scope, logits).logSoftmax(1);
+        keepProbabilities(logProbabilities);
+        return logProbabilities.get(":, 0").neg().mean();
+    }
+
+    /** The logits with the successor slots' term added; as they are without slots. */
+    private NDArray withSuccessors(NDManager scope, NDArray logits) {
+        if (successorAddend == null) {
+            return logits;
+        }
+        return logits.add(scope.create(successorAddend, new Shape(rows, columns.width())));
+    }
+
+    /** Keeps the softmax of a training step with successor slots, for their update. */
+    private void keepProbabilities(NDArray logProbabilities) {
+        if (successors != null && admission != null) {
+            try (NDArray p = logProbabilities.stopGradient().exp()) {
+                probabilities = p.toFloatArray();
+            }
+        }
     }
 }

@@ -50,7 +50,8 @@ public final class ForwardPass implements AutoCloseable {
      * @param input NEXT_VALUE and RECONSTRUCTION: normalised windows (B, window, features);
      *     NEXT_ITEM: int64 vocabulary rows (B, window)
      * @return NEXT_VALUE: [mean, log-variance] (B, features); RECONSTRUCTION: [reconstruction] (B,
-     *     window, features); NEXT_ITEM: [scores] (B, itemCapacity)
+     *     window, features); NEXT_ITEM: [scores] (B, itemCapacity), the network's alone: without
+     *     the successor slots' term, which {@link Recommender} adds on the host
      */
     public NDList forward(NDArray input) {
         NDArray[] p = model.params();

@@ -25,7 +25,7 @@ import java.util.Objects;
  */
 public final class ModelConfig implements Serializable {
 
-    private static final long serialVersionUID = 3L;
+    private static final long serialVersionUID = 4L;
 
     /** Largest window, hidden size or feature count accepted; keeps every tensor size in an int. */
     static final int MAX_DIMENSION = 4096;
@@ -35,6 +35,9 @@ public final class ModelConfig implements Serializable {
 
     /** Largest item vocabulary: 2^24 rows (a 64-wide table of them is 4 GiB of floats). */
     static final int MAX_ITEM_CAPACITY = 1 << 24;
+
+    /** Most successor slots per item ({@code itemSuccessors}). */
+    static final int MAX_ITEM_SUCCESSORS = 1024;
 
     /** In {@link Softmax#AUTO}, vocabularies up to this many rows use the full softmax. */
     public static final int FULL_SOFTMAX_MAX_ROWS = 50_000;
@@ -122,6 +125,8 @@ public final class ModelConfig implements Serializable {
     private final Softmax softmax;
     private final int negatives;
     private final ItemOutput itemOutput;
+    private final int itemSuccessors;
+    private final float successorLearningRate;
     private final Optimizer optimizer;
     private final float learningRate;
     private final float momentum;
@@ -146,6 +151,8 @@ public final class ModelConfig implements Serializable {
         softmax = b.softmax;
         negatives = b.negatives;
         itemOutput = b.itemOutput;
+        itemSuccessors = b.itemSuccessors;
+        successorLearningRate = b.successorLearningRate;
         optimizer = b.optimizer;
         learningRate = b.learningRate;
         momentum = b.momentum;
@@ -161,8 +168,9 @@ public final class ModelConfig implements Serializable {
     /**
      * Returns a builder with the defaults: NEXT_VALUE, LSTM, window 16, 1 feature, 32 hidden units,
      * 1 layer, no dropout, 2 heads, 10,000 item rows, AUTO softmax with 256 negatives, a TIED item
-     * output, Adam with learning rate 0.005, betas 0.9 and 0.999, epsilon 1e-8, no weight decay, no
-     * warm-up, gradient clip 1.0, seed 42.
+     * output (an UNTIED one with 16 successor slots per item, learning at rate 2.0), Adam with
+     * learning rate 0.005, betas 0.9 and 0.999, epsilon 1e-8, no weight decay, no warm-up, gradient
+     * clip 1.0, seed 42.
      *
      * @return a new builder
      */
@@ -189,6 +197,8 @@ public final class ModelConfig implements Serializable {
                 .optSoftmax(softmax)
                 .optNegatives(negatives)
                 .optItemOutput(itemOutput)
+                .optItemSuccessors(itemSuccessors)
+                .optSuccessorLearningRate(successorLearningRate)
                 .optOptimizer(optimizer)
                 .optLearningRate(learningRate)
                 .optMomentum(momentum)
@@ -267,6 +277,27 @@ public final class ModelConfig implements Serializable {
         return itemOutput;
     }
 
+    /**
+     * Returns the successor slots per item as configured: candidate next items, each with a learned
+     * score added to the softmax's logits (see {@link #successorSlots()}).
+     */
+    public int itemSuccessors() {
+        return itemSuccessors;
+    }
+
+    /**
+     * Returns the successor slots per item the model has: {@link #itemSuccessors()} for a NEXT_ITEM
+     * model with an UNTIED head, otherwise 0 (no other head has them).
+     */
+    public int successorSlots() {
+        return task == Task.NEXT_ITEM && itemOutput == ItemOutput.UNTIED ? itemSuccessors : 0;
+    }
+
+    /** Returns the plain SGD rate of the successor slots' scores. */
+    public float successorLearningRate() {
+        return successorLearningRate;
+    }
+
     /** Returns the optimizer. */
     public Optimizer optimizer() {
         return optimizer;
@@ -343,6 +374,8 @@ public final class ModelConfig implements Serializable {
                 && softmax == that.softmax
                 && negatives == that.negatives
                 && itemOutput == that.itemOutput
+                && itemSuccessors == that.itemSuccessors
+                && Float.compare(successorLearningRate, that.successorLearningRate) == 0
                 && optimizer == that.optimizer
                 && Float.compare(learningRate, that.learningRate) == 0
                 && Float.compare(momentum, that.momentum) == 0
@@ -370,6 +403,8 @@ public final class ModelConfig implements Serializable {
                 softmax,
                 negatives,
                 itemOutput,
+                itemSuccessors,
+                successorLearningRate,
                 optimizer,
                 learningRate,
                 momentum,
@@ -399,6 +434,10 @@ public final class ModelConfig implements Serializable {
             s.append(", softmax=").append(softmax);
             s.append(", negatives=").append(negatives);
             s.append(", itemOutput=").append(itemOutput);
+            if (itemOutput == ItemOutput.UNTIED) {
+                s.append(", itemSuccessors=").append(itemSuccessors);
+                s.append(", successorLearningRate=").append(successorLearningRate);
+            }
         }
         s.append(", optimizer=").append(optimizer);
         s.append(", learningRate=").append(learningRate);
@@ -434,6 +473,8 @@ public final class ModelConfig implements Serializable {
         private Softmax softmax = Softmax.AUTO;
         private int negatives = 256;
         private ItemOutput itemOutput = ItemOutput.TIED;
+        private int itemSuccessors = 16;
+        private float successorLearningRate = 2.0f;
         private Optimizer optimizer = Optimizer.ADAM;
         private float learningRate = 0.005f;
         private float momentum = 0.9f;
@@ -516,6 +557,22 @@ public final class ModelConfig implements Serializable {
         /** Sets the output layer of NEXT_ITEM (default TIED; see {@link ItemOutput}). */
         public Builder optItemOutput(ItemOutput itemOutput) {
             this.itemOutput = itemOutput;
+            return this;
+        }
+
+        /**
+         * Sets the successor slots per item of an UNTIED NEXT_ITEM head, 0 to {@value
+         * #MAX_ITEM_SUCCESSORS} (default 16; 0 turns the term off; other heads have none): a
+         * full-rank, sparse transition term learned beside the factorised one (docs/models/).
+         */
+        public Builder optItemSuccessors(int itemSuccessors) {
+            this.itemSuccessors = itemSuccessors;
+            return this;
+        }
+
+        /** Sets the plain SGD rate of the successor slots, finite and above 0 (default 2.0). */
+        public Builder optSuccessorLearningRate(float successorLearningRate) {
+            this.successorLearningRate = successorLearningRate;
             return this;
         }
 
@@ -626,6 +683,19 @@ public final class ModelConfig implements Serializable {
             }
             checkRange("itemCapacity", itemCapacity, 2, MAX_ITEM_CAPACITY);
             checkRange("negatives", negatives, 1, MAX_ITEM_CAPACITY);
+            checkRange("itemSuccessors", itemSuccessors, 0, MAX_ITEM_SUCCESSORS);
+            checkPositiveFinite("successorLearningRate", successorLearningRate);
+            if (task == Task.NEXT_ITEM
+                    && itemOutput == ItemOutput.UNTIED
+                    && (long) itemCapacity * itemSuccessors > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(
+                        "itemSuccessors times itemCapacity ("
+                                + itemCapacity
+                                + ") must be at most "
+                                + Integer.MAX_VALUE
+                                + " (one table's size) but itemSuccessors was "
+                                + itemSuccessors);
+            }
             checkPositiveFinite("learningRate", learningRate);
             checkUnitInterval("momentum", momentum);
             checkUnitInterval("beta1", beta1);

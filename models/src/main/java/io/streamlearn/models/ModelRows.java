@@ -14,28 +14,36 @@ import java.util.zip.CRC32;
  * checkpoint whatever the catalogue's size.
  *
  * <p>Row r's record holds, for every item table in layout order (the embedding table; for an untied
- * head also the output table and the bias), its weights at r, then each optimizer array's values at
- * r, and the vocabulary's entry of row r: its id, how often it was a next item, and when it was
- * last seen (the recency order, as a number). The rest holds the config, version and step, the
- * other tensors with their optimizer arrays, and the vocabulary's rows in use and clock. Tasks
- * other than NEXT_ITEM have no item tables: all of the state is in the rest. The records put
- * together ({@link #assemble}) are the state, bit-exact.
+ * head also the output table and the bias, and the successor slots' candidates and weights), its
+ * weights at r, then each optimizer array's values at r (none for the successor slots, which have
+ * no optimizer arrays), and the vocabulary's entry of row r: its id, how often it was a next item,
+ * and when it was last seen (the recency order, as a number). The rest holds the config, version
+ * and step, the other tensors with their optimizer arrays, and the vocabulary's rows in use and
+ * clock. Tasks other than NEXT_ITEM have no item tables: all of the state is in the rest. The
+ * records put together ({@link #assemble}) are the state, bit-exact.
  *
  * <p>Formats, big-endian, floats as raw IEEE-754 bits:
  *
  * <pre>
- * rest: byte FORMAT_VERSION (1); the config as ModelState format 3 writes it; long version, step;
+ * rest: byte FORMAT_VERSION (2); the config as ModelState format 4 writes it; long version, step;
  *       byte slot count; group of the other tensors' weights; per slot, group of their arrays;
  *       byte 1 if a vocabulary, then int rowsInUse, long clock; int CRC-32 of all bytes before
- * row:  byte FORMAT_VERSION (1); per item table its row's weights; per slot, per item table, the
- *       row's values; byte 1 if the row holds an id, then int targetCount, long lastSeen, int n,
- *       n UTF-8 bytes; int CRC-32 of all bytes before
+ * row:  byte FORMAT_VERSION (2); per item table its row's weights; per slot, per item table with
+ *       optimizer arrays, the row's values; byte 1 if the row holds an id, then int targetCount,
+ *       long lastSeen, int n, n UTF-8 bytes; int CRC-32 of all bytes before
  * </pre>
+ *
+ * <p>Format 1 (before the successor slots) is read as format 2 whose rest holds the config as
+ * ModelState format 3 wrote it: a NEXT_ITEM model comes back with 0 successor slots, so its rows
+ * have the same shape in both formats.
  */
 public final class ModelRows {
 
     /** The format of both records. */
-    public static final byte FORMAT_VERSION = 1;
+    public static final byte FORMAT_VERSION = 2;
+
+    /** The oldest format of either record this build reads. */
+    static final byte OLDEST_READABLE_FORMAT = 1;
 
     private ModelRows() {}
 
@@ -103,13 +111,14 @@ public final class ModelRows {
         float[][][] slots = state.slotsView();
         ItemVocabulary vocabulary = state.vocabularyView();
         byte[] id = vocabulary.idBytes(row);
-        int values = rowValues(layout, tables);
-        int size = 1 + 4 * values * (1 + slots.length) + 1 + (id == null ? 0 : 16 + id.length) + 4;
+        int values =
+                rowValues(layout, tables, false) + slots.length * rowValues(layout, tables, true);
+        int size = 1 + 4 * values + 1 + (id == null ? 0 : 16 + id.length) + 4;
         ByteBuffer buf = ByteBuffer.allocate(size);
         buf.put(FORMAT_VERSION);
-        putRow(buf, layout, tables, weights, row);
+        putRow(buf, layout, tables, weights, row, false);
         for (float[][] s : slots) {
-            putRow(buf, layout, tables, s, row);
+            putRow(buf, layout, tables, s, row, true);
         }
         buf.put((byte) (id == null ? 0 : 1));
         if (id != null) {
@@ -146,12 +155,19 @@ public final class ModelRows {
         ItemVocabulary b = after.vocabularyView();
         for (int row = 0; row < rows; row++) {
             boolean same =
-                    sameRow(layout, tables, before.weightsView(), after.weightsView(), row)
+                    sameRow(layout, tables, before.weightsView(), after.weightsView(), row, false)
                             && Arrays.equals(a.idBytes(row), b.idBytes(row))
                             && a.count(row) == b.count(row)
                             && a.lastSeen(row) == b.lastSeen(row);
             for (int s = 0; same && s < after.slotCount(); s++) {
-                same = sameRow(layout, tables, before.slotsView()[s], after.slotsView()[s], row);
+                same =
+                        sameRow(
+                                layout,
+                                tables,
+                                before.slotsView()[s],
+                                after.slotsView()[s],
+                                row,
+                                true);
             }
             if (!same) {
                 differ.set(row);
@@ -161,9 +177,9 @@ public final class ModelRows {
     }
 
     private static boolean sameRow(
-            ParameterLayout layout, int[] tables, float[][] a, float[][] b, int row) {
+            ParameterLayout layout, int[] tables, float[][] a, float[][] b, int row, boolean slot) {
         for (int t : tables) {
-            int h = layout.get(t).rowLength();
+            int h = rowLength(layout, t, slot);
             for (int j = row * h; j < (row + 1) * h; j++) {
                 if (Float.floatToRawIntBits(a[t][j]) != Float.floatToRawIntBits(b[t][j])) {
                     return false;
@@ -183,7 +199,9 @@ public final class ModelRows {
     public static Assembly assemble(byte[] rest) {
         ByteBuffer buf = open(rest, "rest");
         try {
-            ModelConfig config = ModelState.getConfig(buf, ModelState.FORMAT_VERSION);
+            // Format 1's rest holds the config as ModelState format 3 wrote it.
+            byte configFormat = rest[0] == 1 ? 3 : ModelState.FORMAT_VERSION;
+            ModelConfig config = ModelState.getConfig(buf, configFormat);
             long version = buf.getLong();
             long step = buf.getLong();
             int slotCount = buf.get();
@@ -200,7 +218,7 @@ public final class ModelRows {
             fill(weights, ModelState.getGroup(buf, "weights"), table);
             float[][][] slots = new float[slotCount][][];
             for (int s = 0; s < slotCount; s++) {
-                slots[s] = layout.zeros();
+                slots[s] = layout.slotZeros();
                 fill(slots[s], ModelState.getGroup(buf, "optimizer slot " + s), table);
             }
             byte hasVocabulary = buf.get();
@@ -287,9 +305,9 @@ public final class ModelRows {
             }
             ByteBuffer buf = open(record, "row " + row);
             try {
-                getRow(buf, weights, row);
+                getRow(buf, weights, row, false);
                 for (float[][] s : slots) {
-                    getRow(buf, s, row);
+                    getRow(buf, s, row, true);
                 }
                 byte hasId = buf.get();
                 if (hasId == 1) {
@@ -329,9 +347,9 @@ public final class ModelRows {
             present.set(row);
         }
 
-        private void getRow(ByteBuffer buf, float[][] arrays, int row) {
+        private void getRow(ByteBuffer buf, float[][] arrays, int row, boolean slot) {
             for (int t : tables) {
-                int h = layout.get(t).rowLength();
+                int h = rowLength(layout, t, slot);
                 buf.asFloatBuffer().get(arrays[t], row * h, h);
                 buf.position(buf.position() + 4 * h);
             }
@@ -364,18 +382,32 @@ public final class ModelRows {
         }
     }
 
-    private static int rowValues(ParameterLayout layout, int[] tables) {
+    /**
+     * Values per row of item table {@code t} in its weights, or in each optimizer array (none for a
+     * tensor learned outside the optimizer).
+     */
+    private static int rowLength(ParameterLayout layout, int t, boolean slot) {
+        ParameterLayout.Tensor tensor = layout.get(t);
+        return slot && tensor.outsideOptimizer() ? 0 : tensor.rowLength();
+    }
+
+    private static int rowValues(ParameterLayout layout, int[] tables, boolean slot) {
         int n = 0;
         for (int t : tables) {
-            n += layout.get(t).rowLength();
+            n += rowLength(layout, t, slot);
         }
         return n;
     }
 
     private static void putRow(
-            ByteBuffer buf, ParameterLayout layout, int[] tables, float[][] arrays, int row) {
+            ByteBuffer buf,
+            ParameterLayout layout,
+            int[] tables,
+            float[][] arrays,
+            int row,
+            boolean slot) {
         for (int t : tables) {
-            int h = layout.get(t).rowLength();
+            int h = rowLength(layout, t, slot);
             buf.asFloatBuffer().put(arrays[t], row * h, h);
             buf.position(buf.position() + 4 * h);
         }
@@ -436,7 +468,8 @@ public final class ModelRows {
 
     /** Checks the format and the CRC-32 in the last 4 bytes; returns a buffer after the format. */
     private static ByteBuffer open(byte[] bytes, String what) {
-        ByteBuffer buf = Codecs.open(bytes, "ModelRows " + what, FORMAT_VERSION);
+        ByteBuffer buf =
+                Codecs.open(bytes, "ModelRows " + what, OLDEST_READABLE_FORMAT, FORMAT_VERSION);
         if (bytes.length < 5) {
             throw new IllegalArgumentException(
                     "ModelRows " + what + " is truncated: " + bytes.length + " bytes");

@@ -17,11 +17,11 @@ import java.util.zip.CRC32;
  * step, the weights, the optimizer's arrays (Adam's two moments or SGD's velocity), one array per
  * tensor in {@link ParameterLayout} order, and for NEXT_ITEM the item vocabulary.
  *
- * <p>It has one binary codec, used by Flink state and by the model store alike. Format 3, all
+ * <p>It has one binary codec, used by Flink state and by the model store alike. Format 4, all
  * numbers big-endian, floats as their raw IEEE-754 bits:
  *
  * <pre>
- * byte   FORMAT_VERSION (3)
+ * byte   FORMAT_VERSION (4)
  * byte   task, family                       enum ordinals (append-only enums)
  * int    window, features, hiddenSize, layers
  * float  dropout
@@ -29,13 +29,16 @@ import java.util.zip.CRC32;
  * byte   softmax
  * int    negatives
  * byte   itemOutput                         (format 3)
+ * int    itemSuccessors                     (format 4)
+ * float  successorLearningRate              (format 4)
  * byte   optimizer
  * float  learningRate, momentum, beta1, beta2, epsilon, weightDecay
  * int    warmupSteps
  * float  gradientClip
  * long   seed, version, step
  * group  weights                 group = int count; count x { int length; length x float }
- * byte   slot count; that many groups (Adam: first then second moments; SGD: velocity);
+ * byte   slot count; that many groups (Adam: first then second moments; SGD: velocity; the
+ *        arrays of tensors learned outside the optimizer, the successor slots, are empty);
  *        0 in a serving copy ({@link #forServing()})
  * byte   1 if a vocabulary follows, else 0
  *        int rowsInUse, int ids; per id, least recently seen first: int row, int targetCount
@@ -43,19 +46,22 @@ import java.util.zip.CRC32;
  * int    CRC-32 of every byte before it
  * </pre>
  *
- * <p>Format 2 (before the untied item output) is read as format 3 without the {@code itemOutput}
- * byte, which means TIED for NEXT_ITEM (other tasks have no item head), and without target counts,
- * which start at 0: a restored format-2 model keeps its tied head and resumes bit-exact. Format 1
- * (the LSTM point forecaster of the first release) is recognised and refused with a message saying
- * why. A serving copy ({@link #forServing()}) keeps the weights without the optimizer's arrays (a
- * third of Adam's state): what predictors and the trainer's promotion guard hold, and what the
- * trainer broadcasts. Shapes are not stored: they follow from the config. Equality is bit-exact on
- * every array. Immutable; accessors return copies.
+ * <p>Format 3 (before the successor slots) is read as format 4 without {@code itemSuccessors} and
+ * {@code successorLearningRate}: a NEXT_ITEM model comes back with 0 slots (its layout has no
+ * successor tensors) and resumes as it was, bit-exact; the rate keeps its default, unused. Format 2
+ * (before the untied item output) is read as format 3 without the {@code itemOutput} byte, which
+ * means TIED for NEXT_ITEM (other tasks have no item head), and without target counts, which start
+ * at 0: a restored format-2 model keeps its tied head and resumes bit-exact. Format 1 (the LSTM
+ * point forecaster of the first release) is recognised and refused with a message saying why. A
+ * serving copy ({@link #forServing()}) keeps the weights without the optimizer's arrays (a third of
+ * Adam's state): what predictors and the trainer's promotion guard hold, and what the trainer
+ * broadcasts. Shapes are not stored: they follow from the config. Equality is bit-exact on every
+ * array. Immutable; accessors return copies.
  */
 public final class ModelState {
 
     /** The codec version written by {@link #encode()}. */
-    public static final byte FORMAT_VERSION = 3;
+    public static final byte FORMAT_VERSION = 4;
 
     /** The oldest codec version {@link #decode} reads. */
     static final byte OLDEST_READABLE_FORMAT = 2;
@@ -96,7 +102,7 @@ public final class ModelState {
                             + (slots == null ? "none" : slots.length));
         }
         for (int s = 0; s < slots.length; s++) {
-            layout.check("optimizer slot " + s, slots[s]);
+            layout.checkSlot("optimizer slot " + s, slots[s]);
         }
         boolean items = config.task() == Task.NEXT_ITEM;
         if (items != (vocabulary != null)) {
@@ -226,7 +232,7 @@ public final class ModelState {
      * @return the bytes
      */
     public byte[] encode() {
-        long size = 1 + 2 + 16 + 4 + 8 + 1 + 4 + 1 + 1 + 24 + 4 + 4 + 24;
+        long size = 1 + CONFIG_BYTES + 16;
         size += groupBytes(weights) + 1;
         for (float[][] s : slots) {
             size += groupBytes(s);
@@ -257,7 +263,7 @@ public final class ModelState {
     }
 
     /** Bytes of {@link #putConfig}. */
-    static final int CONFIG_BYTES = 77;
+    static final int CONFIG_BYTES = 85;
 
     /** Writes the config as format {@link #FORMAT_VERSION} does, from task to seed. */
     static void putConfig(ByteBuffer buf, ModelConfig config) {
@@ -273,6 +279,8 @@ public final class ModelState {
         buf.put((byte) config.softmax().ordinal());
         buf.putInt(config.negatives());
         buf.put((byte) config.itemOutput().ordinal());
+        buf.putInt(config.itemSuccessors());
+        buf.putFloat(config.successorLearningRate());
         buf.put((byte) config.optimizer().ordinal());
         buf.putFloat(config.learningRate());
         buf.putFloat(config.momentum());
@@ -352,7 +360,8 @@ public final class ModelState {
     }
 
     /**
-     * Reads what {@link #putConfig} wrote, or format 2's config (no {@code itemOutput}).
+     * Reads what {@link #putConfig} wrote, format 3's config (no successor slots: a NEXT_ITEM model
+     * reads with 0) or format 2's (no {@code itemOutput} either).
      *
      * @throws IllegalArgumentException if an enum ordinal is unknown or the config invalid
      * @throws BufferUnderflowException if the bytes end early
@@ -375,6 +384,12 @@ public final class ModelState {
             b.optItemOutput(constant(ItemOutput.class, "itemOutput", buf.get()));
         } else if (task == Task.NEXT_ITEM) {
             b.optItemOutput(ItemOutput.TIED);
+        }
+        if (format >= 4) {
+            b.optItemSuccessors(buf.getInt());
+            b.optSuccessorLearningRate(buf.getFloat());
+        } else if (task == Task.NEXT_ITEM) {
+            b.optItemSuccessors(0);
         }
         b.optOptimizer(constant(Optimizer.class, "optimizer", buf.get()));
         b.optLearningRate(buf.getFloat());

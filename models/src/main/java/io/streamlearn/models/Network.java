@@ -101,12 +101,15 @@ final class Network {
      *
      * @param manager the manager that owns the arrays (its device is the arrays' device)
      * @param weights one array per tensor, in layout order
-     * @return the arrays, in layout order
+     * @return the arrays, in layout order; null for the tensors learned outside the optimizer (the
+     *     successor slots), which the network does not read
      */
     NDArray[] createParameters(NDManager manager, float[][] weights) {
         NDArray[] arrays = new NDArray[layout.size()];
         for (int i = 0; i < arrays.length; i++) {
-            arrays[i] = manager.create(weights[i], new Shape(layout.get(i).shape()));
+            if (!layout.get(i).outsideOptimizer()) {
+                arrays[i] = manager.create(weights[i], new Shape(layout.get(i).shape()));
+            }
         }
         return arrays;
     }
@@ -118,8 +121,8 @@ final class Network {
 
     /**
      * Indexes of the tensors whose rows are vocabulary rows, in layout order: the embedding table
-     * and, for an untied head, the output table and the bias. A training step gathers the rows it
-     * touches of each and updates only those.
+     * and, for an untied head, the output table and the bias (and the successor slots, which stay
+     * in Java). A training step gathers the rows it touches of each and updates only those.
      */
     int[] itemTables() {
         return itemTables.clone();

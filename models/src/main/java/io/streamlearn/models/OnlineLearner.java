@@ -22,8 +22,10 @@ import org.slf4j.LoggerFactory;
  * <p>Each {@link #train} step runs the network on the batch (truncated back-propagation through the
  * window: every example starts from a zero state), computes the task's loss, back-propagates, clips
  * the gradient to a global L2 norm of at most {@code gradientClip}, and updates the weights in Java
- * ({@link OptimizerStep}: Adam or SGD with momentum, weight decay, learning-rate warm-up). The
- * losses:
+ * ({@link OptimizerStep}: Adam or SGD with momentum, weight decay, learning-rate warm-up). An
+ * untied next-item head with successor slots adds their term to the logits, and after the update
+ * learns them from the step's softmax by their own rule, outside the optimizer ({@link
+ * SuccessorSlots}). The losses:
  *
  * <pre>
  * NEXT_VALUE      Gaussian negative log-likelihood, mean over rows and features:
@@ -76,6 +78,7 @@ public final class OnlineLearner implements AutoCloseable {
     private final float[][] weights;
     private final float[][][] slots;
     private final ItemVocabulary vocabulary;
+    private final SuccessorSlots successors;
     private final StepBuffers buffers;
     private final BitSet changedRows = new BitSet();
     private long step;
@@ -127,6 +130,7 @@ public final class OnlineLearner implements AutoCloseable {
         this.weights = weights;
         this.slots = slots;
         this.vocabulary = vocabulary;
+        this.successors = SuccessorSlots.of(config, layout, weights);
         this.step = step;
         this.version = version;
         this.manager = TorchRuntime.newBaseManager(device);
@@ -174,7 +178,7 @@ public final class OnlineLearner implements AutoCloseable {
         ParameterLayout layout = ParameterLayout.of(config);
         float[][][] s = new float[OptimizerStep.slots(config.optimizer())][][];
         for (int i = 0; i < s.length; i++) {
-            s[i] = layout.zeros();
+            s[i] = layout.slotZeros();
         }
         return s;
     }
@@ -263,7 +267,9 @@ public final class OnlineLearner implements AutoCloseable {
                     GradientCollector collector = scope.getEngine().newGradientCollector()) {
                 NDArray[] params = examples.parameters(scope, weights, buffers);
                 for (NDArray p : params) {
-                    p.setRequiresGradient(true);
+                    if (p != null) {
+                        p.setRequiresGradient(true);
+                    }
                 }
                 NDArray lossArray = loss(scope, params, examples, true);
                 loss = lossArray.getFloat();
@@ -273,8 +279,10 @@ public final class OnlineLearner implements AutoCloseable {
                 }
                 collector.backward(lossArray);
                 for (int i = 0; i < gradients.length; i++) {
-                    gradients[i] = buffers.download(i, params[i].getGradient());
-                    lengths[i] = buffers.gradientLength(i);
+                    if (params[i] != null) {
+                        gradients[i] = buffers.download(i, params[i].getGradient());
+                        lengths[i] = buffers.gradientLength(i);
+                    }
                 }
             }
         }
@@ -284,11 +292,15 @@ public final class OnlineLearner implements AutoCloseable {
             return loss;
         }
         examples.commit(weights, slots);
+        examples.learnSuccessors(changedRows);
         OptimizerStep update = new OptimizerStep(config, step + 1);
         double clip = config.gradientClip();
         double scale = norm > clip ? clip / norm : 1.0;
         int[] tables = network.itemTables();
         for (int i = 0; i < weights.length; i++) {
+            if (layout.get(i).outsideOptimizer()) {
+                continue;
+            }
             float[][] tensorSlots = new float[slots.length][];
             for (int s = 0; s < slots.length; s++) {
                 tensorSlots[s] = slots[s][i];
@@ -396,6 +408,9 @@ public final class OnlineLearner implements AutoCloseable {
         double sum = 0;
         for (int i = 0; i < gradients.length; i++) {
             float[] g = gradients[i];
+            if (g == null) {
+                continue;
+            }
             for (int j = 0; j < lengths[i]; j++) {
                 sum += (double) g[j] * g[j];
             }
@@ -491,6 +506,11 @@ public final class OnlineLearner implements AutoCloseable {
 
     ItemVocabulary vocabulary() {
         return vocabulary;
+    }
+
+    /** The successor slots, a view of this learner's weights; null without them. */
+    SuccessorSlots successorSlots() {
+        return successors;
     }
 
     Network network() {

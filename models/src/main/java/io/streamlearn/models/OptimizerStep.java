@@ -23,6 +23,8 @@ import io.streamlearn.models.ModelConfig.Optimizer;
  * applies to weight matrices and embeddings, not to biases, layer norms or positions. The item
  * embedding table is updated row-sparsely: only rows a step used change, their moments included (as
  * TensorFlow's LazyAdam), so a step costs what its batch touches, not what the vocabulary holds.
+ * Tensors learned outside the optimizer (an untied next-item head's successor slots, {@link
+ * SuccessorSlots}) are not passed here.
  */
 final class OptimizerStep {
 

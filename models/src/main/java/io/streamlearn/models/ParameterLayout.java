@@ -19,9 +19,11 @@ import java.util.stream.IntStream;
  * attention layer two layer norms, the fused query/key/value projection, the output projection and
  * the feed-forward pair; per MLP layer a weight and a bias; the autoencoder's encoder then
  * decoder), then the head (for an untied NEXT_ITEM head: the query projection, the output table and
- * the per-item bias). The item tables are the tensors whose rows are vocabulary rows. Pure Java, so
- * that the codec can check a state's array lengths without loading the engine; {@code docs/models/}
- * lists the tensors of each family.
+ * the per-item bias, and with successor slots their candidate rows and weights). The item tables
+ * are the tensors whose rows are vocabulary rows. Tensors {@linkplain Tensor#outsideOptimizer()
+ * learned outside the optimizer} (the successor slots) have no optimizer arrays: theirs are empty.
+ * Pure Java, so that the codec can check a state's array lengths without loading the engine; {@code
+ * docs/models/} lists the tensors of each family.
  */
 final class ParameterLayout {
 
@@ -38,8 +40,8 @@ final class ParameterLayout {
     }
 
     /**
-     * One tensor: its name, shape, initialisation, whether it takes weight decay, and the factor on
-     * the learning rate it is updated with.
+     * One tensor: its name, shape, initialisation, whether it takes weight decay, the factor on the
+     * learning rate it is updated with, and whether the optimizer updates it at all.
      */
     static final class Tensor {
         private final String name;
@@ -49,9 +51,10 @@ final class ParameterLayout {
         private final double scale;
         private final boolean decay;
         private final double learningRateScale;
+        private final boolean outsideOptimizer;
 
         Tensor(String name, Init init, double scale, boolean decay, long... shape) {
-            this(name, init, scale, decay, 1.0, shape);
+            this(name, init, scale, decay, 1.0, false, shape);
         }
 
         Tensor(
@@ -60,6 +63,7 @@ final class ParameterLayout {
                 double scale,
                 boolean decay,
                 double learningRateScale,
+                boolean outsideOptimizer,
                 long... shape) {
             this.name = name;
             this.shape = shape.clone();
@@ -67,6 +71,7 @@ final class ParameterLayout {
             this.scale = scale;
             this.decay = decay;
             this.learningRateScale = learningRateScale;
+            this.outsideOptimizer = outsideOptimizer;
             long n = 1;
             for (long d : shape) {
                 n *= d;
@@ -109,7 +114,21 @@ final class ParameterLayout {
 
         /** This tensor with another learning-rate factor. */
         Tensor withLearningRateScale(double factor) {
-            return new Tensor(name, init, scale, decay, factor, shape);
+            return new Tensor(name, init, scale, decay, factor, outsideOptimizer, shape);
+        }
+
+        /**
+         * Whether the tensor is learned outside the optimizer (by its own rule in Java, as the
+         * successor slots): it is not staged to the engine, has no gradient, takes no part in the
+         * gradient's norm, weight decay or the optimizer's update, and has no optimizer arrays.
+         */
+        boolean outsideOptimizer() {
+            return outsideOptimizer;
+        }
+
+        /** The length of each of its optimizer arrays: its size, or 0 outside the optimizer. */
+        int slotSize() {
+            return outsideOptimizer ? 0 : size;
         }
 
         /** Draws a fresh value for one element. */
@@ -135,6 +154,18 @@ final class ParameterLayout {
 
     /** Name of the per-item output bias (NEXT_ITEM, UNTIED). */
     static final String ITEM_BIAS = "item_bias";
+
+    /**
+     * Name of the successor slots' candidates (NEXT_ITEM, UNTIED, {@code successorSlots() > 0}):
+     * per row of the last item, S vocabulary rows as floats (exact, as rows are below 2^24), 0 for
+     * an empty slot. Learned outside the optimizer ({@link SuccessorSlots}).
+     */
+    static final String ITEM_SUCCESSOR_ROWS = "item_successor_rows";
+
+    /**
+     * Name of the successor slots' weights, one per candidate (see {@link #ITEM_SUCCESSOR_ROWS}).
+     */
+    static final String ITEM_SUCCESSOR_WEIGHTS = "item_successor_weights";
 
     /**
      * Standard deviation of the item embeddings of an UNTIED head (a TIED one keeps 1 / sqrt(H)).
@@ -253,6 +284,28 @@ final class ParameterLayout {
                                             : UNTIED_DENSE_LEARNING_RATE;
                     t.set(i, t.get(i).withLearningRateScale(factor));
                 }
+                int successors = config.successorSlots();
+                if (successors > 0) {
+                    // Rows are stored as floats: exact up to 2^24, which MAX_ITEM_CAPACITY keeps.
+                    if (config.itemCapacity() > ModelConfig.MAX_ITEM_CAPACITY) {
+                        throw new IllegalStateException(
+                                "itemCapacity "
+                                        + config.itemCapacity()
+                                        + " has rows a float cannot hold exactly");
+                    }
+                    for (String name : List.of(ITEM_SUCCESSOR_ROWS, ITEM_SUCCESSOR_WEIGHTS)) {
+                        t.add(
+                                new Tensor(
+                                        name,
+                                        Init.ZERO,
+                                        0,
+                                        false,
+                                        1.0,
+                                        true,
+                                        config.itemCapacity(),
+                                        successors));
+                    }
+                }
             }
         }
         return new ParameterLayout(t);
@@ -324,7 +377,8 @@ final class ParameterLayout {
 
     /**
      * Returns the positions of the tensors whose rows are vocabulary rows (embedding table, and for
-     * an untied head the output table and bias), in layout order; empty if none.
+     * an untied head the output table and bias, and the successor slots), in layout order; empty if
+     * none.
      */
     int[] itemTables() {
         return IntStream.range(0, tensors.size())
@@ -333,7 +387,9 @@ final class ParameterLayout {
                             String n = tensors.get(i).name();
                             return n.equals(ITEM_EMBEDDING)
                                     || n.equals(ITEM_OUTPUT)
-                                    || n.equals(ITEM_BIAS);
+                                    || n.equals(ITEM_BIAS)
+                                    || n.equals(ITEM_SUCCESSOR_ROWS)
+                                    || n.equals(ITEM_SUCCESSOR_WEIGHTS);
                         })
                 .toArray();
     }
@@ -352,6 +408,22 @@ final class ParameterLayout {
      * @throws IllegalArgumentException naming the first mismatch
      */
     void check(String what, float[][] arrays) {
+        check(what, arrays, false);
+    }
+
+    /**
+     * Checks that optimizer arrays have the count and lengths of this layout: empty for the tensors
+     * learned outside the optimizer.
+     *
+     * @param what what the arrays are, for the message
+     * @param arrays the arrays
+     * @throws IllegalArgumentException naming the first mismatch
+     */
+    void checkSlot(String what, float[][] arrays) {
+        check(what, arrays, true);
+    }
+
+    private void check(String what, float[][] arrays, boolean slot) {
         if (arrays == null) {
             throw new IllegalArgumentException(what + " must not be null");
         }
@@ -361,7 +433,8 @@ final class ParameterLayout {
         }
         for (int i = 0; i < arrays.length; i++) {
             Tensor t = tensors.get(i);
-            if (arrays[i] == null || arrays[i].length != t.size()) {
+            int size = slot ? t.slotSize() : t.size();
+            if (arrays[i] == null || arrays[i].length != size) {
                 throw new IllegalArgumentException(
                         what
                                 + "["
@@ -369,7 +442,7 @@ final class ParameterLayout {
                                 + "] ("
                                 + t.name()
                                 + ") must hold "
-                                + t.size()
+                                + size
                                 + " values but held "
                                 + (arrays[i] == null ? "null" : arrays[i].length));
             }
@@ -381,6 +454,17 @@ final class ParameterLayout {
         float[][] arrays = new float[tensors.size()][];
         for (int i = 0; i < arrays.length; i++) {
             arrays[i] = new float[tensors.get(i).size()];
+        }
+        return arrays;
+    }
+
+    /**
+     * Returns zero-filled optimizer arrays: shaped like the tensors, empty outside the optimizer.
+     */
+    float[][] slotZeros() {
+        float[][] arrays = new float[tensors.size()][];
+        for (int i = 0; i < arrays.length; i++) {
+            arrays[i] = new float[tensors.get(i).slotSize()];
         }
         return arrays;
     }

@@ -25,8 +25,11 @@ import java.util.List;
  * shortening the list. Only the rows handed out so far are scored: the rows past them hold no item
  * (their masked scores add exactly 0 to the softmax), so a table sized above the catalogue costs
  * nothing at serving. A brute-force scan: about 3.2 million multiply-adds per query at 100,000
- * items and hidden size 32 (figures in docs/benchmarks.md). For recurrent families {@link
- * #recommend} also returns each user's state, and {@link #step} advances it by one item.
+ * items and hidden size 32 (figures in docs/benchmarks.md). A model with successor slots adds their
+ * term to the scores of the last item's candidates before the softmax, as training does ({@link
+ * SuccessorSlots}); the last item is the history's last known one ({@link #step}: the newest item).
+ * For recurrent families {@link #recommend} also returns each user's state, and {@link #step}
+ * advances it by one item.
  *
  * <p>Threading as {@link Forecaster}.
  */
@@ -52,11 +55,21 @@ public final class Recommender implements AutoCloseable {
     /** The parameters with the output table cut to the scored rows. */
     private final NDArray[] scoring;
 
+    /** The successor slots, a view of the state's (immutable) weights; null without them. */
+    private final SuccessorSlots successors;
+
+    /** The columns of the serving softmax: every scored row. */
+    private final SuccessorSlots.Columns columns;
+
     private Recommender(ModelState state, Device device, int rankBlockScores) {
         this.rankBlockScores = rankBlockScores;
         this.model = new LoadedModel(state, device, Task.NEXT_ITEM, "Recommender");
         // Rows from rowsInUse on were never handed out: masked, they would add exp(-1e9) = 0.
         this.scoredRows = model.vocabulary.rowsInUse();
+        this.successors =
+                SuccessorSlots.of(
+                        state.config(), ParameterLayout.of(state.config()), state.weightsView());
+        this.columns = SuccessorSlots.Columns.full(scoredRows);
         float[] mask = new float[scoredRows];
         for (int row = 0; row < mask.length; row++) {
             if (model.vocabulary.idOf(row) == null) {
@@ -172,13 +185,21 @@ public final class Recommender implements AutoCloseable {
                                 scope,
                                 Network.lastStep(out.get(0)),
                                 Network.lastStep(x),
+                                SuccessorSlots.lastRows(ids, w),
                                 k,
                                 exclude,
                                 states);
                     }
                     NDArray pad = scope.create(padding, new Shape(rows, w));
                     NDArray summary = model.network.encode(p, x, pad, false);
-                    return top(scope, summary, Network.lastStep(x), k, exclude, null);
+                    return top(
+                            scope,
+                            summary,
+                            Network.lastStep(x),
+                            SuccessorSlots.lastRows(ids, w),
+                            k,
+                            exclude,
+                            null);
                 });
     }
 
@@ -238,6 +259,7 @@ public final class Recommender implements AutoCloseable {
                             scope,
                             Network.lastStep(out.get(0)),
                             Network.lastStep(x),
+                            ids,
                             k,
                             exclude,
                             next);
@@ -248,6 +270,7 @@ public final class Recommender implements AutoCloseable {
             NDManager scope,
             NDArray summary,
             NDArray last,
+            long[] lastRows,
             int k,
             List<? extends Collection<String>> exclude,
             RecurrentState[] states) {
@@ -273,12 +296,13 @@ public final class Recommender implements AutoCloseable {
                     q = query.get(new NDIndex("{}:{}", from, to));
                     q.attach(blockScope);
                 }
-                NDList top =
-                        model.network
-                                .itemScores(scoring, q)
-                                .add(rowMask)
-                                .softmax(1)
-                                .topK(fetch, 1, true, true);
+                NDArray logits = model.network.itemScores(scoring, q).add(rowMask);
+                if (successors != null) {
+                    long[] blockRows = Arrays.copyOfRange(lastRows, from, to);
+                    float[] term = successors.addend(blockRows, columns, new int[0]);
+                    logits = logits.add(blockScope.create(term, new Shape(to - from, scoredRows)));
+                }
+                NDList top = logits.softmax(1).topK(fetch, 1, true, true);
                 System.arraycopy(
                         top.get(0).toFloatArray(), 0, scores, from * fetch, (to - from) * fetch);
                 System.arraycopy(

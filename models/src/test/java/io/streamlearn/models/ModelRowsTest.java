@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
@@ -11,6 +14,13 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class ModelRowsTest {
+
+    /**
+     * The records of {@code ModelStateTest.itemsFixture(UNTIED, true)} in format 1 (before the
+     * successor slots), written by that build: int count, then per record int row (-1 for the
+     * rest), int length, the bytes.
+     */
+    private static final String V1_ITEMS = "/fixtures/model-rows-v1-items.bin";
 
     /** 16 rows for 30 items (rows change hands), an untied head, 4 sampled negatives. */
     private static final ModelConfig ITEMS =
@@ -121,6 +131,38 @@ class ModelRowsTest {
             assertTrue(learner.takeChangedRows().isEmpty());
             assertEquals(state, assembled(ModelRows.encodeRest(state), Map.of()));
         }
+    }
+
+    /**
+     * Format 1 stays readable: its rest holds the config as ModelState format 3 wrote it, so the
+     * model comes back without successor slots, and its rows have the shape they had.
+     */
+    @Test
+    void readsTheCommittedFormat1Records() throws IOException {
+        ModelRows.Assembly assembly = null;
+        Map<Integer, byte[]> rows = new HashMap<>();
+        try (InputStream in = ModelRowsTest.class.getResourceAsStream(V1_ITEMS);
+                DataInputStream data = new DataInputStream(in)) {
+            int count = data.readInt();
+            for (int i = 0; i < count; i++) {
+                int row = data.readInt();
+                byte[] record = new byte[data.readInt()];
+                data.readFully(record);
+                assertEquals(1, record[0], "format 1");
+                if (row < 0) {
+                    assembly = ModelRows.assemble(record);
+                } else {
+                    rows.put(row, record);
+                }
+            }
+        }
+        rows.forEach(assembly::put);
+        ModelState state = assembly.build();
+        assertEquals(ModelStateTest.itemsFixture(ModelConfig.ItemOutput.UNTIED, true, 0), state);
+        assertEquals(0, state.config().successorSlots());
+        // Written again, in format 2, the records put back the same state.
+        assertEquals(state, assembled(ModelRows.encodeRest(state), allRows(state)));
+        assertEquals(ModelRows.FORMAT_VERSION, ModelRows.encodeRest(state)[0]);
     }
 
     @Test

@@ -33,6 +33,8 @@ class ModelStateTest {
     private static final String V2_ITEMS = "/fixtures/model-state-v2-items.bin";
     private static final String V3_VALUES = "/fixtures/model-state-v3-values.bin";
     private static final String V3_ITEMS = "/fixtures/model-state-v3-items.bin";
+    private static final String V4_VALUES = "/fixtures/model-state-v4-values.bin";
+    private static final String V4_ITEMS = "/fixtures/model-state-v4-items.bin";
 
     private static ModelState values;
     private static ModelState items;
@@ -114,16 +116,38 @@ class ModelStateTest {
     }
 
     @Test
+    void readsTheCommittedFormat4Fixtures() throws IOException {
+        assertEquals(valuesFixture(), ModelState.decode(read(V4_VALUES)));
+        assertArrayEquals(read(V4_VALUES), valuesFixture().encode());
+        ModelState decoded = ModelState.decode(read(V4_ITEMS));
+        assertEquals(itemsFixture(ItemOutput.UNTIED, true, 3), decoded);
+        assertEquals(3, decoded.config().successorSlots());
+        assertEquals(1.5f, decoded.config().successorLearningRate());
+        assertEquals(0, decoded.slot(0)[decoded.weights().length - 1].length, "no moments");
+        assertArrayEquals(read(V4_ITEMS), itemsFixture(ItemOutput.UNTIED, true, 3).encode());
+    }
+
+    /**
+     * Format 3 stays readable: a NEXT_ITEM state comes back without successor slots (0, its layout
+     * as it was), a NEXT_VALUE state as it was; both re-encode as format 4 and decode to the same
+     * state.
+     */
+    @Test
     void readsTheCommittedFormat3Fixtures() throws IOException {
-        assertEquals(valuesFixture(), ModelState.decode(read(V3_VALUES)));
-        assertArrayEquals(read(V3_VALUES), valuesFixture().encode());
+        ModelState values3 = ModelState.decode(read(V3_VALUES));
+        assertEquals(valuesFixture(), values3);
+        assertEquals(values3, ModelState.decode(values3.encode()));
         ModelState decoded = ModelState.decode(read(V3_ITEMS));
-        assertEquals(itemsFixture(ItemOutput.UNTIED, true), decoded);
+        assertEquals(itemsFixture(ItemOutput.UNTIED, true, 0), decoded);
         assertEquals(ItemOutput.UNTIED, decoded.config().itemOutput());
+        assertEquals(0, decoded.config().itemSuccessors());
+        assertEquals(0, decoded.config().successorSlots());
+        assertEquals(-1, ParameterLayout.of(decoded.config()).find("item_successor_rows"));
         assertEquals(List.of("b", "long-id-7", "a"), decoded.vocabulary().idsByRecency());
         assertEquals(2, decoded.vocabulary().count(decoded.vocabulary().rowOf("a")));
         assertEquals(1, decoded.vocabulary().count(decoded.vocabulary().rowOf("b")));
-        assertArrayEquals(read(V3_ITEMS), itemsFixture(ItemOutput.UNTIED, true).encode());
+        assertEquals(decoded, ModelState.decode(decoded.encode()));
+        assertEquals(ModelState.FORMAT_VERSION, decoded.encode()[0]);
     }
 
     /**
@@ -137,7 +161,7 @@ class ModelStateTest {
         assertEquals(valuesFixture(), values2);
         assertEquals(values2, ModelState.decode(values2.encode()));
         ModelState decoded = ModelState.decode(read(V2_ITEMS));
-        assertEquals(itemsFixture(ItemOutput.TIED, false), decoded);
+        assertEquals(itemsFixture(ItemOutput.TIED, false, 0), decoded);
         assertEquals(ItemOutput.TIED, decoded.config().itemOutput());
         assertEquals(List.of("b", "long-id-7", "a"), decoded.vocabulary().idsByRecency());
         assertEquals(1, decoded.vocabulary().rowOf("a"));
@@ -187,7 +211,7 @@ class ModelStateTest {
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> ModelState.decode(bytes));
         assertTrue(e.getMessage().contains("version 99"), e.getMessage());
-        assertTrue(e.getMessage().contains("format versions 2 to 3"), e.getMessage());
+        assertTrue(e.getMessage().contains("format versions 2 to 4"), e.getMessage());
     }
 
     @Test
@@ -299,7 +323,7 @@ class ModelStateTest {
                         layout.zeros(),
                         new float[][][] {layout.zeros(), layout.zeros()},
                         null);
-        assertEquals(54_760, state.encode().length);
+        assertEquals(54_768, state.encode().length);
     }
 
     /** A tiny NEXT_VALUE state with SGD: values that show any reordering. */
@@ -320,14 +344,15 @@ class ModelStateTest {
                         .build();
         ParameterLayout layout = ParameterLayout.of(config);
         return new ModelState(
-                config, 7, 3, pattern(layout, 1), new float[][][] {pattern(layout, 2)}, null);
+                config, 7, 3, pattern(layout, 1), new float[][][] {slotPattern(layout, 2)}, null);
     }
 
     /**
      * A tiny NEXT_ITEM state with Adam and a vocabulary; with counts, "a" was a target twice and
-     * "b" once (format 3); without, the vocabulary of the format-2 fixture.
+     * "b" once (format 3); without, the vocabulary of the format-2 fixture. With successor slots
+     * (format 4, UNTIED), their rows hold rows of the vocabulary and their rate is 1.5.
      */
-    static ModelState itemsFixture(ItemOutput output, boolean counts) {
+    static ModelState itemsFixture(ItemOutput output, boolean counts, int successors) {
         ModelConfig config =
                 ModelConfig.builder()
                         .setTask(Task.NEXT_ITEM)
@@ -339,9 +364,18 @@ class ModelStateTest {
                         .optSoftmax(Softmax.SAMPLED)
                         .optNegatives(3)
                         .optItemOutput(output)
+                        .optItemSuccessors(successors)
+                        .optSuccessorLearningRate(successors > 0 ? 1.5f : 2.0f)
                         .optSeed(6L)
                         .build();
         ParameterLayout layout = ParameterLayout.of(config);
+        float[][] weights = pattern(layout, 1);
+        int candidates = layout.find(ParameterLayout.ITEM_SUCCESSOR_ROWS);
+        if (candidates >= 0) {
+            for (int j = 0; j < weights[candidates].length; j++) {
+                weights[candidates][j] = (j * 3) % 5;
+            }
+        }
         ItemVocabulary vocabulary = new ItemVocabulary(5);
         vocabulary
                 .plan(List.of("a", "b", "long-id-7", "a"), counts ? List.of("a") : List.of())
@@ -352,13 +386,21 @@ class ModelStateTest {
                 config,
                 11,
                 4,
-                pattern(layout, 1),
-                new float[][][] {pattern(layout, 2), pattern(layout, 3)},
+                weights,
+                new float[][][] {slotPattern(layout, 2), slotPattern(layout, 3)},
                 vocabulary);
     }
 
     private static float[][] pattern(ParameterLayout layout, int k) {
-        float[][] a = layout.zeros();
+        return fill(layout.zeros(), k);
+    }
+
+    /** As {@link #pattern}, shaped as optimizer arrays (empty for the successor slots). */
+    private static float[][] slotPattern(ParameterLayout layout, int k) {
+        return fill(layout.slotZeros(), k);
+    }
+
+    private static float[][] fill(float[][] a, int k) {
         for (int i = 0; i < a.length; i++) {
             for (int j = 0; j < a[i].length; j++) {
                 a[i][j] = k * (i + 1) * 0.125f - j * 0.25f / k;
@@ -369,11 +411,11 @@ class ModelStateTest {
 
     private static byte[] read(String resource) throws IOException {
         if (Boolean.getBoolean("fixtures.write")
-                && (resource.equals(V3_VALUES) || resource.equals(V3_ITEMS))) {
+                && (resource.equals(V4_VALUES) || resource.equals(V4_ITEMS))) {
             ModelState state =
-                    resource.equals(V3_VALUES)
+                    resource.equals(V4_VALUES)
                             ? valuesFixture()
-                            : itemsFixture(ItemOutput.UNTIED, true);
+                            : itemsFixture(ItemOutput.UNTIED, true, 3);
             Path file = Path.of("src/test/resources" + resource);
             if (!Files.exists(file)) {
                 Files.write(file, state.encode());

@@ -41,11 +41,12 @@ class NextItemHeadTest {
     void theUntiedHeadHasAnOutputTableAndABiasPerRowTheTiedOneNeither() {
         ParameterLayout untied = ParameterLayout.of(config(1).build());
         ParameterLayout tied = ParameterLayout.of(config(1).optItemOutput(ItemOutput.TIED).build());
-        assertEquals(untied.size(), tied.size() + 2);
+        // Output table, bias, and (by default) the successor slots' candidates and weights.
+        assertEquals(untied.size(), tied.size() + 4);
         assertEquals(256 * 32, untied.get(untied.indexOf(ParameterLayout.ITEM_OUTPUT)).size());
         assertEquals(256, untied.get(untied.indexOf(ParameterLayout.ITEM_BIAS)).size());
         assertEquals(1, untied.get(untied.indexOf(ParameterLayout.ITEM_BIAS)).rowLength());
-        assertEquals(3, untied.itemTables().length);
+        assertEquals(5, untied.itemTables().length);
         assertEquals(1, tied.itemTables().length);
         assertEquals(-1, tied.find(ParameterLayout.ITEM_OUTPUT));
     }

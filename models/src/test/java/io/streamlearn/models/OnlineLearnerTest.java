@@ -72,6 +72,24 @@ class OnlineLearnerTest {
                                 .setFamily(Family.LSTM_AUTOENCODER)
                                 .setWindow(WINDOW)
                                 .optHiddenSize(8)
+                                .build()),
+                Arguments.of(
+                        "GRU items, untied head with successor slots, full softmax",
+                        items.setFamily(Family.GRU)
+                                .optOptimizer(Optimizer.ADAM)
+                                .optLearningRate(0.01f)
+                                .optWeightDecay(0f)
+                                .optSoftmax(Softmax.FULL)
+                                .optItemOutput(ModelConfig.ItemOutput.UNTIED)
+                                .optItemSuccessors(4)
+                                .build()),
+                Arguments.of(
+                        "ATTENTION items, untied head with successor slots, sampled softmax",
+                        items.setFamily(Family.ATTENTION)
+                                .optSoftmax(Softmax.SAMPLED)
+                                .optNegatives(8)
+                                .optItemOutput(ModelConfig.ItemOutput.UNTIED)
+                                .optItemSuccessors(4)
                                 .build()));
     }
 

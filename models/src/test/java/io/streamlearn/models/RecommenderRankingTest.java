@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * scored by the network's own layers, the rows without an item left out, a softmax in double and a
  * full sort in Java. Serving scores only the rows handed out so far; this proves that leaving the
  * rest out changes neither the ranking nor the scores, with a table far larger than the catalogue,
- * with a full table whose rows were reused by eviction, with the untied head's bias, and with the
+ * with a full table whose rows were reused by eviction, with the untied head's bias and successor
+ * slots (the reference adds the last known item's slots to its candidates' logits), and with the
  * queries of one call ranked in blocks.
  */
 class RecommenderRankingTest {
@@ -71,6 +72,7 @@ class RecommenderRankingTest {
                                 return model.network.itemScores(p, query).toFloatArray();
                             });
             assertEquals(state.config().itemCapacity(), logits.length, "every row scored");
+            addSuccessorTerm(state, ids, logits);
             double max = Double.NEGATIVE_INFINITY;
             for (int row = 0; row < logits.length; row++) {
                 if (model.vocabulary.idOf(row) != null) {
@@ -92,6 +94,26 @@ class RecommenderRankingTest {
         }
         ranked.sort(Comparator.comparingDouble(ScoredItem::score).reversed());
         return ranked;
+    }
+
+    /** Adds the slots of the window's last known item (if any) to their candidates' logits. */
+    private static void addSuccessorTerm(ModelState state, long[] window, float[] logits) {
+        int slots = state.config().successorSlots();
+        long last = 0;
+        for (long row : window) {
+            last = row > 0 ? row : last;
+        }
+        if (slots == 0 || last == 0) {
+            return;
+        }
+        ParameterLayout layout = ParameterLayout.of(state.config());
+        float[] candidates = state.weightsView()[layout.indexOf("item_successor_rows")];
+        float[] weights = state.weightsView()[layout.indexOf("item_successor_weights")];
+        for (int k = (int) last * slots; k < (last + 1) * slots; k++) {
+            if (candidates[k] > 0) {
+                logits[(int) candidates[k]] += weights[k];
+            }
+        }
     }
 
     private static void assertSameRanking(ModelState state, String[][] histories) {
@@ -151,6 +173,7 @@ class RecommenderRankingTest {
     @Test
     void theUntiedHeadsBiasIsSlicedWithItsTable() {
         ModelState state = trained(4_096, 40, ItemOutput.UNTIED);
+        assertTrue(state.config().successorSlots() > 0, "with successor slots, by default");
         assertSameRanking(state, histories());
     }
 

@@ -366,9 +366,15 @@ public record JobSettings(
                     .optItemOutput(itemOutput)
                     .optSoftmax(softmax)
                     .optNegatives(atLeast(conf, NEGATIVES, 1))
+                    .optItemSuccessors(atLeast(conf, ITEM_SUCCESSORS, 0))
+                    .optSuccessorLearningRate((float) positive(conf, SUCCESSOR_LEARNING_RATE))
                     .optSeed(conf.get(SEED))
                     .build();
         } catch (IllegalArgumentException e) {
+            if (e.getMessage().startsWith("streamlearn.")) {
+                // Already names its key (a range check on the way in, as atLeast's).
+                throw e;
+            }
             // The builder's messages start with the field: hiddenSize ->
             // streamlearn.model.hidden-size.
             String field = e.getMessage().split(" ", 2)[0];

@@ -134,6 +134,26 @@ public final class StreamlearnOptions {
                     .withDescription(
                             "Next-item training with the sampled softmax: items drawn per step.");
 
+    public static final ConfigOption<Integer> ITEM_SUCCESSORS =
+            ConfigOptions.key("streamlearn.model.item-successors")
+                    .intType()
+                    .defaultValue(16)
+                    .withDescription(
+                            "Next-item models with the untied head: successor slots per item, each"
+                                    + " a candidate next item with a learned score added to its"
+                                    + " logit (a sparse transition term beside the factorised"
+                                    + " one); 0 turns them off. A restored or warm-started model"
+                                    + " keeps the slots it was saved with (none before model"
+                                    + " format 4).");
+
+    public static final ConfigOption<Double> SUCCESSOR_LEARNING_RATE =
+            ConfigOptions.key("streamlearn.model.successor-learning-rate")
+                    .doubleType()
+                    .defaultValue(2.0)
+                    .withDescription(
+                            "Next-item models with successor slots: the plain SGD rate of the"
+                                    + " slots' scores (not divided by the batch size).");
+
     public static final ConfigOption<Integer> FEATURES =
             ConfigOptions.key("streamlearn.model.features")
                     .intType()

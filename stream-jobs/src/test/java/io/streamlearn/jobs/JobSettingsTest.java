@@ -9,6 +9,7 @@ import io.streamlearn.models.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -163,19 +164,12 @@ class JobSettingsTest {
         assertTrue(!autoencoder.recommends() && autoencoder.decoder() != null);
 
         JobSettings items =
-                JobSettings.from(
-                        conf(
-                                Map.of(
-                                        BROKER,
-                                        "k:1",
-                                        FAMILY,
-                                        "gru",
-                                        TASK,
-                                        "next-item",
-                                        "streamlearn.model.item-capacity",
-                                        "500",
-                                        "streamlearn.recommend.k",
-                                        "5")));
+                nextItem(
+                        Map.of(
+                                "streamlearn.model.item-capacity",
+                                "500",
+                                "streamlearn.recommend.k",
+                                "5"));
         assertTrue(items.recommends());
         assertEquals(500, items.model().itemCapacity());
         assertEquals(5, items.recommend().k());
@@ -237,6 +231,39 @@ class JobSettingsTest {
         assertTrue(
                 negative.getMessage().contains(timeout) && negative.getMessage().contains("-1 ms"),
                 negative.getMessage());
+    }
+
+    @Test
+    void successorSlotsAreConfigurable() {
+        ModelConfig defaults = nextItem(Map.of()).model();
+        assertEquals(16, defaults.successorSlots(), "the untied head's default slots");
+        assertEquals(2.0f, defaults.successorLearningRate());
+        ModelConfig slots =
+                nextItem(
+                                Map.of(
+                                        "streamlearn.model.item-successors",
+                                        "4",
+                                        "streamlearn.model.successor-learning-rate",
+                                        "0.5"))
+                        .model();
+        assertEquals(4, slots.successorSlots());
+        assertEquals(0.5f, slots.successorLearningRate());
+        assertEquals(
+                0,
+                nextItem(Map.of("streamlearn.model.item-successors", "0"))
+                        .model()
+                        .successorSlots());
+        assertRejected("streamlearn.model.item-successors", "-1", "got -1");
+        assertRejected("streamlearn.model.item-successors", "5000", "but was 5000");
+        assertRejected("streamlearn.model.successor-learning-rate", "0", "got 0");
+    }
+
+    /** A GRU next-item job with these keys besides. */
+    private static JobSettings nextItem(Map<String, String> keys) {
+        Map<String, String> values =
+                new HashMap<>(Map.of(BROKER, "k:1", FAMILY, "gru", TASK, "next-item"));
+        values.putAll(keys);
+        return JobSettings.from(conf(values));
     }
 
     private static void assertRejected(String key, String value, String message) {

@@ -287,13 +287,16 @@ class TrainerRowsTest {
      * state ({@code trainer-model}; committed under {@code src/test/resources/fixtures/}, written
      * with {@code -Dstreamlearn.write-fixtures=true} by that build): restored, the trainer goes on
      * bit-exact as one that never stopped, and so do trainers restored from its later checkpoints.
+     * That build's model had no successor slots: restored (ModelState format 3), it keeps none,
+     * though the trainer's config now has them by default, and goes on as one without them.
      */
     @Test
     void restoresAnItemCheckpointFromBeforeKeyedRows() throws Exception {
         String fixture = "src/test/resources/fixtures/trainer-items-checkpoint-v3.bin";
         List<Example> stream = clicks(BATCH * PUBLISH_EVERY * 6 + 2, 4);
         int cut = BATCH * PUBLISH_EVERY * 2 + 1;
-        Run reference = uninterrupted(ITEMS, TimeAlignment.NONE, stream);
+        ModelConfig withoutSlots = ITEMS.toBuilder().optItemSuccessors(0).build();
+        Run reference = uninterrupted(withoutSlots, TimeAlignment.NONE, stream);
         if (Boolean.getBoolean("streamlearn.write-fixtures")) {
             try (var harness = open(ITEMS, TimeAlignment.NONE, null)) {
                 feed(harness, stream.subList(0, cut), TimeAlignment.NONE);

@@ -82,7 +82,7 @@ final class NextItemPrequential {
     private NextItemPrequential() {}
 
     /**
-     * Runs the loop.
+     * Runs the loop on the default generated clickstream.
      *
      * @param config a NEXT_ITEM config
      * @param seed the generator's seed (default settings otherwise)
@@ -98,8 +98,33 @@ final class NextItemPrequential {
             int batchSize,
             int publishEvery,
             boolean excludeSeen) {
-        ClickstreamGenerator generator =
-                ClickstreamGenerator.builder().optSeed(seed).optDriftAt(events / 2).build();
+        return run(
+                config,
+                ClickstreamGenerator.builder().optSeed(seed),
+                events,
+                batchSize,
+                publishEvery,
+                excludeSeen);
+    }
+
+    /**
+     * Runs the loop on a generated clickstream of other settings.
+     *
+     * @param config a NEXT_ITEM config
+     * @param stream the generator's settings; the drift is set at half of the events
+     * @param events events in all
+     * @param batchSize examples per optimizer step
+     * @param publishEvery steps between served versions
+     * @param excludeSeen whether lists skip every item the user has had
+     */
+    static Result run(
+            ModelConfig config,
+            ClickstreamGenerator.Builder stream,
+            int events,
+            int batchSize,
+            int publishEvery,
+            boolean excludeSeen) {
+        ClickstreamGenerator generator = stream.optDriftAt(events / 2).build();
         int k = 10;
         RankingEvaluation evaluation = new RankingEvaluation(k, excludeSeen);
         RankingEvaluation recent = new RankingEvaluation(k, excludeSeen, 500, 100);
