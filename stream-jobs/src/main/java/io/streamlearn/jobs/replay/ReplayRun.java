@@ -51,6 +51,9 @@ final class ReplayRun {
 
     private static final long PROGRESS_NANOS = 2_000_000_000L;
 
+    /** How long after the first answers the rate shown leaves out the start-up. */
+    private static final long STEADY_NANOS = 10_000_000_000L;
+
     /** How long the results may take to appear after the job has finished. */
     private static final long SETTLE_NANOS = 30_000_000_000L;
 
@@ -168,9 +171,11 @@ final class ReplayRun {
         long done = 0;
         long start = System.nanoTime();
         long lastPrint = start;
-        // The rate is the mean since the first answers were read, not over the last line's 2 s:
+        // The rate is a mean since the first answers were read, not over the last line's 2 s:
         // answers become readable at checkpoints (2 s apart by default), so a 2 s window holds one
-        // checkpoint's answers or two, and the rate printed flipped between half and double.
+        // checkpoint's answers or two, and the rate printed flipped between half and double. Until
+        // those answers are STEADY_NANOS old it is the mean since the start, as a short replay's
+        // first read may hold nearly all of it.
         long firstAt = 0;
         long doneAtFirst = 0;
         long finishedAt = 0;
@@ -196,7 +201,7 @@ final class ReplayRun {
                             Duration.ofNanos(now - start).toSeconds(),
                             done,
                             total,
-                            rate(done - doneAtFirst, firstAt, now),
+                            rate(done, doneAtFirst, start, firstAt, now),
                             watch.failures() == 0 ? "" : " | restarts " + watch.failures(),
                             figures.get());
                     lastPrint = now;
@@ -223,18 +228,26 @@ final class ReplayRun {
         // Every event answered; the job, still running behind the end marker, is cancelled next.
         printFailures(watch, out);
         long end = System.nanoTime();
+        boolean steady = firstAt != 0 && end - firstAt >= STEADY_NANOS;
         out.printf(
                 Locale.ROOT,
-                "[%4ds] events done %8d / %d (%5.0f/s since the first answers) | %s%n",
+                "[%4ds] events done %8d / %d (%5.0f/s %s) | %s%n",
                 Duration.ofNanos(end - start).toSeconds(),
                 done,
                 total,
-                rate(done - doneAtFirst, firstAt, end),
+                rate(done, doneAtFirst, start, firstAt, end),
+                steady ? "after the first answers" : "with start-up",
                 figures.get());
     }
 
-    /** Events per second from {@code since} to {@code now}; 0 before the first answers. */
-    private static double rate(long events, long since, long now) {
-        return since == 0 || now <= since ? 0 : events / ((now - since) / 1e9);
+    /**
+     * Events per second: since the first answers once they are {@link #STEADY_NANOS} old (the
+     * events they held not counted), else since the start.
+     */
+    private static double rate(long done, long doneAtFirst, long start, long firstAt, long now) {
+        if (firstAt != 0 && now - firstAt >= STEADY_NANOS) {
+            return (done - doneAtFirst) / ((now - firstAt) / 1e9);
+        }
+        return now <= start ? 0 : done / ((now - start) / 1e9);
     }
 }
