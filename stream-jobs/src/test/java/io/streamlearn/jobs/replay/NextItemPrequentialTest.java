@@ -97,7 +97,7 @@ class NextItemPrequentialTest {
      * exclude-seen (false); system properties {@code output} (untied or tied), {@code batch},
      * {@code publish}, {@code successors} (slots per item), {@code successorRate}, and {@code
      * catalogue=true} for the 100,000-item history with sessions of docs/replay.md (30,000 events,
-     * item capacity 10,000).
+     * item capacity 10,000, or {@code capacity}).
      */
     public static void main(String[] args) {
         Family family = ModelConfig.parseFamily(args.length > 0 ? args[0] : "gru");
@@ -123,7 +123,7 @@ class NextItemPrequentialTest {
                     .optSessionLength(8)
                     .optPopularSuccessors(true);
             events = 30_000;
-            b.optItemCapacity(10_000);
+            b.optItemCapacity(Integer.getInteger("capacity", 10_000));
         }
         long start = System.nanoTime();
         ModelConfig config = b.build();
