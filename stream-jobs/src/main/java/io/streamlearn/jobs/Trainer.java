@@ -201,6 +201,10 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
     private transient volatile long lagMillis;
     private transient volatile long stepSeen;
     private transient volatile long versionSeen;
+
+    /** The restored serving version, for the gauge until the learner starts; 0 if none. */
+    private transient long servingSeen;
+
     private transient volatile int queuedSeen;
     private transient ExecutorService stepper;
     private transient Running running;
@@ -404,6 +408,13 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
             stepSeen = 0;
             versionSeen = 0;
         }
+        // The restored serving version (rows, or an older build's whole state), so that the gauge
+        // shows it before the first element starts the learner.
+        if (restoredServingRows != null) {
+            servingSeen = restoredServingRows.version();
+        } else {
+            servingSeen = serving == null ? 0L : serving.version();
+        }
         candidateVersion = versionSeen;
         lastStoredAt = Long.MIN_VALUE;
         unstored = null;
@@ -434,7 +445,7 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
         metrics.gauge("trainerVersion", () -> versionSeen);
         metrics.gauge("trainerLoss", () -> lastLoss);
         metrics.gauge("candidateVersion", () -> candidateVersion);
-        metrics.gauge("servingVersion", () -> serving == null ? 0L : serving.version());
+        metrics.gauge("servingVersion", this::servingVersion);
         metrics.gauge("waitingExamples", () -> waiting.size());
         metrics.gauge("trainerBacklog", () -> queuedSeen);
         promotions = metrics.counter("promotions");
@@ -686,6 +697,12 @@ public class Trainer extends KeyedCoProcessFunction<Integer, Example, ModelComma
                         stepper.submit(() -> step(student, scorer, examples)), taken, newest, now);
         thinnedDuringStep = false;
         poll(ctx);
+    }
+
+    /** The version serving: the gauge {@code servingVersion}. */
+    long servingVersion() {
+        ModelState now = serving;
+        return now == null ? servingSeen : now.version();
     }
 
     /**

@@ -638,9 +638,15 @@ class TrainerTest {
         }
         List<ModelState> after;
         List<ModelSnapshot> afterSnapshots;
+        long servingAfterRestore;
         try (var restored = harness()) {
             restored.initializeState(snapshot);
             restored.open();
+            servingAfterRestore =
+                    ((Trainer)
+                                    ((AbstractUdfStreamOperator<?, ?>) restored.getOperator())
+                                            .getUserFunction())
+                            .servingVersion();
             for (Example e : stream.subList(cut, stream.size())) {
                 restored.processElement1(e, 0);
             }
@@ -650,6 +656,10 @@ class TrainerTest {
         }
 
         assertTrue(!after.isEmpty());
+        assertEquals(
+                before.get(before.size() - 1).version(),
+                servingAfterRestore,
+                "the servingVersion gauge shows the restored version before the first element");
         assertEquals(
                 before.get(before.size() - 1).version() + 1,
                 after.get(0).version(),
