@@ -106,6 +106,14 @@ class TrainerTest {
         harness.processWatermark1(new Watermark(Long.MAX_VALUE));
     }
 
+    /** The harness's trainer. */
+    static Trainer trainer(
+            KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
+                    harness) {
+        return (Trainer)
+                ((AbstractUdfStreamOperator<?, ?>) harness.getOperator()).getUserFunction();
+    }
+
     /**
      * Live mode: waits for each step the trainer takes and advances the processing time by 1 ms to
      * the poll that applies it (which may start the next), until no step runs and no poll is due.
@@ -114,9 +122,7 @@ class TrainerTest {
             KeyedTwoInputStreamOperatorTestHarness<Integer, Example, ModelCommand, ModelUpdate>
                     harness)
             throws Exception {
-        Trainer trainer =
-                (Trainer)
-                        ((AbstractUdfStreamOperator<?, ?>) harness.getOperator()).getUserFunction();
+        Trainer trainer = trainer(harness);
         while (true) {
             Future<?> step = trainer.stepInFlight();
             if (step != null) {
@@ -642,11 +648,7 @@ class TrainerTest {
         try (var restored = harness()) {
             restored.initializeState(snapshot);
             restored.open();
-            servingAfterRestore =
-                    ((Trainer)
-                                    ((AbstractUdfStreamOperator<?, ?>) restored.getOperator())
-                                            .getUserFunction())
-                            .servingVersion();
+            servingAfterRestore = trainer(restored).servingVersion();
             for (Example e : stream.subList(cut, stream.size())) {
                 restored.processElement1(e, 0);
             }
