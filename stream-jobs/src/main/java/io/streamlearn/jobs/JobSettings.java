@@ -346,35 +346,34 @@ public record JobSettings(
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(SOFTMAX.key() + ": " + e.getMessage(), e);
         }
+        // The range checks on the way in name their keys; the builder's own, in build(), name
+        // their fields.
+        ModelConfig.Builder builder =
+                ModelConfig.builder()
+                        .setTask(task)
+                        .setFamily(family)
+                        .setWindow(atLeast(conf, WINDOW, 2))
+                        .optFeatures(atLeast(conf, FEATURES, 1))
+                        .optHiddenSize(atLeast(conf, HIDDEN_SIZE, 1))
+                        .optLayers(atLeast(conf, LAYERS, 1))
+                        .optDropout((float) (double) conf.get(DROPOUT))
+                        .optHeads(atLeast(conf, HEADS, 1))
+                        .optOptimizer(optimizer)
+                        .optLearningRate((float) positive(conf, LEARNING_RATE))
+                        .optMomentum((float) (double) conf.get(MOMENTUM))
+                        .optWeightDecay((float) (double) conf.get(WEIGHT_DECAY))
+                        .optWarmupSteps(atLeast(conf, WARMUP_STEPS, 0))
+                        .optGradientClip((float) positive(conf, GRADIENT_CLIP))
+                        .optItemCapacity(atLeast(conf, ITEM_CAPACITY, 2))
+                        .optItemOutput(itemOutput)
+                        .optSoftmax(softmax)
+                        .optNegatives(atLeast(conf, NEGATIVES, 1))
+                        .optItemSuccessors(atLeast(conf, ITEM_SUCCESSORS, 0))
+                        .optSuccessorLearningRate((float) positive(conf, SUCCESSOR_LEARNING_RATE))
+                        .optSeed(conf.get(SEED));
         try {
-            return ModelConfig.builder()
-                    .setTask(task)
-                    .setFamily(family)
-                    .setWindow(atLeast(conf, WINDOW, 2))
-                    .optFeatures(atLeast(conf, FEATURES, 1))
-                    .optHiddenSize(atLeast(conf, HIDDEN_SIZE, 1))
-                    .optLayers(atLeast(conf, LAYERS, 1))
-                    .optDropout((float) (double) conf.get(DROPOUT))
-                    .optHeads(atLeast(conf, HEADS, 1))
-                    .optOptimizer(optimizer)
-                    .optLearningRate((float) positive(conf, LEARNING_RATE))
-                    .optMomentum((float) (double) conf.get(MOMENTUM))
-                    .optWeightDecay((float) (double) conf.get(WEIGHT_DECAY))
-                    .optWarmupSteps(atLeast(conf, WARMUP_STEPS, 0))
-                    .optGradientClip((float) positive(conf, GRADIENT_CLIP))
-                    .optItemCapacity(atLeast(conf, ITEM_CAPACITY, 2))
-                    .optItemOutput(itemOutput)
-                    .optSoftmax(softmax)
-                    .optNegatives(atLeast(conf, NEGATIVES, 1))
-                    .optItemSuccessors(atLeast(conf, ITEM_SUCCESSORS, 0))
-                    .optSuccessorLearningRate((float) positive(conf, SUCCESSOR_LEARNING_RATE))
-                    .optSeed(conf.get(SEED))
-                    .build();
+            return builder.build();
         } catch (IllegalArgumentException e) {
-            if (e.getMessage().startsWith("streamlearn.")) {
-                // Already names its key (a range check on the way in, as atLeast's).
-                throw e;
-            }
             // The builder's messages start with the field: hiddenSize ->
             // streamlearn.model.hidden-size.
             String field = e.getMessage().split(" ", 2)[0];

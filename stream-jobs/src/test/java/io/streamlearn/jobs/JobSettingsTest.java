@@ -61,8 +61,9 @@ class JobSettingsTest {
                                                         "streamlearn.model.window",
                                                         "1"))));
         assertTrue(
-                window.getMessage().contains("streamlearn.model.window")
-                        && window.getMessage().contains("got 1"),
+                window.getMessage().startsWith("streamlearn.model.window")
+                        && window.getMessage().contains("got 1")
+                        && !window.getMessage().contains("streamlearn.model.streamlearn"),
                 window.getMessage());
 
         IllegalArgumentException rate =
