@@ -286,13 +286,8 @@ final class ParameterLayout {
                 }
                 int successors = config.successorSlots();
                 if (successors > 0) {
-                    // Rows are stored as floats: exact up to 2^24, which MAX_ITEM_CAPACITY keeps.
-                    if (config.itemCapacity() > ModelConfig.MAX_ITEM_CAPACITY) {
-                        throw new IllegalStateException(
-                                "itemCapacity "
-                                        + config.itemCapacity()
-                                        + " has rows a float cannot hold exactly");
-                    }
+                    // Rows are stored as floats: exact up to 2^24, the largest capacity
+                    // ModelConfig accepts (MAX_ITEM_CAPACITY).
                     for (String name : List.of(ITEM_SUCCESSOR_ROWS, ITEM_SUCCESSOR_WEIGHTS)) {
                         t.add(
                                 new Tensor(
