@@ -226,7 +226,7 @@ final class Network {
         NDManager scope = input.getManager();
         NDArray mask = scope.create(causalMask, new Shape(w, w));
         if (padding != null) {
-            mask = padding.mul(MASKED).reshape(b, 1, 1, w).add(mask);
+            mask = times(padding, MASKED).reshape(b, 1, 1, w).add(mask);
         }
         float scale = (float) (1.0 / Math.sqrt(dh));
         Shape hShape = new Shape(h);
@@ -238,7 +238,7 @@ final class Network {
             NDArray q = qkv.get(0);
             NDArray k = qkv.get(1);
             NDArray v = qkv.get(2);
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask);
+            NDArray scores = times(q.matMul(k.transpose(0, 1, 3, 2)), scale).add(mask);
             NDArray weights = dropout(scores.softmax(-1), training);
             NDArray context = weights.matMul(v).transpose(0, 2, 1, 3).reshape(b, w, h);
             x = x.add(dropout(linear(context, p, pre + "attn_out"), training));
@@ -282,7 +282,7 @@ final class Network {
     NDList gaussian(NDArray[] p, NDArray summary, NDArray last) {
         NDArray mean = last.add(linear(summary, p, "head_mean"));
         NDArray raw = linear(summary.stopGradient(), p, "head_logvar");
-        NDArray logVariance = raw.div(LOG_VARIANCE_LIMIT).tanh().mul(LOG_VARIANCE_LIMIT);
+        NDArray logVariance = times(times(raw, 1f / LOG_VARIANCE_LIMIT).tanh(), LOG_VARIANCE_LIMIT);
         return new NDList(mean, logVariance);
     }
 
@@ -399,6 +399,24 @@ final class Network {
         NDArray repeated = code.expandDims(1).repeat(1, shape.get(1));
         NDArray decoded = recurrent(p, decoder, repeated, null, training).get(0);
         return linear(decoded, p, "recon");
+    }
+
+    /**
+     * {@code x} times a constant, the constant an array of x's manager that lives as long as it.
+     * Not DJL 0.35.1's {@code mul(Number)} (nor {@code div}, {@code add}, {@code sub} of a {@code
+     * Number}): it makes the constant's tensor on a direct buffer and closes the array at once, but
+     * autograd keeps the tensor for the backward pass, which then reads the buffer after the
+     * garbage collector may have freed it. That changed the gradients in about one training process
+     * in 50 (every one with {@code -XX:+UseParallelGC -Xmn1m}); {@code ProcessDeterminismTest}
+     * checks that it does not any more.
+     */
+    static NDArray times(NDArray x, float constant) {
+        return x.mul(x.getManager().create(constant));
+    }
+
+    /** {@code x} plus a constant, as {@link #times}. */
+    static NDArray plus(NDArray x, float constant) {
+        return x.add(x.getManager().create(constant));
     }
 
     private NDArray linear(NDArray x, NDArray[] p, String name) {

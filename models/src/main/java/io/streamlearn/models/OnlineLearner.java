@@ -371,12 +371,8 @@ public final class OnlineLearner implements AutoCloseable {
                     NDArray mean = gaussian.get(0);
                     NDArray logVariance = gaussian.get(1);
                     NDArray error = e.valueTargets(scope).sub(mean);
-                    return error.square()
-                            .mul(logVariance.neg().exp())
-                            .add(logVariance)
-                            .mul(0.5f)
-                            .mean()
-                            .add((float) HALF_LOG_TWO_PI);
+                    NDArray nll = error.square().mul(logVariance.neg().exp()).add(logVariance);
+                    return Network.plus(Network.times(nll, 0.5f).mean(), (float) HALF_LOG_TWO_PI);
                 }
             case RECONSTRUCTION:
                 {
