@@ -95,7 +95,8 @@ class NextItemPrequentialTest {
     /**
      * Prints the table for the replay's settings: arguments family (gru), generator seed (7) and
      * exclude-seen (false); system properties {@code output} (untied or tied), {@code batch},
-     * {@code publish}, {@code successors} (slots per item), {@code successorRate}, and {@code
+     * {@code publish}, {@code successors} (slots per item), {@code successorRate}, {@code softmax}
+     * (auto, full or sampled), {@code clip} (the gradient clip), {@code lr}, and {@code
      * catalogue=true} for the 100,000-item history with sessions of docs/replay.md (30,000 events,
      * item capacity 10,000, or {@code capacity}).
      */
@@ -110,6 +111,15 @@ class NextItemPrequentialTest {
         }
         if (System.getProperty("successorRate") != null) {
             b.optSuccessorLearningRate(Float.parseFloat(System.getProperty("successorRate")));
+        }
+        if (System.getProperty("softmax") != null) {
+            b.optSoftmax(ModelConfig.parseSoftmax(System.getProperty("softmax")));
+        }
+        if (System.getProperty("clip") != null) {
+            b.optGradientClip(Float.parseFloat(System.getProperty("clip")));
+        }
+        if (System.getProperty("lr") != null) {
+            b.optLearningRate(Float.parseFloat(System.getProperty("lr")));
         }
         int batch = Integer.getInteger("batch", BATCH);
         int publish = Integer.getInteger("publish", PUBLISH_EVERY);
