@@ -32,6 +32,15 @@ final class LoadedModel implements AutoCloseable {
     private volatile boolean closed;
 
     LoadedModel(ModelState state, Device device, Task task, String role) {
+        this(state, device, task, role, false);
+    }
+
+    /**
+     * @param rowsInUseOnly whether the item tables hold only the vocabulary's rows in use (all that
+     *     a caller that looks up and scores known items needs; the rest were never handed out),
+     *     rather than every row of the capacity
+     */
+    LoadedModel(ModelState state, Device device, Task task, String role, boolean rowsInUseOnly) {
         if (state == null) {
             throw new IllegalArgumentException("state must not be null");
         }
@@ -46,7 +55,13 @@ final class LoadedModel implements AutoCloseable {
         this.vocabulary = state.vocabulary();
         this.manager = TorchRuntime.newBaseManager(device);
         try {
-            this.params = network.createParameters(manager, state.weightsView());
+            this.params =
+                    network.createParameters(
+                            manager,
+                            state.weightsView(),
+                            rowsInUseOnly && vocabulary != null
+                                    ? vocabulary.rowsInUse()
+                                    : Integer.MAX_VALUE);
             this.gradMode = InferenceKernels.needsGradMode(network, params, manager);
         } catch (RuntimeException e) {
             manager.close();

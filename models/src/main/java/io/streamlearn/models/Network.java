@@ -15,6 +15,8 @@ import ai.djl.nn.norm.LayerNorm;
 import ai.djl.nn.recurrent.RNN;
 import io.streamlearn.models.ModelConfig.Family;
 import io.streamlearn.models.ModelConfig.Task;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * The network of a {@link ModelConfig} as pure functions of parameter arrays: nothing is stored
@@ -105,10 +107,34 @@ final class Network {
      *     successor slots), which the network does not read
      */
     NDArray[] createParameters(NDManager manager, float[][] weights) {
+        return createParameters(manager, weights, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Creates parameter arrays from Java weights, the item tables cut to their leading rows.
+     *
+     * @param manager the manager that owns the arrays (its device is the arrays' device)
+     * @param weights one array per tensor, in layout order
+     * @param itemRows the rows of each item table to create (copies of the leading rows: a matrix
+     *     product over a slice of a larger table ran five times slower than over the same rows on
+     *     their own, PyTorch 2.7 on the CPU); rows from here on must never be looked up or scored
+     * @return the arrays, in layout order; null for the tensors learned outside the optimizer (the
+     *     successor slots), which the network does not read
+     */
+    NDArray[] createParameters(NDManager manager, float[][] weights, int itemRows) {
         NDArray[] arrays = new NDArray[layout.size()];
         for (int i = 0; i < arrays.length; i++) {
-            if (!layout.get(i).outsideOptimizer()) {
-                arrays[i] = manager.create(weights[i], new Shape(layout.get(i).shape()));
+            ParameterLayout.Tensor t = layout.get(i);
+            if (t.outsideOptimizer()) {
+                continue;
+            }
+            long[] shape = t.shape();
+            if (Arrays.binarySearch(itemTables, i) >= 0 && itemRows < shape[0]) {
+                shape[0] = itemRows;
+                FloatBuffer leading = FloatBuffer.wrap(weights[i], 0, itemRows * t.rowLength());
+                arrays[i] = manager.create(leading, new Shape(shape));
+            } else {
+                arrays[i] = manager.create(weights[i], new Shape(shape));
             }
         }
         return arrays;
@@ -316,34 +342,6 @@ final class Network {
         return outputBias < 0
                 ? Linear.linear(query, p[outputTable]).singletonOrThrow()
                 : Linear.linear(query, p[outputTable], p[outputBias]).singletonOrThrow();
-    }
-
-    /**
-     * The parameters with the output table (and the bias) cut to their first {@code rows} rows, as
-     * compact copies in the parameters' manager; {@code p} itself where nothing is cut. For serving
-     * with {@link #itemScores(NDArray[], NDArray)}, where the rows past the last one handed out
-     * hold no item. A copy, not a view: a matrix product over a slice of a larger table ran five
-     * times slower than over the same rows on their own (PyTorch 2.7, CPU).
-     *
-     * @param p the parameters
-     * @param rows how many leading rows to keep
-     * @return parameters to score with; the other entries are {@code p}'s arrays
-     */
-    NDArray[] withLeadingOutputRows(NDArray[] p, int rows) {
-        if (rows >= p[outputTable].getShape().get(0)) {
-            return p;
-        }
-        NDIndex leading = new NDIndex("0:{}", rows);
-        NDArray[] cut = p.clone();
-        try (NDArray view = p[outputTable].get(leading)) {
-            cut[outputTable] = view.duplicate();
-        }
-        if (outputBias >= 0) {
-            try (NDArray view = p[outputBias].get(leading)) {
-                cut[outputBias] = view.duplicate();
-            }
-        }
-        return cut;
     }
 
     /**

@@ -52,9 +52,6 @@ public final class Recommender implements AutoCloseable {
     /** {@link Network#MASKED} for the scored rows without an item (row 0, say), else 0. */
     private final NDArray rowMask;
 
-    /** The parameters with the output table cut to the scored rows. */
-    private final NDArray[] scoring;
-
     /** The successor slots, a view of the state's (immutable) weights; null without them. */
     private final SuccessorSlots successors;
 
@@ -63,8 +60,10 @@ public final class Recommender implements AutoCloseable {
 
     private Recommender(ModelState state, Device device, int rankBlockScores) {
         this.rankBlockScores = rankBlockScores;
-        this.model = new LoadedModel(state, device, Task.NEXT_ITEM, "Recommender");
-        // Rows from rowsInUse on were never handed out: masked, they would add exp(-1e9) = 0.
+        // Rows from rowsInUse on were never handed out: they are neither looked up nor scored, so
+        // the native item tables stop there (a version loads in proportion to the rows in use,
+        // not to the capacity).
+        this.model = new LoadedModel(state, device, Task.NEXT_ITEM, "Recommender", true);
         this.scoredRows = model.vocabulary.rowsInUse();
         this.successors =
                 SuccessorSlots.of(
@@ -78,7 +77,6 @@ public final class Recommender implements AutoCloseable {
         }
         try {
             this.rowMask = model.constant(mask, new Shape(mask.length));
-            this.scoring = model.network.withLeadingOutputRows(model.params(), scoredRows);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -296,7 +294,7 @@ public final class Recommender implements AutoCloseable {
                     q = query.get(new NDIndex("{}:{}", from, to));
                     q.attach(blockScope);
                 }
-                NDArray logits = model.network.itemScores(scoring, q).add(rowMask);
+                NDArray logits = model.network.itemScores(p, q).add(rowMask);
                 if (successors != null) {
                     long[] blockRows = Arrays.copyOfRange(lastRows, from, to);
                     float[] term = successors.addend(blockRows, columns, new int[0]);
@@ -342,6 +340,11 @@ public final class Recommender implements AutoCloseable {
             throw new IllegalArgumentException(
                     "exclude must hold one collection per row (" + rows + ") or be null");
         }
+    }
+
+    /** The rows of the native item embedding table; for tests. */
+    long loadedItemRows() {
+        return model.params()[model.network.itemTable()].getShape().get(0);
     }
 
     /** The number of native arrays this instance holds now; for tests that watch for leaks. */
