@@ -405,7 +405,7 @@ final class Network {
      * Number}): it makes the constant's tensor on a direct buffer and closes the array at once, but
      * autograd keeps the tensor for the backward pass, which then reads the buffer after the
      * garbage collector may have freed it. That changed the gradients in about one training process
-     * in 50 (every one with {@code -XX:+UseParallelGC -Xmn1m}); {@code ProcessDeterminismTest}
+     * in 70 (every one with {@code -XX:+UseParallelGC -Xmn1m}); {@code ProcessDeterminismTest}
      * checks that it does not any more.
      */
     static NDArray times(NDArray x, float constant) {

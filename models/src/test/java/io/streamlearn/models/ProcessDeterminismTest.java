@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * buffers early ({@code -XX:+UseParallelGC -Xmn1m}). DJL's operations with a {@code Number} (such
  * as {@code mul(0.5f)}) make the constant's tensor on a direct buffer and close its array at once,
  * while autograd keeps the tensor for the backward pass: the backward pass then read freed memory,
- * which changed the gradients in about one training process in 50, and in every one with those
+ * which changed the gradients in about one training process in 70, and in every one with those
  * options. {@link Network#times} keeps the constant alive instead. Covers the graphs that had such
  * constants: the Gaussian head and its loss (LSTM), the attention's scale and padding mask
  * (next-item attention with successor slots), and one without (the LSTM autoencoder).
